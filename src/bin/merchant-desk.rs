@@ -1,0 +1,349 @@
+//! `merchant-desk`: the headless command line over the same core as the app.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use merchant_desk::import::{self, Control, ImportKind, ImportReport, Progress};
+use merchant_desk::money::format_major;
+use merchant_desk::report::{self, parse_day, DateRange, RankBy, Summary};
+use merchant_desk::store::{default_db_path, Shop, Store};
+use merchant_desk::{Error, Result};
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+#[derive(Parser)]
+#[command(name = "merchant-desk", version, about = "Merchant Desk: your shop's data and playbooks, on your machine")]
+struct Cli {
+    /// The shop database (default: the app's own, in your data folder).
+    #[arg(long, global = true)]
+    db: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import a CSV file (plain or .gz) into the shop.
+    Import {
+        /// The file's format.
+        kind: KindArg,
+        /// The file.
+        file: PathBuf,
+        /// Print the import report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create the demo shop (the Online Retail year with demo costs, stock and categories).
+    Demo,
+    /// Show or set the shop's name, currency and time zone.
+    Shop {
+        #[command(subcommand)]
+        action: ShopAction,
+    },
+    /// Reports over a date range in the shop's time zone.
+    Report {
+        #[command(subcommand)]
+        report: ReportCommand,
+    },
+    /// Time our import against the sqlite3 shell and the reports on the real data.
+    Bench {
+        /// The Online Retail file.
+        #[arg(long, default_value = "data/online-retail.csv.gz")]
+        file: PathBuf,
+        /// The sqlite3 shell to compare with.
+        #[arg(long, default_value = "sqlite3")]
+        sqlite3: String,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+    OnlineRetail,
+    Orders,
+    Products,
+    ShopifyOrders,
+    ShopifyProducts,
+}
+
+impl From<KindArg> for ImportKind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::OnlineRetail => ImportKind::OnlineRetail,
+            KindArg::Orders => ImportKind::Orders,
+            KindArg::Products => ImportKind::Products,
+            KindArg::ShopifyOrders => ImportKind::ShopifyOrders,
+            KindArg::ShopifyProducts => ImportKind::ShopifyProducts,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum ShopAction {
+    /// Print the shop record as JSON.
+    Show,
+    /// Create or change the shop record.
+    Set {
+        #[arg(long)]
+        name: String,
+        /// ISO 4217 code, e.g. GBP.
+        #[arg(long)]
+        currency: String,
+        /// IANA time zone, e.g. Europe/London.
+        #[arg(long)]
+        time_zone: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ByArg {
+    Revenue,
+    Units,
+}
+
+#[derive(clap::Args)]
+struct RangeArgs {
+    /// First day (default: the first day with an order).
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day, included (default: the shop's today).
+    #[arg(long)]
+    to: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Orders, customers, units, sales, refunds and AOV (docs/metrics.md).
+    Summary {
+        #[command(flatten)]
+        range: RangeArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Best-selling products.
+    TopProducts {
+        #[command(flatten)]
+        range: RangeArgs,
+        #[arg(long, value_enum, default_value = "revenue")]
+        by: ByArg,
+        #[arg(long, default_value_t = 10)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let text = e.to_string();
+            eprintln!("{}", text.lines().next().unwrap_or("error: bad arguments"));
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = run(cli) {
+        eprintln!("error: {}", e.to_string().replace('\n', " "));
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let db = cli.db.unwrap_or_else(default_db_path);
+    match cli.command {
+        Command::Import { kind, file, json } => {
+            let mut store = Store::open(&db)?;
+            let report = with_progress(|control| import::import_file(&mut store, kind.into(), &file, control, Utc::now()))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+            } else {
+                print_import(&report);
+            }
+        }
+        Command::Demo => {
+            if db.exists() && Store::open(&db)?.shop()?.is_some() {
+                return Err(Error::InvalidArgument(format!(
+                    "{} already holds a shop; give another --db for the demo",
+                    db.display()
+                )));
+            }
+            let _ = std::fs::remove_file(&db);
+            let store = with_progress(|control| merchant_desk::demo::build(&db, control, Utc::now()))?;
+            let shop = store.require_shop()?;
+            println!("demo shop ready: {} ({}, {}), today is {}", store.path().display(), shop.currency, shop.time_zone, merchant_desk::demo::DEMO_TODAY);
+        }
+        Command::Shop { action } => {
+            let store = Store::open(&db)?;
+            match action {
+                ShopAction::Show => {
+                    println!("{}", serde_json::to_string_pretty(&store.require_shop()?).expect("shop serialises"))
+                }
+                ShopAction::Set { name, currency, time_zone } => {
+                    let old = store.shop()?;
+                    store.set_shop(
+                        &Shop {
+                            name,
+                            platform: old.as_ref().map(|s| s.platform.clone()).unwrap_or_else(|| "local".into()),
+                            currency,
+                            time_zone,
+                            demo: old.as_ref().is_some_and(|s| s.demo),
+                            fixed_today: old.and_then(|s| s.fixed_today),
+                        },
+                        Utc::now(),
+                    )?;
+                    println!("shop saved");
+                }
+            }
+        }
+        Command::Report { report } => {
+            if !db.exists() {
+                return Err(Error::InvalidArgument(format!("no shop database at {}", db.display())));
+            }
+            let store = Store::open(&db)?;
+            let shop = store.require_shop()?;
+            match report {
+                ReportCommand::Summary { range, json } => {
+                    let range = resolve_range(&store, &shop, &range)?;
+                    let s = report::summary(store.conn(), &shop, range)?;
+                    if json {
+                        println!("{}", summary_json(&s));
+                    } else {
+                        print_summary(&s);
+                    }
+                }
+                ReportCommand::TopProducts { range, by, limit, json } => {
+                    let range = resolve_range(&store, &shop, &range)?;
+                    let by = match by {
+                        ByArg::Revenue => RankBy::Revenue,
+                        ByArg::Units => RankBy::Units,
+                    };
+                    let rows = report::top_products(store.conn(), &shop, range, by, limit)?;
+                    if json {
+                        let items: Vec<_> = rows
+                            .iter()
+                            .map(|p| {
+                                serde_json::json!({
+                                    "sku": p.sku, "title": p.title, "category": p.category,
+                                    "units": p.units, "revenue": format_major(p.revenue, &shop.currency),
+                                    "orders": p.orders,
+                                })
+                            })
+                            .collect();
+                        println!(
+                            "{}",
+                            serde_json::json!({"from": range.from.to_string(), "to": range.to.to_string(), "currency": shop.currency, "items": items})
+                        );
+                    } else {
+                        println!("{:>4}  {:<10} {:>8} {:>12}  title", "#", "sku", "units", "revenue");
+                        for (i, p) in rows.iter().enumerate() {
+                            println!(
+                                "{:>4}  {:<10} {:>8} {:>12}  {}",
+                                i + 1,
+                                p.sku.as_deref().unwrap_or("-"),
+                                p.units,
+                                format_major(p.revenue, &shop.currency),
+                                p.title
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        Command::Bench { file, sqlite3, json } => {
+            let report = merchant_desk::bench::run(&file, &sqlite3, &mut std::io::stderr())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).expect("serialises"));
+            } else {
+                println!("rows                      {}", report.rows);
+                println!("import (ours)             {:.3} s", report.import_s);
+                println!("import (sqlite3 .import)  {:.3} s", report.sqlite3_import_s);
+                println!("ratio ours / sqlite3      {:.2}", report.import_ratio);
+                println!("summary, whole year       {:.1} ms", report.summary_ms);
+                println!("top products, whole year  {:.1} ms", report.top_products_ms);
+                println!("dashboard, whole year     {:.1} ms", report.dashboard_ms);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn resolve_range(store: &Store, shop: &Shop, args: &RangeArgs) -> Result<DateRange> {
+    let to = match &args.to {
+        Some(t) => parse_day(t)?,
+        None => shop.today(Utc::now())?,
+    };
+    let from = match &args.from {
+        Some(f) => parse_day(f)?,
+        None => report::data_span(store.conn(), shop)?.map(|s| s.from).unwrap_or(to),
+    };
+    DateRange::new(from, to)
+}
+
+fn summary_json(s: &Summary) -> String {
+    let m = |v| format_major(v, &s.currency);
+    serde_json::json!({
+        "from": s.range.from.to_string(),
+        "to": s.range.to.to_string(),
+        "orders": s.orders,
+        "customers": s.customers,
+        "repeat_customers": s.repeat_customers,
+        "units": s.units,
+        "gross_sales": m(s.gross_sales),
+        "refunds": m(s.refunds),
+        "net_sales": m(s.net_sales),
+        "aov": m(s.aov),
+        "currency": s.currency,
+    })
+    .to_string()
+}
+
+fn print_summary(s: &Summary) {
+    let m = |v| format!("{} {}", format_major(v, &s.currency), s.currency);
+    println!("{} to {}", s.range.from, s.range.to);
+    println!("orders            {}", s.orders);
+    println!("customers         {}", s.customers);
+    println!("repeat customers  {}", s.repeat_customers);
+    println!("units             {}", s.units);
+    println!("gross sales       {}", m(s.gross_sales));
+    println!("refunds           {}", m(s.refunds));
+    println!("net sales         {}", m(s.net_sales));
+    println!("average order     {}", m(s.aov));
+}
+
+fn print_import(r: &ImportReport) {
+    println!(
+        "imported {} of {} rows from {} ({} skipped, {} flagged): {} orders, {} refunds, {} variants, {} customers, {} price changes",
+        r.rows_imported, r.rows_read, r.file, r.rows_skipped, r.rows_flagged, r.orders, r.refunds, r.variants, r.customers, r.price_changes
+    );
+    for issue in &r.issues {
+        let lines: Vec<String> = issue.lines.iter().map(u64::to_string).collect();
+        let more = if issue.count as usize > issue.lines.len() { ", …" } else { "" };
+        println!("  {} {:>6}  {} (lines {}{more})", issue.action, issue.count, issue.reason, lines.join(", "));
+    }
+}
+
+/// Runs a job with a progress bar on stderr (hidden when stderr is not a terminal).
+fn with_progress<T>(job: impl FnOnce(&mut Control) -> Result<T>) -> Result<T> {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {percent:>3}% {elapsed}")
+            .expect("template")
+            .progress_chars("=> "),
+    );
+    let cancel = AtomicBool::new(false);
+    let result = {
+        let mut control = Control::new(&cancel, |p: &Progress| {
+            if p.total > 0 {
+                bar.set_length(p.total);
+                bar.set_position(p.done);
+            }
+            bar.set_message(format!("{} ({} rows)", p.stage, p.rows));
+        });
+        job(&mut control)
+    };
+    bar.finish_and_clear();
+    result
+}

@@ -1,0 +1,236 @@
+//! The application service: what the desktop shell exposes, as plain Rust.
+//! It holds the open store, knows the app's data folder, and serialises work
+//! on the store; every shell command is one call into a method here.
+
+use crate::error::{Error, Result};
+use crate::import::{self, Control, ImportKind, ImportReport, Progress};
+use crate::report::{self, Dashboard, DateRange, Granularity, Summary};
+use crate::store::{Shop, Store};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+/// Which of the two databases in the data folder is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "lowercase")]
+pub enum Workspace {
+    /// The owner's own shop, `shop.sqlite`.
+    Shop,
+    /// The demo shop, `demo.sqlite`.
+    Demo,
+}
+
+/// What the UI needs to decide which screen to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct AppStatus {
+    /// The open shop, if any.
+    pub shop: Option<Shop>,
+    /// Which database is open.
+    pub workspace: Workspace,
+    /// The open database file.
+    pub db_path: String,
+    /// "Today" in the shop's time zone (the demo's fixed day for the demo).
+    pub today: Option<String>,
+    /// Whether the owner's own database has a shop (offered beside the demo).
+    pub own_shop_exists: bool,
+}
+
+/// A dashboard request from the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct DashboardRequest {
+    /// Days to report; `None` means the 30 days ending today.
+    pub range: Option<DateRange>,
+    /// Chart buckets.
+    pub granularity: Granularity,
+}
+
+/// The desktop app's state.
+pub struct Desk {
+    data_dir: PathBuf,
+    store: Mutex<Option<(Workspace, Store)>>,
+    busy: AtomicBool,
+    cancel: AtomicBool,
+}
+
+const LAST_WORKSPACE_FILE: &str = "last-workspace";
+
+impl Desk {
+    /// A desk over `data_dir`, reopening whichever shop was open last time.
+    pub fn new(data_dir: PathBuf) -> Result<Desk> {
+        let desk = Desk {
+            data_dir,
+            store: Mutex::new(None),
+            busy: AtomicBool::new(false),
+            cancel: AtomicBool::new(false),
+        };
+        let last = std::fs::read_to_string(desk.data_dir.join(LAST_WORKSPACE_FILE)).unwrap_or_default();
+        let workspace = if last.trim() == "demo" && desk.path_of(Workspace::Demo).exists() {
+            Workspace::Demo
+        } else {
+            Workspace::Shop
+        };
+        desk.open(workspace)?;
+        Ok(desk)
+    }
+
+    fn path_of(&self, workspace: Workspace) -> PathBuf {
+        self.data_dir.join(match workspace {
+            Workspace::Shop => "shop.sqlite",
+            Workspace::Demo => "demo.sqlite",
+        })
+    }
+
+    fn open(&self, workspace: Workspace) -> Result<()> {
+        let store = Store::open(&self.path_of(workspace))?;
+        *self.store.lock().expect("store lock") = Some((workspace, store));
+        let name = if workspace == Workspace::Demo { "demo" } else { "shop" };
+        std::fs::write(self.data_dir.join(LAST_WORKSPACE_FILE), name)
+            .map_err(|e| Error::io(format!("writing {}", self.data_dir.display()), e))?;
+        Ok(())
+    }
+
+    fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        let mut guard = self.store.lock().expect("store lock");
+        let (_, store) = guard.as_mut().ok_or(Error::NoShop)?;
+        f(store)
+    }
+
+    /// Runs a long job, refusing a second at the same time and resetting cancel.
+    fn exclusive<T>(&self, job: impl FnOnce() -> Result<T>) -> Result<T> {
+        if self.busy.swap(true, Ordering::SeqCst) {
+            return Err(Error::Busy);
+        }
+        self.cancel.store(false, Ordering::SeqCst);
+        let result = job();
+        self.busy.store(false, Ordering::SeqCst);
+        result
+    }
+
+    /// Which shop is open and what it is.
+    pub fn status(&self) -> Result<AppStatus> {
+        let guard = self.store.lock().expect("store lock");
+        let (workspace, store) = guard.as_ref().ok_or(Error::NoShop)?;
+        let shop = store.shop()?;
+        let today = match &shop {
+            Some(s) => Some(s.today(Utc::now())?.to_string()),
+            None => None,
+        };
+        let own_shop_exists = match workspace {
+            Workspace::Shop => shop.is_some(),
+            Workspace::Demo => {
+                let path = self.path_of(Workspace::Shop);
+                path.exists() && Store::open(&path)?.shop()?.is_some()
+            }
+        };
+        Ok(AppStatus {
+            shop,
+            workspace: *workspace,
+            db_path: store.path().display().to_string(),
+            today,
+            own_shop_exists,
+        })
+    }
+
+    /// Opens the demo shop, building it first if it is not there yet.
+    pub fn open_demo(&self, on_progress: impl FnMut(&Progress)) -> Result<AppStatus> {
+        self.exclusive(|| {
+            let path = self.path_of(Workspace::Demo);
+            let ready = path.exists() && Store::open(&path)?.shop()?.is_some();
+            if !ready {
+                let mut control = Control::new(&self.cancel, on_progress);
+                crate::demo::build(&path, &mut control, Utc::now())?;
+            }
+            self.open(Workspace::Demo)
+        })?;
+        self.status()
+    }
+
+    /// Switches to the owner's own shop (which may not be set up yet).
+    pub fn open_own_shop(&self) -> Result<AppStatus> {
+        self.open(Workspace::Shop)?;
+        self.status()
+    }
+
+    /// Sets up (or edits) the owner's own shop and opens it.
+    pub fn save_shop(&self, shop: Shop) -> Result<AppStatus> {
+        shop.validate()?;
+        let own = Shop {
+            demo: false,
+            fixed_today: None,
+            ..shop
+        };
+        Store::open(&self.path_of(Workspace::Shop))?.set_shop(&own, Utc::now())?;
+        self.open_own_shop()
+    }
+
+    /// Imports a file into the open shop.
+    pub fn import(&self, kind: ImportKind, path: &Path, on_progress: impl FnMut(&Progress)) -> Result<ImportReport> {
+        self.exclusive(|| {
+            self.with_store(|store| {
+                let mut control = Control::new(&self.cancel, on_progress);
+                import::import_file(store, kind, path, &mut control, Utc::now())
+            })
+        })
+    }
+
+    /// Asks the running job to stop; it rolls back and reports `cancelled`.
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::SeqCst);
+    }
+
+    /// Everything the dashboard shows.
+    pub fn dashboard(&self, request: DashboardRequest) -> Result<Dashboard> {
+        self.with_store(|store| {
+            let shop = store.require_shop()?;
+            let range = match request.range {
+                Some(r) => DateRange::new(r.from, r.to)?,
+                None => DateRange::last_days(shop.today(Utc::now())?, 30),
+            };
+            report::dashboard(store.conn(), &shop, range, request.granularity, 25)
+        })
+    }
+
+    /// The summary for a range.
+    pub fn summary(&self, range: DateRange) -> Result<Summary> {
+        self.with_store(|store| report::summary(store.conn(), &store.require_shop()?, range))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembers_the_workspace_and_refuses_parallel_jobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = Desk::new(dir.path().to_path_buf()).unwrap();
+        let status = desk.status().unwrap();
+        assert_eq!(status.workspace, Workspace::Shop);
+        assert!(status.shop.is_none());
+        assert_eq!(desk.dashboard(DashboardRequest { range: None, granularity: Granularity::Day }).unwrap_err().code(), "no_shop");
+        let shop = Shop {
+            name: "Corner Shop".into(),
+            platform: "local".into(),
+            currency: "EUR".into(),
+            time_zone: "Europe/Berlin".into(),
+            demo: true,
+            fixed_today: Some("2020-01-01".into()),
+        };
+        let status = desk.save_shop(shop).unwrap();
+        let saved = status.shop.unwrap();
+        assert!(!saved.demo, "the owner's shop is never a demo");
+        assert_eq!(saved.fixed_today, None);
+        // A job in progress blocks a second one.
+        desk.busy.store(true, Ordering::SeqCst);
+        assert_eq!(desk.open_demo(|_| {}).unwrap_err().code(), "busy");
+        desk.busy.store(false, Ordering::SeqCst);
+        drop(desk);
+        let again = Desk::new(dir.path().to_path_buf()).unwrap();
+        assert_eq!(again.status().unwrap().shop.unwrap().name, "Corner Shop");
+    }
+}

@@ -1,0 +1,111 @@
+//! Money as integer minor units. Parsing goes through `rust_decimal` so a
+//! price such as "0.001" or a product quantity × price is exact until the one
+//! explicit rounding (half away from zero) to the minor unit.
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+use std::str::FromStr;
+
+/// Minor units per major unit for a currency (ISO 4217 exponent).
+pub fn minor_per_major(currency: &str) -> i64 {
+    match currency {
+        "JPY" | "KRW" | "CLP" | "ISK" | "VND" | "HUF" | "XOF" | "XAF" | "UGX" | "PYG" => 1,
+        "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "IQD" | "LYD" => 1000,
+        _ => 100,
+    }
+}
+
+fn exponent(currency: &str) -> u32 {
+    match minor_per_major(currency) {
+        1 => 0,
+        1000 => 3,
+        _ => 2,
+    }
+}
+
+/// Parses a plain decimal amount in major units ("2.55", "-11062.06", "3").
+/// Thousands separators and currency symbols are refused rather than guessed.
+pub fn parse_decimal(text: &str) -> Option<Decimal> {
+    let t = text.trim();
+    if t.is_empty()
+        || !t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+')
+    {
+        return None;
+    }
+    Decimal::from_str(t).ok()
+}
+
+/// Rounds `major × factor` to minor units, half away from zero.
+pub fn to_minor(major: Decimal, currency: &str) -> Option<i64> {
+    (major * Decimal::from(minor_per_major(currency)))
+        .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+        .to_i64()
+}
+
+/// `quantity × unit price` rounded once to minor units, half away from zero.
+pub fn line_total_minor(quantity: i64, unit_price_major: Decimal, currency: &str) -> Option<i64> {
+    to_minor(Decimal::from(quantity) * unit_price_major, currency)
+}
+
+/// `numerator / denominator` in minor units, rounded half away from zero.
+pub fn div_round(numerator: i64, denominator: i64) -> i64 {
+    if denominator == 0 {
+        return 0;
+    }
+    (Decimal::from(numerator) / Decimal::from(denominator))
+        .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+        .to_i64()
+        .unwrap_or(0)
+}
+
+/// `amount × share` in minor units, rounded half away from zero.
+pub fn mul_round(amount: i64, share: Decimal) -> i64 {
+    (Decimal::from(amount) * share)
+        .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+        .to_i64()
+        .unwrap_or(0)
+}
+
+/// Formats minor units as a decimal string in major units: `51947` → `"519.47"`.
+pub fn format_major(minor: i64, currency: &str) -> String {
+    Decimal::new(minor, exponent(currency)).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_rounds_half_away_from_zero() {
+        assert_eq!(to_minor(parse_decimal("2.555").unwrap(), "GBP"), Some(256));
+        assert_eq!(to_minor(parse_decimal("-2.555").unwrap(), "GBP"), Some(-256));
+        assert_eq!(to_minor(parse_decimal("2.554").unwrap(), "GBP"), Some(255));
+        assert_eq!(to_minor(parse_decimal("0.001").unwrap(), "GBP"), Some(0));
+        assert_eq!(to_minor(parse_decimal("1500").unwrap(), "JPY"), Some(1500));
+        assert_eq!(parse_decimal("£2.50"), None);
+        assert_eq!(parse_decimal("1,000.00"), None);
+        assert_eq!(parse_decimal(""), None);
+        assert_eq!(parse_decimal("abc"), None);
+    }
+
+    #[test]
+    fn line_total_rounds_once() {
+        // 3 × 0.005 = 0.015 → 0.02 (one rounding), not 3 × round(0.005)=0.03.
+        assert_eq!(line_total_minor(3, parse_decimal("0.005").unwrap(), "GBP"), Some(2));
+        assert_eq!(line_total_minor(100, parse_decimal("0.001").unwrap(), "GBP"), Some(10));
+        assert_eq!(line_total_minor(12, parse_decimal("1.65").unwrap(), "GBP"), Some(1980));
+    }
+
+    #[test]
+    fn formats_major_units() {
+        assert_eq!(format_major(51947, "GBP"), "519.47");
+        assert_eq!(format_major(-5, "GBP"), "-0.05");
+        assert_eq!(format_major(0, "GBP"), "0.00");
+        assert_eq!(format_major(1500, "JPY"), "1500");
+        assert_eq!(div_round(5, 2), 3);
+        assert_eq!(div_round(-5, 2), -3);
+        assert_eq!(div_round(7, 0), 0);
+    }
+}

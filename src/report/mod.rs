@@ -1,0 +1,440 @@
+//! Reports over the store for a range of days in the shop's time zone. The
+//! definitions are exact and written down in `docs/metrics.md`; the SQL here
+//! and that document must say the same thing.
+
+use crate::error::{Error, Result};
+use crate::money::div_round;
+use crate::store::{fmt_utc, Shop};
+use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc};
+use rusqlite::{params, Connection};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Days `from` to `to`, both included, in the shop's time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct DateRange {
+    /// First day, `YYYY-MM-DD`.
+    #[cfg_attr(test, ts(type = "string"))]
+    pub from: NaiveDate,
+    /// Last day, `YYYY-MM-DD`, included.
+    #[cfg_attr(test, ts(type = "string"))]
+    pub to: NaiveDate,
+}
+
+impl DateRange {
+    /// A range, refusing one that ends before it starts.
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<DateRange> {
+        if to < from {
+            return Err(Error::InvalidArgument(format!("the range ends ({to}) before it starts ({from})")));
+        }
+        Ok(DateRange { from, to })
+    }
+
+    /// The `days` days ending with `to`.
+    pub fn last_days(to: NaiveDate, days: u64) -> DateRange {
+        DateRange {
+            from: to - Days::new(days.saturating_sub(1)),
+            to,
+        }
+    }
+
+    /// Number of days in the range.
+    pub fn days(&self) -> i64 {
+        (self.to - self.from).num_days() + 1
+    }
+
+    /// The range of the same length just before this one.
+    pub fn previous(&self) -> DateRange {
+        let to = self.from - Days::new(1);
+        DateRange {
+            from: to - Days::new(self.days() as u64 - 1),
+            to,
+        }
+    }
+
+    /// UTC bounds `[start, end)` of the range in time zone `tz`, as stored text.
+    pub fn utc_bounds(&self, tz: chrono_tz::Tz) -> (String, String) {
+        let start = |d: NaiveDate| {
+            let midnight = d.and_hms_opt(0, 0, 0).expect("midnight exists");
+            // Where a clock change skips midnight, the day starts at the first instant that exists.
+            let local = tz
+                .from_local_datetime(&midnight)
+                .earliest()
+                .or_else(|| tz.from_local_datetime(&(midnight + chrono::Duration::hours(1))).earliest())
+                .expect("a day has a start");
+            fmt_utc(local.with_timezone(&Utc))
+        };
+        (start(self.from), start(self.to + Days::new(1)))
+    }
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_day(text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| Error::InvalidArgument(format!("{text:?} is not a date like 2011-12-09")))
+}
+
+/// The headline figures of `docs/metrics.md`. Amounts are minor units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Summary {
+    /// The range reported.
+    pub range: DateRange,
+    /// The shop's currency.
+    pub currency: String,
+    /// Orders with at least one sale line.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub orders: i64,
+    /// Distinct known customers among those orders.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub customers: i64,
+    /// Customers with two or more such orders.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub repeat_customers: i64,
+    /// Units over sale lines.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub units: i64,
+    /// Sum of sale line totals.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub gross_sales: i64,
+    /// Merchandise value of cancellations and refunds, positive.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub refunds: i64,
+    /// `gross_sales - refunds`.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub net_sales: i64,
+    /// `gross_sales / orders`, rounded half away from zero; 0 without orders.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub aov: i64,
+}
+
+/// The filter that makes an order line a *sale line* (see `docs/metrics.md`).
+const SALE_LINES: &str = "
+    FROM orders o
+    JOIN order_lines l ON l.order_id = o.id
+    JOIN variants v ON v.id = l.variant_id
+    JOIN products p ON p.id = v.product_id
+    WHERE o.placed_at >= ?1 AND o.placed_at < ?2 AND o.currency = ?3
+      AND p.kind = 'merchandise' AND l.quantity > 0 AND l.unit_price_minor >= 1";
+
+/// One order's sale lines, summed.
+struct OrderSales {
+    placed_at: String,
+    customer_id: Option<i64>,
+    units: i64,
+    gross: i64,
+}
+
+fn order_sales(conn: &Connection, shop: &Shop, range: &DateRange) -> Result<Vec<OrderSales>> {
+    let (start, end) = range.utc_bounds(shop.tz()?);
+    let sql = format!(
+        "SELECT o.placed_at, o.customer_id, sum(l.quantity), sum(l.line_total_minor) {SALE_LINES} GROUP BY o.id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![start, end, shop.currency], |r| {
+        Ok(OrderSales {
+            placed_at: r.get(0)?,
+            customer_id: r.get(1)?,
+            units: r.get(2)?,
+            gross: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn refunds(conn: &Connection, shop: &Shop, range: &DateRange) -> Result<i64> {
+    let (start, end) = range.utc_bounds(shop.tz()?);
+    let itemised: i64 = conn.prepare_cached(
+        "SELECT coalesce(sum(rl.amount_minor), 0)
+         FROM refunds r
+         JOIN refund_lines rl ON rl.refund_id = r.id
+         JOIN variants v ON v.id = rl.variant_id
+         JOIN products p ON p.id = v.product_id
+         WHERE r.created_at >= ?1 AND r.created_at < ?2 AND r.currency = ?3 AND p.kind = 'merchandise'",
+    )?
+    .query_row(params![start, end, shop.currency], |r| r.get(0))?;
+    let unitemised: i64 = conn
+        .prepare_cached(
+            "SELECT coalesce(sum(unitemized_minor), 0) FROM refunds
+             WHERE created_at >= ?1 AND created_at < ?2 AND currency = ?3",
+        )?
+        .query_row(params![start, end, shop.currency], |r| r.get(0))?;
+    Ok(itemised + unitemised)
+}
+
+fn summarise(shop: &Shop, range: DateRange, sales: &[OrderSales], refunds: i64) -> Summary {
+    let mut per_customer: HashMap<i64, u32> = HashMap::new();
+    let (mut units, mut gross) = (0i64, 0i64);
+    for o in sales {
+        units += o.units;
+        gross += o.gross;
+        if let Some(c) = o.customer_id {
+            *per_customer.entry(c).or_insert(0) += 1;
+        }
+    }
+    let orders = sales.len() as i64;
+    Summary {
+        range,
+        currency: shop.currency.clone(),
+        orders,
+        customers: per_customer.len() as i64,
+        repeat_customers: per_customer.values().filter(|n| **n >= 2).count() as i64,
+        units,
+        gross_sales: gross,
+        refunds,
+        net_sales: gross - refunds,
+        aov: div_round(gross, orders),
+    }
+}
+
+/// The summary of `docs/metrics.md` for a range.
+pub fn summary(conn: &Connection, shop: &Shop, range: DateRange) -> Result<Summary> {
+    let sales = order_sales(conn, shop, &range)?;
+    Ok(summarise(shop, range, &sales, refunds(conn, shop, &range)?))
+}
+
+/// Buckets for the sales chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "lowercase")]
+pub enum Granularity {
+    /// One point per day.
+    Day,
+    /// One point per ISO week (Monday to Sunday), clipped to the range.
+    Week,
+}
+
+/// Sales in one bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct SeriesPoint {
+    /// First day of the bucket inside the range, `YYYY-MM-DD`.
+    #[cfg_attr(test, ts(type = "string"))]
+    pub start: NaiveDate,
+    /// Orders with a sale line.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub orders: i64,
+    /// Units sold.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub units: i64,
+    /// Gross sales, minor units.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub gross_sales: i64,
+}
+
+fn bucket_start(day: NaiveDate, granularity: Granularity, range: &DateRange) -> NaiveDate {
+    match granularity {
+        Granularity::Day => day,
+        Granularity::Week => (day - Days::new(day.weekday().num_days_from_monday() as u64)).max(range.from),
+    }
+}
+
+fn series_from(
+    shop: &Shop,
+    range: &DateRange,
+    granularity: Granularity,
+    sales: &[OrderSales],
+) -> Result<Vec<SeriesPoint>> {
+    let tz = shop.tz()?;
+    let mut points: Vec<SeriesPoint> = Vec::new();
+    let mut index: HashMap<NaiveDate, usize> = HashMap::new();
+    let mut day = range.from;
+    while day <= range.to {
+        let start = bucket_start(day, granularity, range);
+        index.entry(start).or_insert_with(|| {
+            points.push(SeriesPoint {
+                start,
+                orders: 0,
+                units: 0,
+                gross_sales: 0,
+            });
+            points.len() - 1
+        });
+        day = day + Days::new(1);
+    }
+    for o in sales {
+        let utc = chrono::DateTime::parse_from_rfc3339(&o.placed_at)
+            .map_err(|_| Error::InvalidArgument(format!("bad stored time {:?}", o.placed_at)))?;
+        let local_day = utc.with_timezone(&tz).date_naive();
+        if let Some(i) = index.get(&bucket_start(local_day, granularity, range)) {
+            let p = &mut points[*i];
+            p.orders += 1;
+            p.units += o.units;
+            p.gross_sales += o.gross;
+        }
+    }
+    Ok(points)
+}
+
+/// Sales per day or week over the range, with empty buckets included.
+pub fn sales_series(
+    conn: &Connection,
+    shop: &Shop,
+    range: DateRange,
+    granularity: Granularity,
+) -> Result<Vec<SeriesPoint>> {
+    series_from(shop, &range, granularity, &order_sales(conn, shop, &range)?)
+}
+
+/// What to rank products by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "lowercase")]
+pub enum RankBy {
+    /// Gross sales.
+    Revenue,
+    /// Units sold.
+    Units,
+}
+
+/// A product's sales over a range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct TopProduct {
+    /// The variant's id in the store.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub variant_id: i64,
+    /// Its SKU.
+    pub sku: Option<String>,
+    /// Its title.
+    pub title: String,
+    /// Its category.
+    pub category: Option<String>,
+    /// Units sold on sale lines.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub units: i64,
+    /// Gross sales on sale lines, minor units.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub revenue: i64,
+    /// Orders it was on.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub orders: i64,
+}
+
+/// The best-selling variants over a range; ties go to the lower variant id.
+pub fn top_products(
+    conn: &Connection,
+    shop: &Shop,
+    range: DateRange,
+    by: RankBy,
+    limit: u32,
+) -> Result<Vec<TopProduct>> {
+    let (start, end) = range.utc_bounds(shop.tz()?);
+    let order = match by {
+        RankBy::Revenue => "revenue DESC, units DESC",
+        RankBy::Units => "units DESC, revenue DESC",
+    };
+    let sql = format!(
+        "SELECT v.id, v.sku, v.title, p.category, sum(l.quantity) AS units,
+                sum(l.line_total_minor) AS revenue, count(DISTINCT o.id)
+         {SALE_LINES}
+         GROUP BY v.id ORDER BY {order}, v.id LIMIT ?4"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![start, end, shop.currency, limit], |r| {
+        Ok(TopProduct {
+            variant_id: r.get(0)?,
+            sku: r.get(1)?,
+            title: r.get(2)?,
+            category: r.get(3)?,
+            units: r.get(4)?,
+            revenue: r.get(5)?,
+            orders: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// What the dashboard shows for a range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Dashboard {
+    /// The shop.
+    pub shop: Shop,
+    /// The range's figures.
+    pub summary: Summary,
+    /// The same figures for the period of equal length just before.
+    pub previous: Summary,
+    /// Sales per bucket over the range.
+    pub series: Vec<SeriesPoint>,
+    /// The chart's buckets.
+    pub granularity: Granularity,
+    /// Best sellers by revenue.
+    pub top_products: Vec<TopProduct>,
+    /// The first and last day with any order, for the range picker.
+    pub data_span: Option<DateRange>,
+}
+
+/// Everything the dashboard needs, in one call.
+pub fn dashboard(
+    conn: &Connection,
+    shop: &Shop,
+    range: DateRange,
+    granularity: Granularity,
+    top: u32,
+) -> Result<Dashboard> {
+    let sales = order_sales(conn, shop, &range)?;
+    let summary = summarise(shop, range, &sales, refunds(conn, shop, &range)?);
+    let series = series_from(shop, &range, granularity, &sales)?;
+    Ok(Dashboard {
+        shop: shop.clone(),
+        summary,
+        previous: summary_of(conn, shop, range.previous())?,
+        series,
+        granularity,
+        top_products: top_products(conn, shop, range, RankBy::Revenue, top)?,
+        data_span: data_span(conn, shop)?,
+    })
+}
+
+fn summary_of(conn: &Connection, shop: &Shop, range: DateRange) -> Result<Summary> {
+    summary(conn, shop, range)
+}
+
+/// First and last local day with an order.
+pub fn data_span(conn: &Connection, shop: &Shop) -> Result<Option<DateRange>> {
+    let (first, last): (Option<String>, Option<String>) =
+        conn.query_row("SELECT min(placed_at), max(placed_at) FROM orders", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let tz = shop.tz()?;
+    let day = |t: Option<String>| {
+        t.and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&tz).date_naive())
+    };
+    Ok(match (day(first), day(last)) {
+        (Some(from), Some(to)) => Some(DateRange { from, to }),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_have_local_utc_bounds() {
+        let d = |s| parse_day(s).unwrap();
+        let london: chrono_tz::Tz = "Europe/London".parse().unwrap();
+        let summer = DateRange::new(d("2011-07-01"), d("2011-07-01")).unwrap();
+        assert_eq!(
+            summer.utc_bounds(london),
+            ("2011-06-30T23:00:00Z".into(), "2011-07-01T23:00:00Z".into())
+        );
+        let winter = DateRange::new(d("2011-12-01"), d("2011-12-09")).unwrap();
+        assert_eq!(winter.utc_bounds(london).1, "2011-12-10T00:00:00Z");
+        assert_eq!(winter.days(), 9);
+        assert_eq!(winter.previous(), DateRange::new(d("2011-11-22"), d("2011-11-30")).unwrap());
+        assert!(DateRange::new(d("2011-12-02"), d("2011-12-01")).is_err());
+        assert_eq!(DateRange::last_days(d("2011-12-09"), 30).from, d("2011-11-10"));
+    }
+
+    #[test]
+    fn weeks_start_on_monday_and_clip_to_the_range() {
+        let d = |s| parse_day(s).unwrap();
+        let range = DateRange::new(d("2011-12-01"), d("2011-12-09")).unwrap();
+        // 2011-12-01 was a Thursday; the next Monday is 2011-12-05.
+        assert_eq!(bucket_start(d("2011-12-02"), Granularity::Week, &range), d("2011-12-01"));
+        assert_eq!(bucket_start(d("2011-12-08"), Granularity::Week, &range), d("2011-12-05"));
+        assert_eq!(bucket_start(d("2011-12-08"), Granularity::Day, &range), d("2011-12-08"));
+    }
+}

@@ -1,0 +1,260 @@
+//! The local SQLite store: opening with the right pragmas, the migration
+//! runner, and the shop record. Each table group's queries live with the code
+//! that owns them (importers, reports); this module owns the connection.
+
+use crate::error::{Error, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+
+/// The newest schema version this build knows.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map(|m| m.0).unwrap_or(0)
+}
+
+/// An open shop database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// The shop this database is a copy of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Shop {
+    /// Shown in the title bar and reports.
+    pub name: String,
+    /// Where the shop lives: `local`, `demo`, `shopify`, ….
+    pub platform: String,
+    /// ISO 4217 code of the shop's money.
+    pub currency: String,
+    /// IANA time zone in which the shop's days start and end.
+    pub time_zone: String,
+    /// True for the demo shop, whose costs, stock and categories are assumptions.
+    pub demo: bool,
+    /// A fixed "today" (the demo's last trading day); `None` means the real today.
+    pub fixed_today: Option<String>,
+}
+
+impl Shop {
+    /// The shop's time zone, parsed.
+    pub fn tz(&self) -> Result<chrono_tz::Tz> {
+        parse_time_zone(&self.time_zone)
+    }
+
+    /// "Today" in the shop's time zone (or the fixed day of a demo).
+    pub fn today(&self, now: DateTime<Utc>) -> Result<NaiveDate> {
+        if let Some(day) = &self.fixed_today {
+            return NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                .map_err(|_| Error::InvalidArgument(format!("bad fixed day {day:?} in the shop record")));
+        }
+        Ok(now.with_timezone(&self.tz()?).date_naive())
+    }
+
+    /// Checks the fields a person typed.
+    pub fn validate(&self) -> Result<()> {
+        if self.name.trim().is_empty() {
+            return Err(Error::InvalidArgument("the shop needs a name".into()));
+        }
+        validate_currency(&self.currency)?;
+        self.tz()?;
+        Ok(())
+    }
+}
+
+/// Parses an IANA time zone name with a clear error.
+pub fn parse_time_zone(name: &str) -> Result<chrono_tz::Tz> {
+    name.parse::<chrono_tz::Tz>().map_err(|_| {
+        Error::InvalidArgument(format!(
+            "{name:?} is not an IANA time zone (for example Europe/London or America/New_York)"
+        ))
+    })
+}
+
+/// Accepts three upper-case ASCII letters.
+pub fn validate_currency(code: &str) -> Result<()> {
+    if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "{code:?} is not an ISO 4217 currency code (for example GBP, USD, EUR)"
+        )))
+    }
+}
+
+/// UTC timestamps are stored as `YYYY-MM-DDTHH:MM:SSZ`, which sorts as time.
+pub fn fmt_utc(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema
+    /// up to date. A file from a newer build is refused untouched.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(parent) = path.parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
+            }
+        }
+        let conn = Connection::open(path)?;
+        Self::prepare(conn, path.to_path_buf())
+    }
+
+    /// An in-memory store, for tests and scratch work.
+    pub fn open_in_memory() -> Result<Store> {
+        Self::prepare(Connection::open_in_memory()?, PathBuf::from(":memory:"))
+    }
+
+    fn prepare(mut conn: Connection, path: PathBuf) -> Result<Store> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Check the version before anything writes to the file.
+        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > latest_version() {
+            return Err(Error::SchemaTooNew {
+                found,
+                known: latest_version(),
+            });
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        Ok(Store { conn, path })
+    }
+
+    /// The file this store lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The underlying connection, for the modules that own the queries.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Mutable access, for transactions.
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// The shop record, if one is set up.
+    pub fn shop(&self) -> Result<Option<Shop>> {
+        read_shop(&self.conn)
+    }
+
+    /// The shop record, or [`Error::NoShop`].
+    pub fn require_shop(&self) -> Result<Shop> {
+        self.shop()?.ok_or(Error::NoShop)
+    }
+
+    /// Creates or replaces the shop record.
+    pub fn set_shop(&self, shop: &Shop, now: DateTime<Utc>) -> Result<()> {
+        write_shop(&self.conn, shop, now)
+    }
+}
+
+pub(crate) fn read_shop(conn: &Connection) -> Result<Option<Shop>> {
+    Ok(conn
+        .query_row(
+            "SELECT name, platform, currency, time_zone, demo, fixed_today FROM shop WHERE id = 1",
+            [],
+            |r| {
+                Ok(Shop {
+                    name: r.get(0)?,
+                    platform: r.get(1)?,
+                    currency: r.get(2)?,
+                    time_zone: r.get(3)?,
+                    demo: r.get(4)?,
+                    fixed_today: r.get(5)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+pub(crate) fn write_shop(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> Result<()> {
+    shop.validate()?;
+    conn.execute(
+        "INSERT INTO shop (id, name, platform, currency, time_zone, demo, fixed_today, created_at)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, platform = excluded.platform,
+           currency = excluded.currency, time_zone = excluded.time_zone, demo = excluded.demo,
+           fixed_today = excluded.fixed_today",
+        params![
+            shop.name,
+            shop.platform,
+            shop.currency,
+            shop.time_zone,
+            shop.demo,
+            shop.fixed_today,
+            fmt_utc(now)
+        ],
+    )?;
+    Ok(())
+}
+
+/// Applies every migration newer than the file's `user_version`, each in one
+/// transaction together with its version bump.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (version, _name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        // PRAGMA takes no bound parameters; the version is our own integer.
+        tx.execute_batch(&format!("PRAGMA user_version = {version}"))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The default database of the app and the CLI: `<data dir>/merchant-desk/shop.sqlite`.
+pub fn default_db_path() -> PathBuf {
+    data_dir().join("shop.sqlite")
+}
+
+/// The app's own data folder (`$XDG_DATA_HOME/merchant-desk` on Linux).
+pub fn data_dir() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("merchant-desk")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_numbered_and_applied() {
+        let store = Store::open_in_memory().unwrap();
+        let v: i64 = store.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, latest_version());
+        assert!(latest_version() >= 1);
+        let fk: i64 = store.conn().query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        assert_eq!(fk, 1);
+    }
+
+    #[test]
+    fn shop_round_trips_and_validates() {
+        let store = Store::open_in_memory().unwrap();
+        assert!(store.shop().unwrap().is_none());
+        let mut shop = Shop {
+            name: "Tea & Cake".into(),
+            platform: "local".into(),
+            currency: "GBP".into(),
+            time_zone: "Europe/London".into(),
+            demo: false,
+            fixed_today: None,
+        };
+        store.set_shop(&shop, Utc::now()).unwrap();
+        assert_eq!(store.shop().unwrap(), Some(shop.clone()));
+        shop.currency = "gbp".into();
+        assert_eq!(store.set_shop(&shop, Utc::now()).unwrap_err().code(), "invalid_argument");
+        shop.currency = "GBP".into();
+        shop.time_zone = "Mars/Olympus".into();
+        assert!(store.set_shop(&shop, Utc::now()).unwrap_err().to_string().contains("IANA"));
+    }
+}
