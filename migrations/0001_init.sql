@@ -141,3 +141,28 @@ CREATE TABLE price_history (
     import_run_id          INTEGER REFERENCES import_runs (id)
 );
 CREATE INDEX price_history_variant ON price_history (variant_id, changed_at);
+
+-- Derived from the tables above by `report::refresh_sales` in the same
+-- transaction as every change to orders, and when the shop's time zone
+-- changes: one row per order with sale lines, and one per (shop-local day,
+-- variant). The reports read these instead of every order line.
+CREATE TABLE sales_by_order (
+    order_id    INTEGER PRIMARY KEY REFERENCES orders (id) ON DELETE CASCADE,
+    day         TEXT NOT NULL,                       -- placed_at's date in the shop's time zone
+    customer_id INTEGER,
+    currency    TEXT NOT NULL,
+    units       INTEGER NOT NULL,
+    gross_minor INTEGER NOT NULL
+);
+CREATE INDEX sales_by_order_day ON sales_by_order (day);
+
+CREATE TABLE sales_by_variant_day (
+    day         TEXT NOT NULL,
+    variant_id  INTEGER NOT NULL REFERENCES variants (id) ON DELETE CASCADE,
+    currency    TEXT NOT NULL,
+    orders      INTEGER NOT NULL,
+    units       INTEGER NOT NULL,
+    gross_minor INTEGER NOT NULL,
+    -- Variant before day: top products group by variant without sorting.
+    PRIMARY KEY (currency, variant_id, day)
+) WITHOUT ROWID;

@@ -34,20 +34,31 @@ pub const CATEGORY_RULES: &[(&str, &[&str])] = &[
     ("Christmas", &["CHRISTMAS", "XMAS", "ADVENT", "SANTA", "REINDEER", "SNOWFLAKE"]),
     ("Lighting", &["LIGHT", "LANTERN", "CANDLE", "LAMP", "NIGHT LIGHT"]),
     ("Bags", &["BAG", "PURSE", "TOTE", "SHOPPER"]),
-    ("Kitchen & Dining", &["MUG", "CUP", "TEAPOT", "PLATE", "BOWL", "JAR", "CAKE", "BAKING", "LUNCH BOX", "TEA", "NAPKIN", "SPOON", "TRAY", "BOTTLE", "TIN"]),
-    ("Stationery & Gift Wrap", &["CARD", "WRAP", "PAPER", "NOTEBOOK", "PENCIL", "PEN ", "STICKER", "RIBBON", "TAPE", "ENVELOPE", "GIFT TAG"]),
+    ("Kitchen & Dining", &["MUG", "CUP", "TEAPOT", "PLATE", "BOWL", "JAR", "CAKE", "CAKESTAND", "BAKING", "LUNCH BOX", "TEA", "NAPKIN", "SPOON", "TRAY", "BOTTLE", "TIN"]),
+    ("Stationery & Gift Wrap", &["CARD", "WRAP", "PAPER", "NOTEBOOK", "PENCIL", "PEN", "STICKER", "RIBBON", "TAPE", "ENVELOPE", "GIFT TAG"]),
     ("Jewellery & Accessories", &["NECKLACE", "EARRING", "BRACELET", "RING", "HAIR", "BROOCH", "JEWEL", "UMBRELLA"]),
-    ("Toys & Kids", &["TOY", "GAME", "DOLL", "PLAYHOUSE", "SPACEBOY", "CHILDREN", "KIDS", "JIGSAW", "TEDDY", "PARTY"]),
+    ("Toys & Kids", &["TOY", "GAME", "DOLL", "DOLLY", "PLAYHOUSE", "SPACEBOY", "CHILDREN", "KIDS", "JIGSAW", "TEDDY", "PARTY"]),
     ("Garden", &["GARDEN", "PLANT", "FLOWER", "BIRD", "WATERING"]),
     ("Home Decor", &["SIGN", "FRAME", "CLOCK", "CUSHION", "DOORMAT", "HOOK", "WALL", "HEART", "DECORATION", "VASE", "MIRROR", "BOX", "HOLDER", "BUNTING", "GARLAND"]),
 ];
 
-/// The demo category of a product from its title.
+/// The demo category of a product from its title: the first rule with a
+/// keyword that appears as a whole word (or its plural with `S`).
 pub fn category_for(title: &str) -> &'static str {
-    let upper = title.to_uppercase();
+    let words: Vec<String> = title
+        .to_uppercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
+    let text = format!(" {} ", words.join(" "));
     CATEGORY_RULES
         .iter()
-        .find(|(_, words)| words.iter().any(|w| upper.contains(w)))
+        .find(|(_, keywords)| {
+            keywords
+                .iter()
+                .any(|k| text.contains(&format!(" {k} ")) || text.contains(&format!(" {k}S ")))
+        })
         .map(|(category, _)| *category)
         .unwrap_or("Other")
 }
@@ -192,6 +203,9 @@ mod tests {
         assert_eq!(category_for("PARTY BUNTING"), "Toys & Kids");
         assert_eq!(category_for("MEDIUM CERAMIC TOP STORAGE JAR"), "Kitchen & Dining");
         assert_eq!(category_for("WORLD WAR 2 GLIDERS ASSTD DESIGNS"), "Other");
+        // Whole words only: BUNTING does not contain the keyword TIN.
+        assert_eq!(category_for("PAPER BUNTING"), "Stationery & Gift Wrap");
+        assert_eq!(category_for("SET OF 3 CAKE TINS PANTRY DESIGN"), "Kitchen & Dining");
     }
 
     #[test]

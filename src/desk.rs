@@ -37,6 +37,9 @@ pub struct AppStatus {
     pub today: Option<String>,
     /// Whether the owner's own database has a shop (offered beside the demo).
     pub own_shop_exists: bool,
+    /// The app was started with `--demo` and the demo is not open yet: the
+    /// UI opens it (with a progress bar) instead of asking.
+    pub open_demo_now: bool,
 }
 
 /// A dashboard request from the UI.
@@ -55,21 +58,25 @@ pub struct Desk {
     store: Mutex<Option<(Workspace, Store)>>,
     busy: AtomicBool,
     cancel: AtomicBool,
+    prefer_demo: bool,
 }
 
 const LAST_WORKSPACE_FILE: &str = "last-workspace";
 
 impl Desk {
-    /// A desk over `data_dir`, reopening whichever shop was open last time.
-    pub fn new(data_dir: PathBuf) -> Result<Desk> {
+    /// A desk over `data_dir`, reopening whichever shop was open last time;
+    /// `prefer_demo` (the app's `--demo` flag) asks for the demo shop instead.
+    pub fn new(data_dir: PathBuf, prefer_demo: bool) -> Result<Desk> {
         let desk = Desk {
             data_dir,
             store: Mutex::new(None),
             busy: AtomicBool::new(false),
             cancel: AtomicBool::new(false),
+            prefer_demo,
         };
         let last = std::fs::read_to_string(desk.data_dir.join(LAST_WORKSPACE_FILE)).unwrap_or_default();
-        let workspace = if last.trim() == "demo" && desk.path_of(Workspace::Demo).exists() {
+        let want_demo = prefer_demo || last.trim() == "demo";
+        let workspace = if want_demo && desk.path_of(Workspace::Demo).exists() {
             Workspace::Demo
         } else {
             Workspace::Shop
@@ -133,6 +140,7 @@ impl Desk {
             db_path: store.path().display().to_string(),
             today,
             own_shop_exists,
+            open_demo_now: self.prefer_demo && *workspace != Workspace::Demo,
         })
     }
 
@@ -208,7 +216,7 @@ mod tests {
     #[test]
     fn remembers_the_workspace_and_refuses_parallel_jobs() {
         let dir = tempfile::tempdir().unwrap();
-        let desk = Desk::new(dir.path().to_path_buf()).unwrap();
+        let desk = Desk::new(dir.path().to_path_buf(), false).unwrap();
         let status = desk.status().unwrap();
         assert_eq!(status.workspace, Workspace::Shop);
         assert!(status.shop.is_none());
@@ -230,7 +238,7 @@ mod tests {
         assert_eq!(desk.open_demo(|_| {}).unwrap_err().code(), "busy");
         desk.busy.store(false, Ordering::SeqCst);
         drop(desk);
-        let again = Desk::new(dir.path().to_path_buf()).unwrap();
+        let again = Desk::new(dir.path().to_path_buf(), false).unwrap();
         assert_eq!(again.status().unwrap().shop.unwrap().name, "Corner Shop");
     }
 }

@@ -1,1 +1,87 @@
-fn main() {}
+//! The desktop shell: a window around the UI and one-line commands into the
+//! core's `Desk`. Nothing here computes anything.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+use merchant_desk::bench::StartupProbe;
+use merchant_desk::desk::{AppStatus, DashboardRequest, Desk};
+use merchant_desk::import::{ImportKind, ImportReport, Progress};
+use merchant_desk::report::Dashboard;
+use merchant_desk::store::Shop;
+use merchant_desk::ErrorPayload;
+use std::path::PathBuf;
+use tauri::ipc::Channel;
+use tauri::State;
+
+type Reply<T> = Result<T, ErrorPayload>;
+
+#[tauri::command]
+async fn app_status(desk: State<'_, Desk>) -> Reply<AppStatus> {
+    desk.status().map_err(Into::into)
+}
+
+#[tauri::command]
+async fn open_demo(desk: State<'_, Desk>, on_progress: Channel<Progress>) -> Reply<AppStatus> {
+    desk.open_demo(|p| drop(on_progress.send(p.clone()))).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn open_own_shop(desk: State<'_, Desk>) -> Reply<AppStatus> {
+    desk.open_own_shop().map_err(Into::into)
+}
+
+#[tauri::command]
+async fn save_shop(desk: State<'_, Desk>, shop: Shop) -> Reply<AppStatus> {
+    desk.save_shop(shop).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn import_file(desk: State<'_, Desk>, kind: ImportKind, path: PathBuf, on_progress: Channel<Progress>) -> Reply<ImportReport> {
+    desk.import(kind, &path, |p| drop(on_progress.send(p.clone()))).map_err(Into::into)
+}
+
+#[tauri::command]
+fn cancel_job(desk: State<'_, Desk>) {
+    desk.cancel()
+}
+
+#[tauri::command]
+async fn dashboard(desk: State<'_, Desk>, request: DashboardRequest) -> Reply<Dashboard> {
+    desk.dashboard(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn app_painted(probe: State<'_, StartupProbe>) -> Reply<()> {
+    probe.painted().map_err(Into::into)
+}
+
+fn main() {
+    let probe = StartupProbe::start();
+    let data_dir = std::env::var_os("MERCHANT_DESK_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(merchant_desk::store::data_dir);
+    let prefer_demo = std::env::args().any(|a| a == "--demo");
+    let desk = match Desk::new(data_dir, prefer_demo) {
+        Ok(desk) => desk,
+        Err(e) => {
+            eprintln!("Merchant Desk cannot start: {e}");
+            std::process::exit(1);
+        }
+    };
+    tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(desk)
+        .manage(probe)
+        .invoke_handler(tauri::generate_handler![
+            app_status,
+            open_demo,
+            open_own_shop,
+            save_shop,
+            import_file,
+            cancel_job,
+            dashboard,
+            app_painted
+        ])
+        .run(tauri::generate_context!())
+        .expect("the window could not be opened");
+}

@@ -176,7 +176,7 @@ fn run(cli: Cli) -> Result<()> {
             println!("demo shop ready: {} ({}, {}), today is {}", store.path().display(), shop.currency, shop.time_zone, merchant_desk::demo::DEMO_TODAY);
         }
         Command::Shop { action } => {
-            let store = Store::open(&db)?;
+            let mut store = Store::open(&db)?;
             match action {
                 ShopAction::Show => {
                     println!("{}", serde_json::to_string_pretty(&store.require_shop()?).expect("shop serialises"))

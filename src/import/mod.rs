@@ -282,6 +282,13 @@ pub fn import_reader(
     }
     tick(&input, ctx.tally.rows_read)?;
     let t = ctx.tally;
+    control.tick(Progress {
+        stage: "Updating sales figures".into(),
+        done: size,
+        total: size,
+        rows: t.rows_read,
+    })?;
+    crate::report::refresh_sales(&tx)?;
     if t.rows_read == 0 {
         return Err(Error::BadInput {
             file: file_name.to_string(),

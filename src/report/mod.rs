@@ -109,32 +109,26 @@ pub struct Summary {
     pub aov: i64,
 }
 
-/// The filter that makes an order line a *sale line* (see `docs/metrics.md`).
-const SALE_LINES: &str = "
-    FROM orders o
-    JOIN order_lines l ON l.order_id = o.id
-    JOIN variants v ON v.id = l.variant_id
-    JOIN products p ON p.id = v.product_id
-    WHERE o.placed_at >= ?1 AND o.placed_at < ?2 AND o.currency = ?3
-      AND p.kind = 'merchandise' AND l.quantity > 0 AND l.unit_price_minor >= 1";
-
-/// One order's sale lines, summed.
+/// One order's sale lines, summed, as kept in `sales_by_order`.
 struct OrderSales {
-    placed_at: String,
+    day: NaiveDate,
     customer_id: Option<i64>,
     units: i64,
     gross: i64,
 }
 
+fn day_text(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
 fn order_sales(conn: &Connection, shop: &Shop, range: &DateRange) -> Result<Vec<OrderSales>> {
-    let (start, end) = range.utc_bounds(shop.tz()?);
-    let sql = format!(
-        "SELECT o.placed_at, o.customer_id, sum(l.quantity), sum(l.line_total_minor) {SALE_LINES} GROUP BY o.id"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![start, end, shop.currency], |r| {
+    let mut stmt = conn.prepare_cached(
+        "SELECT day, customer_id, units, gross_minor FROM sales_by_order
+         WHERE day >= ?1 AND day <= ?2 AND currency = ?3",
+    )?;
+    let rows = stmt.query_map(params![day_text(range.from), day_text(range.to), shop.currency], |r| {
         Ok(OrderSales {
-            placed_at: r.get(0)?,
+            day: r.get(0)?,
             customer_id: r.get(1)?,
             units: r.get(2)?,
             gross: r.get(3)?,
@@ -143,17 +137,124 @@ fn order_sales(conn: &Connection, shop: &Shop, range: &DateRange) -> Result<Vec<
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Rebuilds `sales_by_order` and `sales_by_variant_day` from the order lines.
+/// This is where a *sale line* is defined (see `docs/metrics.md`): a line of a
+/// merchandise variant with quantity > 0 and a unit price of at least one
+/// minor unit. Cancellations live in `refunds` and never reach these tables.
+/// Runs in the caller's transaction, after every change to orders.
+pub fn refresh_sales(conn: &Connection) -> Result<()> {
+    conn.execute_batch("DELETE FROM sales_by_order; DELETE FROM sales_by_variant_day;")?;
+    let Some(shop) = crate::store::read_shop(conn)? else { return Ok(()) };
+    let tz = shop.tz()?;
+    let merchandise: std::collections::HashSet<i64> = conn
+        .prepare("SELECT v.id FROM variants v JOIN products p ON p.id = v.product_id WHERE p.kind = 'merchandise'")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut currencies: Vec<String> = Vec::new();
+    // (day, variant, currency index) → (orders, units, gross)
+    let mut by_variant_day: HashMap<(NaiveDate, i64, usize), (i64, i64, i64)> = HashMap::new();
+    // Lines come in order-id order (the table is clustered by order), so each
+    // order is summed as it streams past.
+    let mut stmt = conn.prepare(
+        "SELECT l.order_id, o.placed_at, o.customer_id, o.currency, l.variant_id, l.quantity, l.line_total_minor
+         FROM order_lines l CROSS JOIN orders o ON o.id = l.order_id
+         WHERE l.quantity > 0 AND l.unit_price_minor >= 1
+         ORDER BY l.order_id",
+    )?;
+    let mut rows = stmt.query([])?;
+    struct Current {
+        id: i64,
+        day: NaiveDate,
+        customer_id: Option<i64>,
+        currency: usize,
+        units: i64,
+        gross: i64,
+        variants: Vec<i64>,
+    }
+    let mut current: Option<Current> = None;
+    let flush = |c: &Current, insert: &mut rusqlite::CachedStatement<'_>, currencies: &[String]| -> Result<()> {
+        insert.execute(params![c.id, day_text(c.day), c.customer_id, currencies[c.currency], c.units, c.gross])?;
+        Ok(())
+    };
+    let mut insert_order = conn.prepare_cached(
+        "INSERT INTO sales_by_order (order_id, day, customer_id, currency, units, gross_minor)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    while let Some(r) = rows.next()? {
+        let variant: i64 = r.get(4)?;
+        if !merchandise.contains(&variant) {
+            continue;
+        }
+        let order_id: i64 = r.get(0)?;
+        if current.as_ref().map(|c| c.id) != Some(order_id) {
+            if let Some(c) = current.take() {
+                flush(&c, &mut insert_order, &currencies)?;
+            }
+            let placed: String = r.get(1)?;
+            let utc = chrono::DateTime::parse_from_rfc3339(&placed)
+                .map_err(|_| Error::InvalidArgument(format!("bad stored time {placed:?}")))?;
+            let currency: String = r.get(3)?;
+            let currency = match currencies.iter().position(|c| *c == currency) {
+                Some(i) => i,
+                None => {
+                    currencies.push(currency);
+                    currencies.len() - 1
+                }
+            };
+            current = Some(Current {
+                id: order_id,
+                day: utc.with_timezone(&tz).date_naive(),
+                customer_id: r.get(2)?,
+                currency,
+                units: 0,
+                gross: 0,
+                variants: Vec::new(),
+            });
+        }
+        let c = current.as_mut().expect("set above");
+        let (units, gross): (i64, i64) = (r.get(5)?, r.get(6)?);
+        c.units += units;
+        c.gross += gross;
+        let entry = by_variant_day.entry((c.day, variant, c.currency)).or_insert((0, 0, 0));
+        if !c.variants.contains(&variant) {
+            c.variants.push(variant);
+            entry.0 += 1;
+        }
+        entry.1 += units;
+        entry.2 += gross;
+    }
+    if let Some(c) = current.take() {
+        flush(&c, &mut insert_order, &currencies)?;
+    }
+    let mut insert_day = conn.prepare(
+        "INSERT INTO sales_by_variant_day (day, variant_id, currency, orders, units, gross_minor)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    // Inserting in key order appends to the table instead of splitting pages.
+    let mut rows: Vec<_> = by_variant_day.into_iter().collect();
+    rows.sort_unstable_by(|a, b| {
+        (&currencies[a.0 .2], a.0 .1, a.0 .0).cmp(&(&currencies[b.0 .2], b.0 .1, b.0 .0))
+    });
+    for ((day, variant, currency), (orders, units, gross)) in rows {
+        insert_day.execute(params![day_text(day), variant, currencies[currency], orders, units, gross])?;
+    }
+    Ok(())
+}
+
+/// Merchandise value of cancellation and refund lines in the range, plus
+/// refunds recorded without lines, as a positive amount.
 fn refunds(conn: &Connection, shop: &Shop, range: &DateRange) -> Result<i64> {
     let (start, end) = range.utc_bounds(shop.tz()?);
-    let itemised: i64 = conn.prepare_cached(
-        "SELECT coalesce(sum(rl.amount_minor), 0)
-         FROM refunds r
-         JOIN refund_lines rl ON rl.refund_id = r.id
-         JOIN variants v ON v.id = rl.variant_id
-         JOIN products p ON p.id = v.product_id
-         WHERE r.created_at >= ?1 AND r.created_at < ?2 AND r.currency = ?3 AND p.kind = 'merchandise'",
-    )?
-    .query_row(params![start, end, shop.currency], |r| r.get(0))?;
+    let itemised: i64 = conn
+        .prepare_cached(
+            "SELECT coalesce(sum(rl.amount_minor), 0)
+             FROM refunds r
+             JOIN refund_lines rl ON rl.refund_id = r.id
+             JOIN variants v ON v.id = rl.variant_id
+             JOIN products p ON p.id = v.product_id
+             WHERE r.created_at >= ?1 AND r.created_at < ?2 AND r.currency = ?3 AND p.kind = 'merchandise'",
+        )?
+        .query_row(params![start, end, shop.currency], |r| r.get(0))?;
     let unitemised: i64 = conn
         .prepare_cached(
             "SELECT coalesce(sum(unitemized_minor), 0) FROM refunds
@@ -236,7 +337,7 @@ fn series_from(
     granularity: Granularity,
     sales: &[OrderSales],
 ) -> Result<Vec<SeriesPoint>> {
-    let tz = shop.tz()?;
+    let _ = shop;
     let mut points: Vec<SeriesPoint> = Vec::new();
     let mut index: HashMap<NaiveDate, usize> = HashMap::new();
     let mut day = range.from;
@@ -254,10 +355,7 @@ fn series_from(
         day = day + Days::new(1);
     }
     for o in sales {
-        let utc = chrono::DateTime::parse_from_rfc3339(&o.placed_at)
-            .map_err(|_| Error::InvalidArgument(format!("bad stored time {:?}", o.placed_at)))?;
-        let local_day = utc.with_timezone(&tz).date_naive();
-        if let Some(i) = index.get(&bucket_start(local_day, granularity, range)) {
+        if let Some(i) = index.get(&bucket_start(o.day, granularity, range)) {
             let p = &mut points[*i];
             p.orders += 1;
             p.units += o.units;
@@ -320,19 +418,22 @@ pub fn top_products(
     by: RankBy,
     limit: u32,
 ) -> Result<Vec<TopProduct>> {
-    let (start, end) = range.utc_bounds(shop.tz()?);
     let order = match by {
         RankBy::Revenue => "revenue DESC, units DESC",
         RankBy::Units => "units DESC, revenue DESC",
     };
     let sql = format!(
-        "SELECT v.id, v.sku, v.title, p.category, sum(l.quantity) AS units,
-                sum(l.line_total_minor) AS revenue, count(DISTINCT o.id)
-         {SALE_LINES}
-         GROUP BY v.id ORDER BY {order}, v.id LIMIT ?4"
+        "SELECT v.id, v.sku, v.title, p.category, a.units, a.revenue, a.orders
+         FROM (SELECT variant_id, sum(units) AS units, sum(gross_minor) AS revenue, sum(orders) AS orders
+               FROM sales_by_variant_day
+               WHERE currency = ?3 AND day >= ?1 AND day <= ?2
+               GROUP BY variant_id) a
+         JOIN variants v ON v.id = a.variant_id
+         JOIN products p ON p.id = v.product_id
+         ORDER BY {order}, v.id LIMIT ?4"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![start, end, shop.currency, limit], |r| {
+    let rows = stmt.query_map(params![day_text(range.from), day_text(range.to), shop.currency, limit], |r| {
         Ok(TopProduct {
             variant_id: r.get(0)?,
             sku: r.get(1)?,

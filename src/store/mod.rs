@@ -151,9 +151,17 @@ impl Store {
         self.shop()?.ok_or(Error::NoShop)
     }
 
-    /// Creates or replaces the shop record.
-    pub fn set_shop(&self, shop: &Shop, now: DateTime<Utc>) -> Result<()> {
-        write_shop(&self.conn, shop, now)
+    /// Creates or replaces the shop record. A new time zone moves orders
+    /// between days, so the daily sales figures are rebuilt with it.
+    pub fn set_shop(&mut self, shop: &Shop, now: DateTime<Utc>) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let old_zone = read_shop(&tx)?.map(|s| s.time_zone);
+        write_shop(&tx, shop, now)?;
+        if old_zone.as_deref() != Some(shop.time_zone.as_str()) {
+            crate::report::refresh_sales(&tx)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 }
 
@@ -239,7 +247,7 @@ mod tests {
 
     #[test]
     fn shop_round_trips_and_validates() {
-        let store = Store::open_in_memory().unwrap();
+        let mut store = Store::open_in_memory().unwrap();
         assert!(store.shop().unwrap().is_none());
         let mut shop = Shop {
             name: "Tea & Cake".into(),
