@@ -5,9 +5,4 @@ export default defineConfig({
   plugins: [svelte()],
   clearScreen: false,
   build: { target: 'es2021', outDir: 'dist', emptyOutDir: true },
-  resolve: process.env.VITEST ? { conditions: ['browser'] } : undefined,
-  test: {
-    environment: 'jsdom',
-    include: ['tests/**/*.test.ts'],
-  },
 });

@@ -1,0 +1,59 @@
+// Formatting for people: money from minor units, counts, changes, dates.
+
+const exponents: Record<string, number> = {};
+
+/** Decimal places of a currency's minor unit, as Intl knows it. */
+export function currencyExponent(currency: string): number {
+  if (!(currency in exponents)) {
+    exponents[currency] = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
+      .maximumFractionDigits ?? 2;
+  }
+  return exponents[currency];
+}
+
+/** `51947, 'GBP'` → `£519.47`. Exact: the minor units are split as integers. */
+export function formatMoney(minor: number, currency: string): string {
+  const exp = currencyExponent(currency);
+  const negative = minor < 0;
+  const abs = Math.abs(minor);
+  const scale = 10 ** exp;
+  const major = Math.floor(abs / scale);
+  const fraction = abs % scale;
+  const parts = new Intl.NumberFormat('en-GB', { style: 'currency', currency, minimumFractionDigits: 0, maximumFractionDigits: 0 })
+    .formatToParts(major);
+  const text = parts
+    .map((p) => (p.type === 'integer' || p.type === 'group' ? p.value : p.type === 'currency' ? p.value : ''))
+    .join('');
+  const decimals = exp > 0 ? '.' + String(fraction).padStart(exp, '0') : '';
+  return (negative ? '-' : '') + text + decimals;
+}
+
+export function formatCount(n: number): string {
+  return new Intl.NumberFormat('en-GB').format(n);
+}
+
+/** Change from `previous` to `current` in percent; null when there is no base. */
+export function percentChange(current: number, previous: number): number | null {
+  if (previous === 0) return null;
+  return ((current - previous) / Math.abs(previous)) * 100;
+}
+
+export function formatChange(change: number | null): string {
+  if (change === null) return 'no earlier data';
+  const sign = change > 0 ? '+' : change < 0 ? '−' : '±';
+  return `${sign}${Math.abs(change).toFixed(1)}%`;
+}
+
+/** `2011-12-09` → `9 Dec 2011` (a calendar day: no time zone shift). */
+export function formatDay(day: string): string {
+  const [y, m, d] = day.split('-').map(Number);
+  return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }).format(
+    new Date(Date.UTC(y, m - 1, d)),
+  );
+}
+
+/** Adds days to a `YYYY-MM-DD` day. */
+export function addDays(day: string, days: number): string {
+  const [y, m, d] = day.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}

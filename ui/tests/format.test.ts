@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { addDays, formatChange, formatDay, formatMoney, percentChange } from '../src/lib/format';
+
+describe('formatMoney', () => {
+  it('splits minor units exactly', () => {
+    expect(formatMoney(51947, 'GBP')).toBe('£519.47');
+    expect(formatMoney(1027143306, 'GBP')).toBe('£10,271,433.06');
+    expect(formatMoney(5, 'GBP')).toBe('£0.05');
+    expect(formatMoney(-1050, 'GBP')).toBe('-£10.50');
+    expect(formatMoney(0, 'EUR')).toBe('€0.00');
+  });
+  it('knows currencies without a minor unit', () => {
+    expect(formatMoney(1500, 'JPY')).toBe('JP¥1,500');
+  });
+});
+
+describe('changes and days', () => {
+  it('computes percent change against the previous period', () => {
+    expect(percentChange(150, 100)).toBe(50);
+    expect(percentChange(50, 100)).toBe(-50);
+    expect(percentChange(5, 0)).toBeNull();
+    expect(formatChange(12.345)).toBe('+12.3%');
+    expect(formatChange(-4)).toBe('−4.0%');
+    expect(formatChange(null)).toBe('no earlier data');
+  });
+  it('adds days across month and year ends', () => {
+    expect(addDays('2011-12-09', -29)).toBe('2011-11-10');
+    expect(addDays('2011-12-31', 1)).toBe('2012-01-01');
+    expect(formatDay('2011-12-09')).toBe('9 Dec 2011');
+  });
+});
