@@ -1,0 +1,10 @@
+//! The core's integration tests: one binary, real SQLite files in temporary
+//! folders, the real data set where it matters.
+
+mod bad_input;
+mod fixtures;
+mod generic_and_shopify;
+mod migrations;
+mod properties;
+mod real_data;
+mod summary;

@@ -1,0 +1,175 @@
+//! The demo shop built from the real Online Retail file, checked against an
+//! independent reading of the same file.
+
+use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use merchant_desk::import::{Control, Progress};
+use merchant_desk::report::{self, parse_day, DateRange};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::AtomicBool;
+
+const NOT_MERCHANDISE: &[&str] = &["POST", "DOT", "C2", "M", "m", "D", "S", "B", "BANK CHARGES", "AMAZONFEE", "CRUK"];
+
+#[derive(Default, Debug, PartialEq)]
+struct Expected {
+    orders: i64,
+    customers: i64,
+    repeat_customers: i64,
+    units: i64,
+    gross: i64,
+    refunds: i64,
+}
+
+/// Price in thousandths of a pound, exact for this file (at most 3 decimals).
+fn milli(text: &str) -> i64 {
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    let negative = whole.starts_with('-');
+    let w: i64 = whole.trim_start_matches('-').parse().unwrap();
+    let f: i64 = format!("{frac:0<3}")[..3].parse().unwrap();
+    let v = w * 1000 + f;
+    if negative { -v } else { v }
+}
+
+/// Thousandths to pennies, half away from zero.
+fn pennies(m: i64) -> i64 {
+    if m >= 0 { (m + 5) / 10 } else { -((-m + 5) / 10) }
+}
+
+struct Reading {
+    expected: Vec<Expected>,
+    medians: HashMap<String, i64>,
+}
+
+fn read_expected(ranges: &[(NaiveDate, NaiveDate)], median_of: &[&str]) -> Reading {
+    let london = chrono_tz::Europe::London;
+    let file = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/data/online-retail.csv.gz")).unwrap();
+    let mut reader = csv::Reader::from_reader(flate2::read::MultiGzDecoder::new(file));
+    let mut sale_orders: Vec<HashMap<String, Option<String>>> = vec![HashMap::new(); ranges.len()];
+    let mut out: Vec<Expected> = ranges.iter().map(|_| Expected::default()).collect();
+    let mut prices: HashMap<String, Vec<i64>> = HashMap::new();
+    let mut first_customer: HashMap<String, Option<String>> = HashMap::new();
+    for rec in reader.records() {
+        let r = rec.unwrap();
+        let (invoice, code, qty, date, price, customer) = (&r[0], &r[1], r[3].parse::<i64>().unwrap(), &r[4], milli(&r[5]), &r[6]);
+        let customer = (!customer.is_empty()).then(|| customer.trim_end_matches(".0").to_string());
+        first_customer.entry(invoice.to_string()).or_insert(customer);
+        let merchandise = !NOT_MERCHANDISE.contains(&code) && !code.starts_with("gift_0001_");
+        let day = london
+            .from_local_datetime(&NaiveDateTime::parse_from_str(date, "%Y-%m-%d %H:%M").unwrap())
+            .earliest()
+            .unwrap()
+            .date_naive();
+        let cancellation = invoice.starts_with('C');
+        let sale = merchandise && !cancellation && qty > 0 && pennies(price) >= 1;
+        if sale && median_of.contains(&code) {
+            prices.entry(code.to_string()).or_default().push(pennies(price));
+        }
+        for (i, (from, to)) in ranges.iter().enumerate() {
+            if day < *from || day > *to {
+                continue;
+            }
+            if sale {
+                let cust = first_customer[invoice].clone();
+                sale_orders[i].insert(invoice.to_string(), cust);
+                out[i].units += qty;
+                out[i].gross += pennies(qty * price);
+            }
+            if cancellation && merchandise {
+                out[i].refunds += pennies(-qty * price);
+            }
+        }
+    }
+    for (i, orders) in sale_orders.iter().enumerate() {
+        let mut per: HashMap<&String, i64> = HashMap::new();
+        for c in orders.values().flatten() {
+            *per.entry(c).or_insert(0) += 1;
+        }
+        out[i].orders = orders.len() as i64;
+        out[i].customers = per.len() as i64;
+        out[i].repeat_customers = per.values().filter(|n| **n >= 2).count() as i64;
+    }
+    let medians = prices
+        .into_iter()
+        .map(|(k, mut v)| {
+            v.sort();
+            (k, v[(v.len() - 1) / 2])
+        })
+        .collect();
+    Reading { expected: out, medians }
+}
+
+#[test]
+fn demo_shop_from_the_real_file_matches_an_independent_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.sqlite");
+    let cancel = AtomicBool::new(false);
+    let mut stages: HashSet<String> = HashSet::new();
+    let mut last_done = 0;
+    let mut monotonic = true;
+    let mut control = Control::new(&cancel, |p: &Progress| {
+        stages.insert(p.stage.clone());
+        if p.total > 0 {
+            monotonic &= p.done >= last_done || p.done == 0;
+            last_done = p.done;
+        }
+    });
+    let store = merchant_desk::demo::build(&path, &mut control, chrono::Utc::now()).unwrap();
+    drop(control);
+    assert!(monotonic, "progress went backwards");
+    assert!(stages.iter().any(|s| s.contains("online-retail")), "{stages:?}");
+    assert!(!dir.path().join("demo.partial").exists());
+
+    let shop = store.require_shop().unwrap();
+    assert!(shop.demo);
+    assert_eq!(shop.today(chrono::Utc::now()).unwrap().to_string(), "2011-12-09");
+    let rows: i64 = store.conn().query_row("SELECT rows_read FROM import_runs", [], |r| r.get(0)).unwrap();
+    assert_eq!(rows, 541_909);
+
+    let d = |s| parse_day(s).unwrap();
+    // The whole year, and a month in British Summer Time.
+    let ranges = [(d("2010-12-01"), d("2011-12-09")), (d("2011-07-01"), d("2011-07-31"))];
+    let reading = read_expected(&ranges, &["85123A", "22423", "47566"]);
+    for ((from, to), want) in ranges.iter().zip(&reading.expected) {
+        let s = report::summary(store.conn(), &shop, DateRange::new(*from, *to).unwrap()).unwrap();
+        let got = Expected {
+            orders: s.orders,
+            customers: s.customers,
+            repeat_customers: s.repeat_customers,
+            units: s.units,
+            gross: s.gross_sales,
+            refunds: s.refunds,
+        };
+        assert_eq!(&got, want, "{from}..{to}");
+        assert_eq!(s.net_sales, s.gross_sales - s.refunds);
+    }
+    // The figures the issue quotes for the whole year.
+    assert_eq!(reading.expected[0].orders, 19_773);
+    let year = report::summary(store.conn(), &shop, DateRange::new(ranges[0].0, ranges[0].1).unwrap()).unwrap();
+    assert_eq!(merchant_desk::money::format_major(year.aov, "GBP"), "519.47");
+
+    // Demo assumptions: cost is 45% of the median selling price, every
+    // merchandise item has a category and non-negative stock.
+    for (sku, median) in &reading.medians {
+        let cost: i64 = store.conn().query_row("SELECT cost_minor FROM variants WHERE sku = ?1", [sku], |r| r.get(0)).unwrap();
+        assert_eq!(cost, (median * 45 + 50) / 100, "{sku}");
+    }
+    let missing: i64 = store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM variants v JOIN products p ON p.id = v.product_id
+             WHERE p.kind = 'merchandise' AND (p.category IS NULL OR v.stock IS NULL OR v.stock < 0)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(missing, 0);
+    let category: String = store
+        .conn()
+        .query_row("SELECT p.category FROM products p WHERE p.external_id = '85123A'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(category, "Lighting");
+    let non_merch: i64 = store
+        .conn()
+        .query_row("SELECT count(*) FROM products WHERE kind != 'merchandise' AND category IS NOT NULL", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(non_merch, 0, "postage and fees get no demo category");
+}
