@@ -1,0 +1,109 @@
+// A minimal W3C WebDriver client over fetch, enough to drive the app through
+// tauri-driver, plus process handling that never leaves a driver behind.
+import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+
+export async function startDriver({ port, logFile, env }) {
+  const out = openSync(logFile, 'a');
+  const child = spawn('tauri-driver', ['--port', String(port)], {
+    detached: true, // its own process group, so teardown can kill WebKitWebDriver too
+    stdio: ['ignore', out, out],
+    env,
+  });
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/status`);
+      if (r.ok) return child;
+    } catch {
+      // not listening yet
+    }
+    await sleep(200);
+  }
+  stopDriver(child);
+  throw new Error(`tauri-driver did not start on port ${port}; see ${logFile}`);
+}
+
+export function stopDriver(child) {
+  if (!child || child.exitCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export class Session {
+  constructor(base, id) {
+    this.base = base;
+    this.id = id;
+  }
+
+  static async create(port, application) {
+    const base = `http://127.0.0.1:${port}`;
+    const body = { capabilities: { alwaysMatch: { browserName: 'wry', 'tauri:options': { application } } } };
+    const value = await call('POST', `${base}/session`, body);
+    return new Session(base, value.sessionId);
+  }
+
+  async cmd(method, path, body) {
+    return call(method, `${this.base}/session/${this.id}${path}`, body);
+  }
+
+  async find(css) {
+    const value = await this.cmd('POST', '/element', { using: 'css selector', value: css });
+    return value[ELEMENT];
+  }
+
+  /** Waits for an element to exist; returns its id. */
+  async waitFor(css, timeoutMs) {
+    const deadline = Date.now() + timeoutMs;
+    let last;
+    while (Date.now() < deadline) {
+      try {
+        return await this.find(css);
+      } catch (e) {
+        last = e;
+        await sleep(250);
+      }
+    }
+    throw new Error(`${css} did not appear within ${timeoutMs} ms: ${last}`);
+  }
+
+  async text(css) {
+    return this.cmd('GET', `/element/${await this.find(css)}/text`);
+  }
+
+  async click(css) {
+    await this.cmd('POST', `/element/${await this.find(css)}/click`, {});
+  }
+
+  async screenshot() {
+    return Buffer.from(await this.cmd('GET', '/screenshot'), 'base64');
+  }
+
+  async close() {
+    try {
+      await call('DELETE', `${this.base}/session/${this.id}`);
+    } catch {
+      // the driver may already be gone
+    }
+  }
+}
+
+async function call(method, url, body) {
+  const r = await fetch(url, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : undefined,
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await r.json();
+  if (!r.ok || (json.value && json.value.error)) {
+    throw new Error(`${method} ${url}: ${JSON.stringify(json.value ?? json)}`);
+  }
+  return json.value;
+}
