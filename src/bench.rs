@@ -54,12 +54,17 @@ pub fn run(file: &Path, sqlite3: &str, log: &mut dyn Write) -> Result<BenchRepor
     let csv_path = dir.join("online-retail.csv");
     {
         let mut gz = flate2::read::MultiGzDecoder::new(
-            std::fs::File::open(file).map_err(|e| Error::io(format!("opening {}", file.display()), e))?,
+            std::fs::File::open(file)
+                .map_err(|e| Error::io(format!("opening {}", file.display()), e))?,
         );
         let mut out = std::fs::File::create(&csv_path).map_err(io)?;
         std::io::copy(&mut gz, &mut out).map_err(io)?;
     }
-    let _ = writeln!(log, "reference: {sqlite3} .import of {}", csv_path.display());
+    let _ = writeln!(
+        log,
+        "reference: {sqlite3} .import of {}",
+        csv_path.display()
+    );
     let ref_db = dir.join("reference.sqlite");
     let t = Instant::now();
     let mut child = Command::new(sqlite3)
@@ -67,7 +72,12 @@ pub fn run(file: &Path, sqlite3: &str, log: &mut dyn Write) -> Result<BenchRepor
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
-        .map_err(|e| Error::io(format!("starting {sqlite3} (install the sqlite3 package)"), e))?;
+        .map_err(|e| {
+            Error::io(
+                format!("starting {sqlite3} (install the sqlite3 package)"),
+                e,
+            )
+        })?;
     writeln!(
         child.stdin.take().expect("piped"),
         ".mode csv\n.import '{}' lines\n",
@@ -80,12 +90,22 @@ pub fn run(file: &Path, sqlite3: &str, log: &mut dyn Write) -> Result<BenchRepor
         return Err(Error::InvalidArgument(format!("{sqlite3} .import failed")));
     }
 
-    let _ = writeln!(log, "ours: merchant-desk import online-retail {}", file.display());
+    let _ = writeln!(
+        log,
+        "ours: merchant-desk import online-retail {}",
+        file.display()
+    );
     let db = dir.join("bench.sqlite");
     let cancel = AtomicBool::new(false);
     let t = Instant::now();
     let mut store = Store::open(&db)?;
-    let report = import::import_file(&mut store, ImportKind::OnlineRetail, file, &mut Control::new(&cancel, |_| {}), Utc::now())?;
+    let report = import::import_file(
+        &mut store,
+        ImportKind::OnlineRetail,
+        file,
+        &mut Control::new(&cancel, |_| {}),
+        Utc::now(),
+    )?;
     let import_s = t.elapsed().as_secs_f64();
 
     let shop = store.require_shop()?;
@@ -93,7 +113,9 @@ pub fn run(file: &Path, sqlite3: &str, log: &mut dyn Write) -> Result<BenchRepor
     let year = DateRange::new(span.from, span.to)?;
     let conn = store.conn();
     let summary_ms = median_ms(15, || report::summary(conn, &shop, year).map(|_| ()))?;
-    let top_products_ms = median_ms(15, || report::top_products(conn, &shop, year, RankBy::Revenue, 25).map(|_| ()))?;
+    let top_products_ms = median_ms(15, || {
+        report::top_products(conn, &shop, year, RankBy::Revenue, 25).map(|_| ())
+    })?;
     let dashboard_ms = median_ms(15, || {
         report::dashboard(conn, &shop, year, report::Granularity::Week, 25).map(|_| ())
     })?;
@@ -112,7 +134,8 @@ pub fn run(file: &Path, sqlite3: &str, log: &mut dyn Write) -> Result<BenchRepor
 
 fn tempfile_dir() -> Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("merchant-desk-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     Ok(dir)
 }
 
@@ -162,14 +185,26 @@ impl StartupProbe {
 
 /// Resident memory of a process and all its descendants, from `/proc`.
 pub fn tree_rss_kib(root: u32) -> u64 {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
     let mut parent_of = Vec::new();
     for e in entries.flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
         // The command name is in parentheses and may contain spaces.
-        let Some(after) = stat.rfind(')').map(|i| &stat[i + 2..]) else { continue };
-        let ppid = after.split(' ').nth(1).and_then(|p| p.parse::<u32>().ok()).unwrap_or(0);
+        let Some(after) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+            continue;
+        };
+        let ppid = after
+            .split(' ')
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(0);
         parent_of.push((pid, ppid));
     }
     let mut tree = vec![root];

@@ -8,8 +8,8 @@ use crate::import::{self, Control, ImportKind, Progress};
 use crate::money::mul_round;
 use crate::store::{Shop, Store};
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use rusqlite::params;
+use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -31,15 +31,93 @@ pub const VELOCITY_WINDOW_DAYS: i64 = 90;
 
 /// Keyword → category, first match wins; anything else is "Other".
 pub const CATEGORY_RULES: &[(&str, &[&str])] = &[
-    ("Christmas", &["CHRISTMAS", "XMAS", "ADVENT", "SANTA", "REINDEER", "SNOWFLAKE"]),
-    ("Lighting", &["LIGHT", "LANTERN", "CANDLE", "LAMP", "NIGHT LIGHT"]),
+    (
+        "Christmas",
+        &[
+            "CHRISTMAS",
+            "XMAS",
+            "ADVENT",
+            "SANTA",
+            "REINDEER",
+            "SNOWFLAKE",
+        ],
+    ),
+    (
+        "Lighting",
+        &["LIGHT", "LANTERN", "CANDLE", "LAMP", "NIGHT LIGHT"],
+    ),
     ("Bags", &["BAG", "PURSE", "TOTE", "SHOPPER"]),
-    ("Kitchen & Dining", &["MUG", "CUP", "TEAPOT", "PLATE", "BOWL", "JAR", "CAKE", "CAKESTAND", "BAKING", "LUNCH BOX", "TEA", "NAPKIN", "SPOON", "TRAY", "BOTTLE", "TIN"]),
-    ("Stationery & Gift Wrap", &["CARD", "WRAP", "PAPER", "NOTEBOOK", "PENCIL", "PEN", "STICKER", "RIBBON", "TAPE", "ENVELOPE", "GIFT TAG"]),
-    ("Jewellery & Accessories", &["NECKLACE", "EARRING", "BRACELET", "RING", "HAIR", "BROOCH", "JEWEL", "UMBRELLA"]),
-    ("Toys & Kids", &["TOY", "GAME", "DOLL", "DOLLY", "PLAYHOUSE", "SPACEBOY", "CHILDREN", "KIDS", "JIGSAW", "TEDDY", "PARTY"]),
+    (
+        "Kitchen & Dining",
+        &[
+            "MUG",
+            "CUP",
+            "TEAPOT",
+            "PLATE",
+            "BOWL",
+            "JAR",
+            "CAKE",
+            "CAKESTAND",
+            "BAKING",
+            "LUNCH BOX",
+            "TEA",
+            "NAPKIN",
+            "SPOON",
+            "TRAY",
+            "BOTTLE",
+            "TIN",
+        ],
+    ),
+    (
+        "Stationery & Gift Wrap",
+        &[
+            "CARD", "WRAP", "PAPER", "NOTEBOOK", "PENCIL", "PEN", "STICKER", "RIBBON", "TAPE",
+            "ENVELOPE", "GIFT TAG",
+        ],
+    ),
+    (
+        "Jewellery & Accessories",
+        &[
+            "NECKLACE", "EARRING", "BRACELET", "RING", "HAIR", "BROOCH", "JEWEL", "UMBRELLA",
+        ],
+    ),
+    (
+        "Toys & Kids",
+        &[
+            "TOY",
+            "GAME",
+            "DOLL",
+            "DOLLY",
+            "PLAYHOUSE",
+            "SPACEBOY",
+            "CHILDREN",
+            "KIDS",
+            "JIGSAW",
+            "TEDDY",
+            "PARTY",
+        ],
+    ),
     ("Garden", &["GARDEN", "PLANT", "FLOWER", "BIRD", "WATERING"]),
-    ("Home Decor", &["SIGN", "FRAME", "CLOCK", "CUSHION", "DOORMAT", "HOOK", "WALL", "HEART", "DECORATION", "VASE", "MIRROR", "BOX", "HOLDER", "BUNTING", "GARLAND"]),
+    (
+        "Home Decor",
+        &[
+            "SIGN",
+            "FRAME",
+            "CLOCK",
+            "CUSHION",
+            "DOORMAT",
+            "HOOK",
+            "WALL",
+            "HEART",
+            "DECORATION",
+            "VASE",
+            "MIRROR",
+            "BOX",
+            "HOLDER",
+            "BUNTING",
+            "GARLAND",
+        ],
+    ),
 ];
 
 /// The demo category of a product from its title: the first rule with a
@@ -65,7 +143,9 @@ pub fn category_for(title: &str) -> &'static str {
 
 /// FNV-1a: a stable, seedless hash so the demo's stock is the same everywhere.
 pub fn stable_hash(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The demo shop's record.
@@ -84,7 +164,11 @@ pub fn demo_shop() -> Shop {
 /// into place at the end, so a cancelled or failed build leaves nothing.
 pub fn build(path: &Path, control: &mut Control, now: DateTime<Utc>) -> Result<Store> {
     let partial = path.with_extension("partial");
-    for p in [&partial, &partial.with_extension("partial-wal"), &partial.with_extension("partial-shm")] {
+    for p in [
+        &partial,
+        &partial.with_extension("partial-wal"),
+        &partial.with_extension("partial-shm"),
+    ] {
         let _ = std::fs::remove_file(p);
     }
     let result = (|| {
@@ -106,14 +190,17 @@ pub fn build(path: &Path, control: &mut Control, now: DateTime<Utc>) -> Result<S
             rows: 0,
         })?;
         derive_assumptions(&mut store)?;
-        store.conn().execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+        store
+            .conn()
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
         Ok::<_, Error>(())
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(&partial);
         return Err(e);
     }
-    std::fs::rename(&partial, path).map_err(|e| Error::io(format!("moving the demo shop to {}", path.display()), e))?;
+    std::fs::rename(&partial, path)
+        .map_err(|e| Error::io(format!("moving the demo shop to {}", path.display()), e))?;
     Store::open(path)
 }
 
@@ -157,10 +244,13 @@ pub fn derive_assumptions(store: &mut Store) -> Result<()> {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<rusqlite::Result<_>>()?;
     {
-        let mut set_variant = tx.prepare("UPDATE variants SET cost_minor = ?2, stock = ?3 WHERE id = ?1")?;
+        let mut set_variant =
+            tx.prepare("UPDATE variants SET cost_minor = ?2, stock = ?3 WHERE id = ?1")?;
         let mut set_product = tx.prepare("UPDATE products SET category = ?2 WHERE id = ?1")?;
         for (variant_id, product_id, sku, title) in variants {
-            let cost = prices.get_mut(&variant_id).map(|p| mul_round(median(p), COST_SHARE));
+            let cost = prices
+                .get_mut(&variant_id)
+                .map(|p| mul_round(median(p), COST_SHARE));
             let stock = demo_stock(&sku, recent_units.get(&variant_id).copied().unwrap_or(0));
             set_variant.execute(params![variant_id, cost, stock])?;
             set_product.execute(params![product_id, category_for(&title)])?;
@@ -195,17 +285,26 @@ mod tests {
 
     #[test]
     fn categories_follow_the_keyword_rules() {
-        assert_eq!(category_for("WHITE HANGING HEART T-LIGHT HOLDER"), "Lighting");
+        assert_eq!(
+            category_for("WHITE HANGING HEART T-LIGHT HOLDER"),
+            "Lighting"
+        );
         assert_eq!(category_for("PAPER CHAIN KIT 50'S CHRISTMAS"), "Christmas");
         assert_eq!(category_for("JUMBO BAG RED RETROSPOT"), "Bags");
         assert_eq!(category_for("REGENCY CAKESTAND 3 TIER"), "Kitchen & Dining");
         assert_eq!(category_for("ASSORTED COLOUR BIRD ORNAMENT"), "Garden");
         assert_eq!(category_for("PARTY BUNTING"), "Toys & Kids");
-        assert_eq!(category_for("MEDIUM CERAMIC TOP STORAGE JAR"), "Kitchen & Dining");
+        assert_eq!(
+            category_for("MEDIUM CERAMIC TOP STORAGE JAR"),
+            "Kitchen & Dining"
+        );
         assert_eq!(category_for("WORLD WAR 2 GLIDERS ASSTD DESIGNS"), "Other");
         // Whole words only: BUNTING does not contain the keyword TIN.
         assert_eq!(category_for("PAPER BUNTING"), "Stationery & Gift Wrap");
-        assert_eq!(category_for("SET OF 3 CAKE TINS PANTRY DESIGN"), "Kitchen & Dining");
+        assert_eq!(
+            category_for("SET OF 3 CAKE TINS PANTRY DESIGN"),
+            "Kitchen & Dining"
+        );
     }
 
     #[test]

@@ -74,7 +74,8 @@ impl Desk {
             cancel: AtomicBool::new(false),
             prefer_demo,
         };
-        let last = std::fs::read_to_string(desk.data_dir.join(LAST_WORKSPACE_FILE)).unwrap_or_default();
+        let last =
+            std::fs::read_to_string(desk.data_dir.join(LAST_WORKSPACE_FILE)).unwrap_or_default();
         let want_demo = prefer_demo || last.trim() == "demo";
         let workspace = if want_demo && desk.path_of(Workspace::Demo).exists() {
             Workspace::Demo
@@ -95,7 +96,11 @@ impl Desk {
     fn open(&self, workspace: Workspace) -> Result<()> {
         let store = Store::open(&self.path_of(workspace))?;
         *self.store.lock().expect("store lock") = Some((workspace, store));
-        let name = if workspace == Workspace::Demo { "demo" } else { "shop" };
+        let name = if workspace == Workspace::Demo {
+            "demo"
+        } else {
+            "shop"
+        };
         std::fs::write(self.data_dir.join(LAST_WORKSPACE_FILE), name)
             .map_err(|e| Error::io(format!("writing {}", self.data_dir.display()), e))?;
         Ok(())
@@ -177,7 +182,12 @@ impl Desk {
     }
 
     /// Imports a file into the open shop.
-    pub fn import(&self, kind: ImportKind, path: &Path, on_progress: impl FnMut(&Progress)) -> Result<ImportReport> {
+    pub fn import(
+        &self,
+        kind: ImportKind,
+        path: &Path,
+        on_progress: impl FnMut(&Progress),
+    ) -> Result<ImportReport> {
         self.exclusive(|| {
             self.with_store(|store| {
                 let mut control = Control::new(&self.cancel, on_progress);
@@ -220,7 +230,15 @@ mod tests {
         let status = desk.status().unwrap();
         assert_eq!(status.workspace, Workspace::Shop);
         assert!(status.shop.is_none());
-        assert_eq!(desk.dashboard(DashboardRequest { range: None, granularity: Granularity::Day }).unwrap_err().code(), "no_shop");
+        assert_eq!(
+            desk.dashboard(DashboardRequest {
+                range: None,
+                granularity: Granularity::Day
+            })
+            .unwrap_err()
+            .code(),
+            "no_shop"
+        );
         let shop = Shop {
             name: "Corner Shop".into(),
             platform: "local".into(),

@@ -80,7 +80,10 @@ mod tests {
     #[test]
     fn parses_and_rounds_half_away_from_zero() {
         assert_eq!(to_minor(parse_decimal("2.555").unwrap(), "GBP"), Some(256));
-        assert_eq!(to_minor(parse_decimal("-2.555").unwrap(), "GBP"), Some(-256));
+        assert_eq!(
+            to_minor(parse_decimal("-2.555").unwrap(), "GBP"),
+            Some(-256)
+        );
         assert_eq!(to_minor(parse_decimal("2.554").unwrap(), "GBP"), Some(255));
         assert_eq!(to_minor(parse_decimal("0.001").unwrap(), "GBP"), Some(0));
         assert_eq!(to_minor(parse_decimal("1500").unwrap(), "JPY"), Some(1500));
@@ -93,9 +96,18 @@ mod tests {
     #[test]
     fn line_total_rounds_once() {
         // 3 × 0.005 = 0.015 → 0.02 (one rounding), not 3 × round(0.005)=0.03.
-        assert_eq!(line_total_minor(3, parse_decimal("0.005").unwrap(), "GBP"), Some(2));
-        assert_eq!(line_total_minor(100, parse_decimal("0.001").unwrap(), "GBP"), Some(10));
-        assert_eq!(line_total_minor(12, parse_decimal("1.65").unwrap(), "GBP"), Some(1980));
+        assert_eq!(
+            line_total_minor(3, parse_decimal("0.005").unwrap(), "GBP"),
+            Some(2)
+        );
+        assert_eq!(
+            line_total_minor(100, parse_decimal("0.001").unwrap(), "GBP"),
+            Some(10)
+        );
+        assert_eq!(
+            line_total_minor(12, parse_decimal("1.65").unwrap(), "GBP"),
+            Some(1980)
+        );
     }
 
     #[test]

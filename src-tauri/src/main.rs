@@ -22,7 +22,8 @@ async fn app_status(desk: State<'_, Desk>) -> Reply<AppStatus> {
 
 #[tauri::command]
 async fn open_demo(desk: State<'_, Desk>, on_progress: Channel<Progress>) -> Reply<AppStatus> {
-    desk.open_demo(|p| drop(on_progress.send(p.clone()))).map_err(Into::into)
+    desk.open_demo(|p| drop(on_progress.send(p.clone())))
+        .map_err(Into::into)
 }
 
 #[tauri::command]
@@ -36,8 +37,14 @@ async fn save_shop(desk: State<'_, Desk>, shop: Shop) -> Reply<AppStatus> {
 }
 
 #[tauri::command]
-async fn import_file(desk: State<'_, Desk>, kind: ImportKind, path: PathBuf, on_progress: Channel<Progress>) -> Reply<ImportReport> {
-    desk.import(kind, &path, |p| drop(on_progress.send(p.clone()))).map_err(Into::into)
+async fn import_file(
+    desk: State<'_, Desk>,
+    kind: ImportKind,
+    path: PathBuf,
+    on_progress: Channel<Progress>,
+) -> Reply<ImportReport> {
+    desk.import(kind, &path, |p| drop(on_progress.send(p.clone())))
+        .map_err(Into::into)
 }
 
 #[tauri::command]

@@ -1,18 +1,22 @@
 //! `merchant-desk`: the headless command line over the same core as the app.
 
+use chrono::Utc;
 use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 use merchant_desk::import::{self, Control, ImportKind, ImportReport, Progress};
 use merchant_desk::money::format_major;
 use merchant_desk::report::{self, parse_day, DateRange, RankBy, Summary};
 use merchant_desk::store::{default_db_path, Shop, Store};
 use merchant_desk::{Error, Result};
-use chrono::Utc;
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 #[derive(Parser)]
-#[command(name = "merchant-desk", version, about = "Merchant Desk: your shop's data and playbooks, on your machine")]
+#[command(
+    name = "merchant-desk",
+    version,
+    about = "Merchant Desk: your shop's data and playbooks, on your machine"
+)]
 struct Cli {
     /// The shop database (default: the app's own, in your data folder).
     #[arg(long, global = true)]
@@ -156,9 +160,14 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Import { kind, file, json } => {
             let mut store = Store::open(&db)?;
-            let report = with_progress(|control| import::import_file(&mut store, kind.into(), &file, control, Utc::now()))?;
+            let report = with_progress(|control| {
+                import::import_file(&mut store, kind.into(), &file, control, Utc::now())
+            })?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).expect("report serialises")
+                );
             } else {
                 print_import(&report);
             }
@@ -171,22 +180,40 @@ fn run(cli: Cli) -> Result<()> {
                 )));
             }
             let _ = std::fs::remove_file(&db);
-            let store = with_progress(|control| merchant_desk::demo::build(&db, control, Utc::now()))?;
+            let store =
+                with_progress(|control| merchant_desk::demo::build(&db, control, Utc::now()))?;
             let shop = store.require_shop()?;
-            println!("demo shop ready: {} ({}, {}), today is {}", store.path().display(), shop.currency, shop.time_zone, merchant_desk::demo::DEMO_TODAY);
+            println!(
+                "demo shop ready: {} ({}, {}), today is {}",
+                store.path().display(),
+                shop.currency,
+                shop.time_zone,
+                merchant_desk::demo::DEMO_TODAY
+            );
         }
         Command::Shop { action } => {
             let mut store = Store::open(&db)?;
             match action {
                 ShopAction::Show => {
-                    println!("{}", serde_json::to_string_pretty(&store.require_shop()?).expect("shop serialises"))
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&store.require_shop()?)
+                            .expect("shop serialises")
+                    )
                 }
-                ShopAction::Set { name, currency, time_zone } => {
+                ShopAction::Set {
+                    name,
+                    currency,
+                    time_zone,
+                } => {
                     let old = store.shop()?;
                     store.set_shop(
                         &Shop {
                             name,
-                            platform: old.as_ref().map(|s| s.platform.clone()).unwrap_or_else(|| "local".into()),
+                            platform: old
+                                .as_ref()
+                                .map(|s| s.platform.clone())
+                                .unwrap_or_else(|| "local".into()),
                             currency,
                             time_zone,
                             demo: old.as_ref().is_some_and(|s| s.demo),
@@ -200,7 +227,10 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Report { report } => {
             if !db.exists() {
-                return Err(Error::InvalidArgument(format!("no shop database at {}", db.display())));
+                return Err(Error::InvalidArgument(format!(
+                    "no shop database at {}",
+                    db.display()
+                )));
             }
             let store = Store::open(&db)?;
             let shop = store.require_shop()?;
@@ -214,7 +244,12 @@ fn run(cli: Cli) -> Result<()> {
                         print_summary(&s);
                     }
                 }
-                ReportCommand::TopProducts { range, by, limit, json } => {
+                ReportCommand::TopProducts {
+                    range,
+                    by,
+                    limit,
+                    json,
+                } => {
                     let range = resolve_range(&store, &shop, &range)?;
                     let by = match by {
                         ByArg::Revenue => RankBy::Revenue,
@@ -237,7 +272,10 @@ fn run(cli: Cli) -> Result<()> {
                             serde_json::json!({"from": range.from.to_string(), "to": range.to.to_string(), "currency": shop.currency, "items": items})
                         );
                     } else {
-                        println!("{:>4}  {:<10} {:>8} {:>12}  title", "#", "sku", "units", "revenue");
+                        println!(
+                            "{:>4}  {:<10} {:>8} {:>12}  title",
+                            "#", "sku", "units", "revenue"
+                        );
                         for (i, p) in rows.iter().enumerate() {
                             println!(
                                 "{:>4}  {:<10} {:>8} {:>12}  {}",
@@ -252,10 +290,17 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Bench { file, sqlite3, json } => {
+        Command::Bench {
+            file,
+            sqlite3,
+            json,
+        } => {
             let report = merchant_desk::bench::run(&file, &sqlite3, &mut std::io::stderr())?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report).expect("serialises"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).expect("serialises")
+                );
             } else {
                 println!("rows                      {}", report.rows);
                 println!("import (ours)             {:.3} s", report.import_s);
@@ -277,7 +322,9 @@ fn resolve_range(store: &Store, shop: &Shop, args: &RangeArgs) -> Result<DateRan
     };
     let from = match &args.from {
         Some(f) => parse_day(f)?,
-        None => report::data_span(store.conn(), shop)?.map(|s| s.from).unwrap_or(to),
+        None => report::data_span(store.conn(), shop)?
+            .map(|s| s.from)
+            .unwrap_or(to),
     };
     DateRange::new(from, to)
 }
@@ -320,8 +367,18 @@ fn print_import(r: &ImportReport) {
     );
     for issue in &r.issues {
         let lines: Vec<String> = issue.lines.iter().map(u64::to_string).collect();
-        let more = if issue.count as usize > issue.lines.len() { ", …" } else { "" };
-        println!("  {} {:>6}  {} (lines {}{more})", issue.action, issue.count, issue.reason, lines.join(", "));
+        let more = if issue.count as usize > issue.lines.len() {
+            ", …"
+        } else {
+            ""
+        };
+        println!(
+            "  {} {:>6}  {} (lines {}{more})",
+            issue.action,
+            issue.count,
+            issue.reason,
+            lines.join(", ")
+        );
     }
 }
 

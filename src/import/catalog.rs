@@ -54,7 +54,15 @@ pub fn upsert_product(ctx: &Ctx, p: &NewProduct) -> Result<i64> {
          RETURNING id",
     )?;
     Ok(stmt.query_row(
-        params![p.source, p.external_id, p.title, p.category, p.kind.as_str(), p.active, ctx.now],
+        params![
+            p.source,
+            p.external_id,
+            p.title,
+            p.category,
+            p.kind.as_str(),
+            p.active,
+            ctx.now
+        ],
         |r| r.get(0),
     )?)
 }
@@ -164,13 +172,7 @@ pub fn record_price(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
         .execute(params![
-            variant_id,
-            ctx.now,
-            price,
-            compare_at,
-            previous,
-            "import",
-            ctx.run_id
+            variant_id, ctx.now, price, compare_at, previous, "import", ctx.run_id
         ])?;
     if previous.is_some() {
         ctx.tally.price_changes += 1;
@@ -205,7 +207,10 @@ pub fn upsert_customer(
            country = coalesce(excluded.country, customers.country)
          RETURNING id",
     )?;
-    Ok(stmt.query_row(params![source, external_id, email, name, country, ctx.now], |r| r.get(0))?)
+    Ok(stmt.query_row(
+        params![source, external_id, email, name, country, ctx.now],
+        |r| r.get(0),
+    )?)
 }
 
 /// An order header.

@@ -61,7 +61,10 @@ impl CsvInput {
             .has_headers(true)
             .flexible(false)
             .from_reader(inner);
-        let header_record = reader.byte_headers().map_err(|e| csv_error(file, e))?.clone();
+        let header_record = reader
+            .byte_headers()
+            .map_err(|e| csv_error(file, e))?
+            .clone();
         let bad = |line, column: &str, message: &str| Error::BadInput {
             file: file.to_string(),
             line,
@@ -72,14 +75,22 @@ impl CsvInput {
             return Err(bad(1, "-", "the file is empty: expected a header row"));
         }
         let first = &header_record[0];
-        if first.starts_with(&[0xff, 0xfe]) || first.starts_with(&[0xfe, 0xff]) || first.contains(&0) {
+        if first.starts_with(&[0xff, 0xfe])
+            || first.starts_with(&[0xfe, 0xff])
+            || first.contains(&0)
+        {
             return Err(bad(1, "-", "the file is UTF-16 text; save it as UTF-8 CSV"));
         }
         let mut headers = Vec::with_capacity(header_record.len());
         for (i, h) in header_record.iter().enumerate() {
             let h = h.strip_prefix(b"\xef\xbb\xbf").unwrap_or(h);
-            let text = std::str::from_utf8(h)
-                .map_err(|_| bad(1, &format!("#{}", i + 1), "the header is not valid UTF-8 text; save the file as UTF-8 CSV"))?;
+            let text = std::str::from_utf8(h).map_err(|_| {
+                bad(
+                    1,
+                    &format!("#{}", i + 1),
+                    "the header is not valid UTF-8 text; save the file as UTF-8 CSV",
+                )
+            })?;
             headers.push(text.trim().to_string());
         }
         Ok(CsvInput {
@@ -94,7 +105,11 @@ impl CsvInput {
     /// Finds each named column (case-insensitive). A missing required column
     /// is an error naming it; a missing optional one is `None`.
     pub fn columns(&self, required: &[&str], optional: &[&str]) -> Result<Vec<Option<usize>>> {
-        let find = |name: &str| self.headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+        let find = |name: &str| {
+            self.headers
+                .iter()
+                .position(|h| h.eq_ignore_ascii_case(name))
+        };
         let mut out = Vec::with_capacity(required.len() + optional.len());
         for name in required {
             match find(name) {
@@ -147,7 +162,9 @@ impl CsvInput {
 fn csv_error(file: &str, e: csv::Error) -> Error {
     let line = e.position().map(|p| p.line()).unwrap_or(0);
     let (column, message) = match e.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => (
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => (
             "-".to_string(),
             format!("this row has {len} fields but the header has {expected_len}"),
         ),
@@ -155,8 +172,14 @@ fn csv_error(file: &str, e: csv::Error) -> Error {
             format!("#{}", err.field() + 1),
             "not valid UTF-8 text; save the file as UTF-8 CSV".to_string(),
         ),
-        csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::InvalidInput || io.kind() == std::io::ErrorKind::InvalidData => {
-            ("-".to_string(), format!("the compressed file is damaged: {io}"))
+        csv::ErrorKind::Io(io)
+            if io.kind() == std::io::ErrorKind::InvalidInput
+                || io.kind() == std::io::ErrorKind::InvalidData =>
+        {
+            (
+                "-".to_string(),
+                format!("the compressed file is damaged: {io}"),
+            )
         }
         _ => ("-".to_string(), e.to_string()),
     };
@@ -183,7 +206,11 @@ impl<'a> Row<'a> {
         Error::BadInput {
             file: self.file.to_string(),
             line: self.line,
-            column: self.headers.get(col).cloned().unwrap_or_else(|| format!("#{}", col + 1)),
+            column: self
+                .headers
+                .get(col)
+                .cloned()
+                .unwrap_or_else(|| format!("#{}", col + 1)),
             message: message.into(),
         }
     }
@@ -231,7 +258,12 @@ impl<'a> Row<'a> {
     /// A decimal number such as a price in major units.
     pub fn decimal(&self, col: usize) -> Result<Decimal> {
         let t = self.text(col)?;
-        parse_decimal(t).ok_or_else(|| self.error(col, format!("{t:?} is not a number (use digits and a dot, e.g. 2.50)")))
+        parse_decimal(t).ok_or_else(|| {
+            self.error(
+                col,
+                format!("{t:?} is not a number (use digits and a dot, e.g. 2.50)"),
+            )
+        })
     }
 
     /// An optional decimal (blank is `None`).

@@ -3,7 +3,7 @@
 
 use super::catalog::{self, NewOrder, NewProduct, NewVariant, ProductKind};
 use super::csvin::{CsvInput, Row};
-use super::{Ctx, PROGRESS_EVERY};
+use super::Ctx;
 use crate::error::Result;
 use crate::money::{line_total_minor, to_minor};
 use crate::store::fmt_utc;
@@ -19,18 +19,34 @@ pub(super) fn parse_instant(text: &str, tz: chrono_tz::Tz) -> Option<DateTime<Ut
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.with_timezone(&Utc));
     }
-    for format in ["%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z"] {
+    for format in [
+        "%Y-%m-%d %H:%M:%S %z",
+        "%Y-%m-%dT%H:%M:%S%z",
+        "%Y-%m-%d %H:%M:%S%z",
+    ] {
         if let Ok(t) = DateTime::parse_from_str(text, format) {
             return Some(t.with_timezone(&Utc));
         }
     }
-    let naive = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-        .or_else(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)))?;
+    let naive = [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+    .or_else(|| {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    })?;
     tz.from_local_datetime(&naive)
         .earliest()
-        .or_else(|| tz.from_local_datetime(&(naive + chrono::Duration::hours(1))).earliest())
+        .or_else(|| {
+            tz.from_local_datetime(&(naive + chrono::Duration::hours(1)))
+                .earliest()
+        })
         .map(|t| t.with_timezone(&Utc))
 }
 
@@ -85,11 +101,16 @@ pub(super) fn variant_for_sku(
 
 /// Checks a row's currency against the shop's; a mismatch skips the row.
 pub(super) fn currency_matches(ctx: &mut Ctx, row: &Row, col: Option<usize>) -> Result<bool> {
-    let Some(currency) = row.opt_text(col)? else { return Ok(true) };
+    let Some(currency) = row.opt_text(col)? else {
+        return Ok(true);
+    };
     if currency.eq_ignore_ascii_case(&ctx.shop.currency) {
         return Ok(true);
     }
-    let reason = format!("currency {currency} differs from the shop's {}", ctx.shop.currency);
+    let reason = format!(
+        "currency {currency} differs from the shop's {}",
+        ctx.shop.currency
+    );
     ctx.tally.skip(&reason, row.line);
     Ok(false)
 }
@@ -102,7 +123,15 @@ pub(super) fn orders(
     tick: &mut dyn FnMut(&CsvInput, u64) -> Result<()>,
 ) -> Result<()> {
     let cols = input.columns(
-        &["order_id", "ordered_at", "sku", "title", "quantity", "unit_price", "currency"],
+        &[
+            "order_id",
+            "ordered_at",
+            "sku",
+            "title",
+            "quantity",
+            "unit_price",
+            "currency",
+        ],
         &["customer_id", "customer_email", "country"],
     )?;
     let r = |i: usize| cols[i].expect("required column");
@@ -112,15 +141,17 @@ pub(super) fn orders(
     let mut customers: HashMap<String, i64> = HashMap::new();
     let mut orders: HashMap<String, (i64, i64)> = HashMap::new();
     loop {
-        if ctx.tally.rows_read % PROGRESS_EVERY == 0 {
-            tick(input, ctx.tally.rows_read)?;
-        }
-        let Some(row) = input.next_row()? else { break };
-        ctx.tally.rows_read += 1;
+        let Some(row) = super::next_row(&mut ctx.tally, input, tick)? else {
+            break;
+        };
         let order_ref = row.required(r(0))?;
         let when = row.required(r(1))?;
-        let placed_at = parse_instant(when, tz)
-            .ok_or_else(|| row.error(r(1), format!("{when:?} is not an ISO 8601 date or time (e.g. 2024-03-05T14:22:10Z)")))?;
+        let placed_at = parse_instant(when, tz).ok_or_else(|| {
+            row.error(
+                r(1),
+                format!("{when:?} is not an ISO 8601 date or time (e.g. 2024-03-05T14:22:10Z)"),
+            )
+        })?;
         let sku = row.required(r(2))?;
         let title = row.required(r(3))?;
         let quantity = row.int(r(4))?;
@@ -130,19 +161,32 @@ pub(super) fn orders(
             continue;
         }
         if quantity <= 0 {
-            ctx.tally.skip("quantity is zero or negative (returns are not part of this format)", row.line);
+            ctx.tally.skip(
+                "quantity is zero or negative (returns are not part of this format)",
+                row.line,
+            );
             continue;
         }
         if price.is_sign_negative() && !price.is_zero() {
             ctx.tally.skip("negative unit price", row.line);
             continue;
         }
-        let unit_minor = to_minor(price, &currency).ok_or_else(|| row.error(r(5), "price out of range"))?;
-        let total = line_total_minor(quantity, price, &currency).ok_or_else(|| row.error(r(4), "line total out of range"))?;
+        let unit_minor =
+            to_minor(price, &currency).ok_or_else(|| row.error(r(5), "price out of range"))?;
+        let total = line_total_minor(quantity, price, &currency)
+            .ok_or_else(|| row.error(r(4), "line total out of range"))?;
         if unit_minor == 0 {
             ctx.tally.flag("zero unit price", row.line);
         }
-        let variant_id = variant_for_sku(ctx, &mut variants, SOURCE, sku, title, unit_minor, ProductKind::Merchandise)?;
+        let variant_id = variant_for_sku(
+            ctx,
+            &mut variants,
+            SOURCE,
+            sku,
+            title,
+            unit_minor,
+            ProductKind::Merchandise,
+        )?;
         let (order_id, line_no) = match orders.get_mut(order_ref) {
             Some((id, n)) => {
                 *n += 1;
@@ -151,13 +195,17 @@ pub(super) fn orders(
             None => {
                 let email = row.opt_text(cols[8])?;
                 let country = row.opt_text(cols[9])?;
-                let key = row.opt_text(cols[7])?.map(str::to_string).or_else(|| email.map(|e| e.to_lowercase()));
+                let key = row
+                    .opt_text(cols[7])?
+                    .map(str::to_string)
+                    .or_else(|| email.map(|e| e.to_lowercase()));
                 let customer_id = match key {
                     None => None,
                     Some(key) => Some(match customers.get(&key) {
                         Some(id) => *id,
                         None => {
-                            let id = catalog::upsert_customer(ctx, SOURCE, &key, email, None, country)?;
+                            let id =
+                                catalog::upsert_customer(ctx, SOURCE, &key, email, None, country)?;
                             ctx.tally.customers += 1;
                             customers.insert(key, id);
                             id
@@ -183,7 +231,16 @@ pub(super) fn orders(
                 (id, 1)
             }
         };
-        catalog::insert_order_line(ctx, order_id, line_no, variant_id, Some(title), quantity, unit_minor, total)?;
+        catalog::insert_order_line(
+            ctx,
+            order_id,
+            line_no,
+            variant_id,
+            Some(title),
+            quantity,
+            unit_minor,
+            total,
+        )?;
     }
     Ok(())
 }
@@ -196,16 +253,17 @@ pub(super) fn products(
     input: &mut CsvInput,
     tick: &mut dyn FnMut(&CsvInput, u64) -> Result<()>,
 ) -> Result<()> {
-    let cols = input.columns(&["sku", "title", "price"], &["category", "compare_at_price", "cost", "stock"])?;
+    let cols = input.columns(
+        &["sku", "title", "price"],
+        &["category", "compare_at_price", "cost", "stock"],
+    )?;
     let r = |i: usize| cols[i].expect("required column");
     let currency = ctx.shop.currency.clone();
     let mut seen = HashSet::new();
     loop {
-        if ctx.tally.rows_read % PROGRESS_EVERY == 0 {
-            tick(input, ctx.tally.rows_read)?;
-        }
-        let Some(row) = input.next_row()? else { break };
-        ctx.tally.rows_read += 1;
+        let Some(row) = super::next_row(&mut ctx.tally, input, tick)? else {
+            break;
+        };
         let sku = row.required(r(0))?;
         let title = row.required(r(1))?;
         let price = row.decimal(r(2))?;
@@ -223,7 +281,10 @@ pub(super) fn products(
         let compare_minor = compare_at.map(|d| minor(d, cols[4].unwrap())).transpose()?;
         let cost_minor = cost.map(|d| minor(d, cols[5].unwrap())).transpose()?;
         if !seen.insert(sku.to_string()) {
-            ctx.tally.flag("SKU appears again in this file; the later row wins", row.line);
+            ctx.tally.flag(
+                "SKU appears again in this file; the later row wins",
+                row.line,
+            );
         }
         if matches!(stock, Some(s) if s < 0) {
             ctx.tally.flag("negative stock (oversold)", row.line);
@@ -284,8 +345,14 @@ mod tests {
         let london: chrono_tz::Tz = "Europe/London".parse().unwrap();
         let t = |s| parse_instant(s, london).map(fmt_utc);
         assert_eq!(t("2024-03-05T14:22:10Z").unwrap(), "2024-03-05T14:22:10Z");
-        assert_eq!(t("2024-07-05T14:22:10+02:00").unwrap(), "2024-07-05T12:22:10Z");
-        assert_eq!(t("2024-03-05 14:22:10 -0500").unwrap(), "2024-03-05T19:22:10Z");
+        assert_eq!(
+            t("2024-07-05T14:22:10+02:00").unwrap(),
+            "2024-07-05T12:22:10Z"
+        );
+        assert_eq!(
+            t("2024-03-05 14:22:10 -0500").unwrap(),
+            "2024-03-05T19:22:10Z"
+        );
         // Summer time in London: local 10:00 is 09:00 UTC.
         assert_eq!(t("2024-07-01T10:00:00").unwrap(), "2024-07-01T09:00:00Z");
         assert_eq!(t("2024-01-01").unwrap(), "2024-01-01T00:00:00Z");

@@ -210,7 +210,23 @@ pub(crate) struct Ctx<'t> {
 }
 
 /// Rows between progress reports.
-pub(crate) const PROGRESS_EVERY: u64 = 4096;
+const PROGRESS_EVERY: u64 = 4096;
+
+/// The next data row, counting it and reporting progress every few thousand rows.
+pub(crate) fn next_row<'i>(
+    tally: &mut Tally,
+    input: &'i mut CsvInput,
+    tick: &mut dyn FnMut(&CsvInput, u64) -> Result<()>,
+) -> Result<Option<csvin::Row<'i>>> {
+    if tally.rows_read.is_multiple_of(PROGRESS_EVERY) {
+        tick(input, tally.rows_read)?;
+    }
+    let row = input.next_row()?;
+    if row.is_some() {
+        tally.rows_read += 1;
+    }
+    Ok(row)
+}
 
 /// Imports a file into the store. Either the whole file lands or nothing does.
 pub fn import_file(
@@ -224,7 +240,8 @@ pub fn import_file(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    let file = std::fs::File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     import_reader(store, kind, &file_name, file, size, control, now)
 }

@@ -7,7 +7,7 @@
 
 use super::catalog::{self, NewOrder, NewProduct, NewRefund, NewVariant, ProductKind};
 use super::csvin::CsvInput;
-use super::{Ctx, PROGRESS_EVERY};
+use super::Ctx;
 use crate::error::Result;
 use crate::money::{line_total_minor, to_minor};
 use crate::store::fmt_utc;
@@ -50,7 +50,16 @@ pub(super) fn run(
     tick: &mut dyn FnMut(&CsvInput, u64) -> Result<()>,
 ) -> Result<()> {
     let cols = input.columns(
-        &["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"],
+        &[
+            "InvoiceNo",
+            "StockCode",
+            "Description",
+            "Quantity",
+            "InvoiceDate",
+            "UnitPrice",
+            "CustomerID",
+            "Country",
+        ],
         &[],
     )?;
     let c = |i: usize| cols[i].expect("required column");
@@ -65,11 +74,9 @@ pub(super) fn run(
     let mut last_date: (String, String) = (String::new(), String::new());
 
     loop {
-        if ctx.tally.rows_read % PROGRESS_EVERY == 0 {
-            tick(input, ctx.tally.rows_read)?;
-        }
-        let Some(row) = input.next_row()? else { break };
-        ctx.tally.rows_read += 1;
+        let Some(row) = super::next_row(&mut ctx.tally, input, tick)? else {
+            break;
+        };
         let line = row.line;
         let invoice = row.required(c_invoice)?;
         let code = row.required(c_code)?;
@@ -80,25 +87,43 @@ pub(super) fn run(
         if last_date.0 != date_text {
             let naive = NaiveDateTime::parse_from_str(date_text, "%Y-%m-%d %H:%M")
                 .or_else(|_| NaiveDateTime::parse_from_str(date_text, "%Y-%m-%d %H:%M:%S"))
-                .map_err(|_| row.error(c_date, format!("{date_text:?} is not a date and time like 2011-12-09 12:50")))?;
+                .map_err(|_| {
+                    row.error(
+                        c_date,
+                        format!("{date_text:?} is not a date and time like 2011-12-09 12:50"),
+                    )
+                })?;
             let local = tz
                 .from_local_datetime(&naive)
                 .earliest()
                 // A wall-clock time skipped by the spring clock change: take the hour after.
-                .or_else(|| tz.from_local_datetime(&(naive + chrono::Duration::hours(1))).earliest())
-                .ok_or_else(|| row.error(c_date, "this local time does not exist in Europe/London"))?;
-            last_date = (date_text.to_string(), fmt_utc(local.with_timezone(&chrono::Utc)));
+                .or_else(|| {
+                    tz.from_local_datetime(&(naive + chrono::Duration::hours(1)))
+                        .earliest()
+                })
+                .ok_or_else(|| {
+                    row.error(c_date, "this local time does not exist in Europe/London")
+                })?;
+            last_date = (
+                date_text.to_string(),
+                fmt_utc(local.with_timezone(&chrono::Utc)),
+            );
         }
         let placed_at = last_date.1.as_str();
         let customer_text = row.text(c_customer)?;
         let customer_key = customer_text.strip_suffix(".0").unwrap_or(customer_text);
         if !customer_key.is_empty() && !customer_key.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(row.error(c_customer, format!("{customer_text:?} is not a customer number")));
+            return Err(row.error(
+                c_customer,
+                format!("{customer_text:?} is not a customer number"),
+            ));
         }
         let country = row.text(c_country)?;
 
-        let unit_price_minor = to_minor(price, &currency).ok_or_else(|| row.error(c_price, "price out of range"))?;
-        let total = line_total_minor(quantity, price, &currency).ok_or_else(|| row.error(c_qty, "line total out of range"))?;
+        let unit_price_minor =
+            to_minor(price, &currency).ok_or_else(|| row.error(c_price, "price out of range"))?;
+        let total = line_total_minor(quantity, price, &currency)
+            .ok_or_else(|| row.error(c_qty, "line total out of range"))?;
         let cancellation = invoice.starts_with('C');
 
         if price.is_zero() {
@@ -106,19 +131,30 @@ pub(super) fn run(
         } else if price.is_sign_negative() {
             ctx.tally.flag("negative unit price (an adjustment)", line);
         } else if unit_price_minor < 1 {
-            ctx.tally.flag("unit price below one minor unit (kept exactly in the line total)", line);
+            ctx.tally.flag(
+                "unit price below one minor unit (kept exactly in the line total)",
+                line,
+            );
         }
         if !cancellation && quantity <= 0 {
-            ctx.tally.flag("zero or negative quantity on a sale invoice (a stock adjustment)", line);
+            ctx.tally.flag(
+                "zero or negative quantity on a sale invoice (a stock adjustment)",
+                line,
+            );
         }
         if cancellation && quantity > 0 {
-            ctx.tally.flag("positive quantity on a cancellation invoice", line);
+            ctx.tally
+                .flag("positive quantity on a cancellation invoice", line);
         }
 
         if !variants.contains_key(code) {
             {
                 let kind = classify_stock_code(code);
-                let title = if description.is_empty() { code } else { description };
+                let title = if description.is_empty() {
+                    code
+                } else {
+                    description
+                };
                 let product_id = catalog::upsert_product(
                     ctx,
                     &NewProduct {
@@ -132,7 +168,9 @@ pub(super) fn run(
                 )?;
                 let existed: bool = ctx
                     .tx
-                    .prepare_cached("SELECT count(*) FROM variants WHERE source = ?1 AND external_id = ?2")?
+                    .prepare_cached(
+                        "SELECT count(*) FROM variants WHERE source = ?1 AND external_id = ?2",
+                    )?
                     .query_row(params![SOURCE, code], |r| r.get::<_, i64>(0))?
                     > 0;
                 let id = catalog::upsert_variant(
@@ -186,7 +224,14 @@ pub(super) fn run(
         } else if let Some(id) = customers.get(customer_key) {
             Some(*id)
         } else {
-            let id = catalog::upsert_customer(ctx, SOURCE, customer_key, None, None, (!country.is_empty()).then_some(country))?;
+            let id = catalog::upsert_customer(
+                ctx,
+                SOURCE,
+                customer_key,
+                None,
+                None,
+                (!country.is_empty()).then_some(country),
+            )?;
             ctx.tally.customers += 1;
             customers.insert(customer_key.to_string(), id);
             Some(id)
@@ -246,15 +291,23 @@ pub(super) fn run(
                 unit_price_minor,
                 total,
             )?,
-            Document::Cancellation(id) => {
-                catalog::insert_refund_line(ctx, id, line_no, variant_id, -quantity, unit_price_minor, -total)?
-            }
+            Document::Cancellation(id) => catalog::insert_refund_line(
+                ctx,
+                id,
+                line_no,
+                variant_id,
+                -quantity,
+                unit_price_minor,
+                -total,
+            )?,
         }
     }
 
     // Titles and prices are known only once every line has been seen.
     for (code, seen) in &variants {
-        let title = mode_by(&seen.descriptions, |a, b| b.cmp(a)).map(|s| s.as_str()).unwrap_or(code);
+        let title = mode_by(&seen.descriptions, |a, b| b.cmp(a))
+            .map(|s| s.as_str())
+            .unwrap_or(code);
         let price = mode_by(&seen.sale_prices, |a, b| a.cmp(b))
             .or_else(|| mode_by(&seen.any_prices, |a, b| a.cmp(b)))
             .copied()
@@ -279,7 +332,10 @@ pub(super) fn run(
 }
 
 /// The most frequent key; ties go to the key that `prefer` orders greatest.
-fn mode_by<K: Ord>(counts: &HashMap<K, u32>, prefer: impl Fn(&K, &K) -> std::cmp::Ordering) -> Option<&K> {
+fn mode_by<K: Ord>(
+    counts: &HashMap<K, u32>,
+    prefer: impl Fn(&K, &K) -> std::cmp::Ordering,
+) -> Option<&K> {
     counts
         .iter()
         .max_by(|(ka, na), (kb, nb)| na.cmp(nb).then_with(|| prefer(ka, kb)))
@@ -296,7 +352,10 @@ mod tests {
         assert_eq!(classify_stock_code("C2"), ProductKind::Shipping);
         assert_eq!(classify_stock_code("m"), ProductKind::Fee);
         assert_eq!(classify_stock_code("BANK CHARGES"), ProductKind::Fee);
-        assert_eq!(classify_stock_code("gift_0001_20"), ProductKind::GiftVoucher);
+        assert_eq!(
+            classify_stock_code("gift_0001_20"),
+            ProductKind::GiftVoucher
+        );
         assert_eq!(classify_stock_code("85123A"), ProductKind::Merchandise);
         assert_eq!(classify_stock_code("PADS"), ProductKind::Merchandise);
         assert_eq!(classify_stock_code("DCGS0003"), ProductKind::Merchandise);
@@ -304,7 +363,12 @@ mod tests {
 
     #[test]
     fn mode_breaks_ties_deterministically() {
-        let counts: HashMap<String, u32> = [("B".to_string(), 2), ("A".to_string(), 2), ("C".to_string(), 1)].into();
+        let counts: HashMap<String, u32> = [
+            ("B".to_string(), 2),
+            ("A".to_string(), 2),
+            ("C".to_string(), 1),
+        ]
+        .into();
         // Descriptions: the alphabetically first of the most frequent.
         assert_eq!(mode_by(&counts, |a, b| b.cmp(a)).unwrap(), "A");
         let prices: HashMap<i64, u32> = [(250, 3), (295, 3), (100, 1)].into();

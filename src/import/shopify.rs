@@ -8,7 +8,7 @@
 use super::catalog::{self, NewOrder, NewProduct, NewRefund, NewVariant, ProductKind};
 use super::csvin::CsvInput;
 use super::generic::{currency_matches, parse_instant, variant_for_sku};
-use super::{Ctx, PROGRESS_EVERY};
+use super::Ctx;
 use crate::error::Result;
 use crate::money::{line_total_minor, to_minor};
 use crate::store::fmt_utc;
@@ -25,20 +25,25 @@ pub(super) fn orders(
     tick: &mut dyn FnMut(&CsvInput, u64) -> Result<()>,
 ) -> Result<()> {
     let cols = input.columns(
-        &["Name", "Lineitem quantity", "Lineitem name", "Lineitem price"],
         &[
-            "Lineitem sku",       // 4
-            "Email",              // 5
-            "Financial Status",   // 6
-            "Currency",           // 7
-            "Shipping",           // 8
-            "Created at",         // 9
-            "Cancelled at",       // 10
-            "Refunded Amount",    // 11
-            "Billing Country",    // 12
-            "Shipping Country",   // 13
-            "Id",                 // 14
-            "Billing Name",       // 15
+            "Name",
+            "Lineitem quantity",
+            "Lineitem name",
+            "Lineitem price",
+        ],
+        &[
+            "Lineitem sku",     // 4
+            "Email",            // 5
+            "Financial Status", // 6
+            "Currency",         // 7
+            "Shipping",         // 8
+            "Created at",       // 9
+            "Cancelled at",     // 10
+            "Refunded Amount",  // 11
+            "Billing Country",  // 12
+            "Shipping Country", // 13
+            "Id",               // 14
+            "Billing Name",     // 15
         ],
     )?;
     let r = |i: usize| cols[i].expect("required column");
@@ -49,11 +54,9 @@ pub(super) fn orders(
     // Name → (order id, lines written).
     let mut orders: HashMap<String, (i64, i64)> = HashMap::new();
     loop {
-        if ctx.tally.rows_read % PROGRESS_EVERY == 0 {
-            tick(input, ctx.tally.rows_read)?;
-        }
-        let Some(row) = input.next_row()? else { break };
-        ctx.tally.rows_read += 1;
+        let Some(row) = super::next_row(&mut ctx.tally, input, tick)? else {
+            break;
+        };
         let name = row.required(r(0))?;
         let order_id = match orders.get(name) {
             Some((id, _)) => *id,
@@ -62,12 +65,25 @@ pub(super) fn orders(
                 if !currency_matches(ctx, &row, cols[7])? {
                     continue;
                 }
-                let created_col = cols[9].ok_or_else(|| row.error(r(0), "the first row of an order needs a \"Created at\" column"))?;
+                let created_col = cols[9].ok_or_else(|| {
+                    row.error(
+                        r(0),
+                        "the first row of an order needs a \"Created at\" column",
+                    )
+                })?;
                 let created = row.required(created_col)?;
-                let placed_at = parse_instant(created, tz)
-                    .ok_or_else(|| row.error(created_col, format!("{created:?} is not a date and time like 2024-03-05 14:22:10 -0500")))?;
+                let placed_at = parse_instant(created, tz).ok_or_else(|| {
+                    row.error(
+                        created_col,
+                        format!(
+                            "{created:?} is not a date and time like 2024-03-05 14:22:10 -0500"
+                        ),
+                    )
+                })?;
                 let cancelled_at = match row.opt_text(cols[10])? {
-                    Some(t) => Some(parse_instant(t, tz).ok_or_else(|| row.error(cols[10].unwrap(), format!("{t:?} is not a date and time")))?),
+                    Some(t) => Some(parse_instant(t, tz).ok_or_else(|| {
+                        row.error(cols[10].unwrap(), format!("{t:?} is not a date and time"))
+                    })?),
                     None => None,
                 };
                 let email = row.opt_text(cols[5])?;
@@ -79,7 +95,14 @@ pub(super) fn orders(
                         Some(match customers.get(&key) {
                             Some(id) => *id,
                             None => {
-                                let id = catalog::upsert_customer(ctx, SOURCE, &key, Some(email), row.opt_text(cols[15])?, country)?;
+                                let id = catalog::upsert_customer(
+                                    ctx,
+                                    SOURCE,
+                                    &key,
+                                    Some(email),
+                                    row.opt_text(cols[15])?,
+                                    country,
+                                )?;
                                 ctx.tally.customers += 1;
                                 customers.insert(key, id);
                                 id
@@ -110,15 +133,34 @@ pub(super) fn orders(
                 ctx.tally.orders += 1;
                 let mut lines = 0;
                 if let Some(shipping) = row.opt_decimal(cols[8])? {
-                    let minor = to_minor(shipping, &currency).ok_or_else(|| row.error(cols[8].unwrap(), "amount out of range"))?;
+                    let minor = to_minor(shipping, &currency)
+                        .ok_or_else(|| row.error(cols[8].unwrap(), "amount out of range"))?;
                     if minor != 0 {
-                        let v = variant_for_sku(ctx, &mut variants, SOURCE, "shipping", "Shipping", 0, ProductKind::Shipping)?;
+                        let v = variant_for_sku(
+                            ctx,
+                            &mut variants,
+                            SOURCE,
+                            "shipping",
+                            "Shipping",
+                            0,
+                            ProductKind::Shipping,
+                        )?;
                         lines += 1;
-                        catalog::insert_order_line(ctx, id, lines, v, Some("Shipping"), 1, minor, minor)?;
+                        catalog::insert_order_line(
+                            ctx,
+                            id,
+                            lines,
+                            v,
+                            Some("Shipping"),
+                            1,
+                            minor,
+                            minor,
+                        )?;
                     }
                 }
                 let refunded = match row.opt_decimal(cols[11])? {
-                    Some(d) => to_minor(d, &currency).ok_or_else(|| row.error(cols[11].unwrap(), "amount out of range"))?,
+                    Some(d) => to_minor(d, &currency)
+                        .ok_or_else(|| row.error(cols[11].unwrap(), "amount out of range"))?,
                     None => 0,
                 };
                 if refunded > 0 {
@@ -128,7 +170,11 @@ pub(super) fn orders(
                             source: SOURCE,
                             external_id,
                             number: name,
-                            kind: if cancelled_at.is_some() { "cancellation" } else { "refund" },
+                            kind: if cancelled_at.is_some() {
+                                "cancellation"
+                            } else {
+                                "refund"
+                            },
                             order_id: Some(id),
                             customer_id,
                             created_at: &fmt_utc(cancelled_at.unwrap_or(placed_at)),
@@ -137,7 +183,10 @@ pub(super) fn orders(
                         },
                     )?;
                     ctx.tally.refunds += 1;
-                    ctx.tally.flag("refund without line detail: the export gives only the refunded amount", row.line);
+                    ctx.tally.flag(
+                        "refund without line detail: the export gives only the refunded amount",
+                        row.line,
+                    );
                 }
                 orders.insert(name.to_string(), (id, lines));
                 id
@@ -146,20 +195,40 @@ pub(super) fn orders(
         let quantity = row.int(r(1))?;
         let title = row.required(r(2))?;
         let price = row.decimal(r(3))?;
-        let unit_minor = to_minor(price, &currency).ok_or_else(|| row.error(r(3), "price out of range"))?;
-        let total = line_total_minor(quantity, price, &currency).ok_or_else(|| row.error(r(1), "line total out of range"))?;
+        let unit_minor =
+            to_minor(price, &currency).ok_or_else(|| row.error(r(3), "price out of range"))?;
+        let total = line_total_minor(quantity, price, &currency)
+            .ok_or_else(|| row.error(r(1), "line total out of range"))?;
         let sku = row.opt_text(cols[4])?;
         let key = match sku {
             Some(s) => s.to_string(),
             None => {
-                ctx.tally.flag("line item without SKU: matched by its name", row.line);
+                ctx.tally
+                    .flag("line item without SKU: matched by its name", row.line);
                 format!("name:{title}")
             }
         };
-        let variant_id = variant_for_sku(ctx, &mut variants, SOURCE, &key, title, unit_minor, ProductKind::Merchandise)?;
+        let variant_id = variant_for_sku(
+            ctx,
+            &mut variants,
+            SOURCE,
+            &key,
+            title,
+            unit_minor,
+            ProductKind::Merchandise,
+        )?;
         let entry = orders.get_mut(name).expect("order registered above");
         entry.1 += 1;
-        catalog::insert_order_line(ctx, order_id, entry.1, variant_id, Some(title), quantity, unit_minor, total)?;
+        catalog::insert_order_line(
+            ctx,
+            order_id,
+            entry.1,
+            variant_id,
+            Some(title),
+            quantity,
+            unit_minor,
+            total,
+        )?;
     }
     Ok(())
 }
@@ -193,16 +262,16 @@ pub(super) fn products(
     // Handle → (product id, title, active).
     let mut products: HashMap<String, (i64, String, bool)> = HashMap::new();
     loop {
-        if ctx.tally.rows_read % PROGRESS_EVERY == 0 {
-            tick(input, ctx.tally.rows_read)?;
-        }
-        let Some(row) = input.next_row()? else { break };
-        ctx.tally.rows_read += 1;
+        let Some(row) = super::next_row(&mut ctx.tally, input, tick)? else {
+            break;
+        };
         let handle = row.required(r(0))?;
         if let Some(title) = row.opt_text(cols[1])? {
             let category = match row.opt_text(cols[3])? {
                 Some(t) => Some(t.to_string()),
-                None => row.opt_text(cols[4])?.map(|c| c.rsplit('>').next().unwrap_or(c).trim().to_string()),
+                None => row
+                    .opt_text(cols[4])?
+                    .map(|c| c.rsplit('>').next().unwrap_or(c).trim().to_string()),
             };
             let active = match (row.opt_text(cols[12])?, row.opt_text(cols[13])?) {
                 (Some(status), _) => status.eq_ignore_ascii_case("active"),
@@ -223,11 +292,15 @@ pub(super) fn products(
             products.insert(handle.to_string(), (id, title.to_string(), active));
         }
         let Some(price) = row.opt_decimal(cols[2])? else {
-            ctx.tally.skip("image-only row (no variant price)", row.line);
+            ctx.tally
+                .skip("image-only row (no variant price)", row.line);
             continue;
         };
         let Some((product_id, title, active)) = products.get(handle).cloned() else {
-            return Err(row.error(r(1), format!("the first row of product {handle:?} must have its Title")));
+            return Err(row.error(
+                r(1),
+                format!("the first row of product {handle:?} must have its Title"),
+            ));
         };
         let minor = |d: rust_decimal::Decimal, col: usize| {
             if d.is_sign_negative() && !d.is_zero() {
@@ -236,8 +309,14 @@ pub(super) fn products(
             to_minor(d, &currency).ok_or_else(|| row.error(col, "amount out of range"))
         };
         let price_minor = minor(price, r(2))?;
-        let compare = row.opt_decimal(cols[9])?.map(|d| minor(d, cols[9].unwrap())).transpose()?;
-        let cost = row.opt_decimal(cols[11])?.map(|d| minor(d, cols[11].unwrap())).transpose()?;
+        let compare = row
+            .opt_decimal(cols[9])?
+            .map(|d| minor(d, cols[9].unwrap()))
+            .transpose()?;
+        let cost = row
+            .opt_decimal(cols[11])?
+            .map(|d| minor(d, cols[11].unwrap()))
+            .transpose()?;
         let stock = row.opt_int(cols[10])?;
         let options: Vec<&str> = [cols[5], cols[6], cols[7]]
             .into_iter()

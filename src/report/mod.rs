@@ -26,7 +26,9 @@ impl DateRange {
     /// A range, refusing one that ends before it starts.
     pub fn new(from: NaiveDate, to: NaiveDate) -> Result<DateRange> {
         if to < from {
-            return Err(Error::InvalidArgument(format!("the range ends ({to}) before it starts ({from})")));
+            return Err(Error::InvalidArgument(format!(
+                "the range ends ({to}) before it starts ({from})"
+            )));
         }
         Ok(DateRange { from, to })
     }
@@ -61,7 +63,10 @@ impl DateRange {
             let local = tz
                 .from_local_datetime(&midnight)
                 .earliest()
-                .or_else(|| tz.from_local_datetime(&(midnight + chrono::Duration::hours(1))).earliest())
+                .or_else(|| {
+                    tz.from_local_datetime(&(midnight + chrono::Duration::hours(1)))
+                        .earliest()
+                })
                 .expect("a day has a start");
             fmt_utc(local.with_timezone(&Utc))
         };
@@ -126,14 +131,17 @@ fn order_sales(conn: &Connection, shop: &Shop, range: &DateRange) -> Result<Vec<
         "SELECT day, customer_id, units, gross_minor FROM sales_by_order
          WHERE day >= ?1 AND day <= ?2 AND currency = ?3",
     )?;
-    let rows = stmt.query_map(params![day_text(range.from), day_text(range.to), shop.currency], |r| {
-        Ok(OrderSales {
-            day: r.get(0)?,
-            customer_id: r.get(1)?,
-            units: r.get(2)?,
-            gross: r.get(3)?,
-        })
-    })?;
+    let rows = stmt.query_map(
+        params![day_text(range.from), day_text(range.to), shop.currency],
+        |r| {
+            Ok(OrderSales {
+                day: r.get(0)?,
+                customer_id: r.get(1)?,
+                units: r.get(2)?,
+                gross: r.get(3)?,
+            })
+        },
+    )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -144,7 +152,9 @@ fn order_sales(conn: &Connection, shop: &Shop, range: &DateRange) -> Result<Vec<
 /// Runs in the caller's transaction, after every change to orders.
 pub fn refresh_sales(conn: &Connection) -> Result<()> {
     conn.execute_batch("DELETE FROM sales_by_order; DELETE FROM sales_by_variant_day;")?;
-    let Some(shop) = crate::store::read_shop(conn)? else { return Ok(()) };
+    let Some(shop) = crate::store::read_shop(conn)? else {
+        return Ok(());
+    };
     let tz = shop.tz()?;
     let merchandise: std::collections::HashSet<i64> = conn
         .prepare("SELECT v.id FROM variants v JOIN products p ON p.id = v.product_id WHERE p.kind = 'merchandise'")?
@@ -172,8 +182,18 @@ pub fn refresh_sales(conn: &Connection) -> Result<()> {
         variants: Vec<i64>,
     }
     let mut current: Option<Current> = None;
-    let flush = |c: &Current, insert: &mut rusqlite::CachedStatement<'_>, currencies: &[String]| -> Result<()> {
-        insert.execute(params![c.id, day_text(c.day), c.customer_id, currencies[c.currency], c.units, c.gross])?;
+    let flush = |c: &Current,
+                 insert: &mut rusqlite::CachedStatement<'_>,
+                 currencies: &[String]|
+     -> Result<()> {
+        insert.execute(params![
+            c.id,
+            day_text(c.day),
+            c.customer_id,
+            currencies[c.currency],
+            c.units,
+            c.gross
+        ])?;
         Ok(())
     };
     let mut insert_order = conn.prepare_cached(
@@ -215,7 +235,9 @@ pub fn refresh_sales(conn: &Connection) -> Result<()> {
         let (units, gross): (i64, i64) = (r.get(5)?, r.get(6)?);
         c.units += units;
         c.gross += gross;
-        let entry = by_variant_day.entry((c.day, variant, c.currency)).or_insert((0, 0, 0));
+        let entry = by_variant_day
+            .entry((c.day, variant, c.currency))
+            .or_insert((0, 0, 0));
         if !c.variants.contains(&variant) {
             c.variants.push(variant);
             entry.0 += 1;
@@ -236,7 +258,14 @@ pub fn refresh_sales(conn: &Connection) -> Result<()> {
         (&currencies[a.0 .2], a.0 .1, a.0 .0).cmp(&(&currencies[b.0 .2], b.0 .1, b.0 .0))
     });
     for ((day, variant, currency), (orders, units, gross)) in rows {
-        insert_day.execute(params![day_text(day), variant, currencies[currency], orders, units, gross])?;
+        insert_day.execute(params![
+            day_text(day),
+            variant,
+            currencies[currency],
+            orders,
+            units,
+            gross
+        ])?;
     }
     Ok(())
 }
@@ -327,7 +356,9 @@ pub struct SeriesPoint {
 fn bucket_start(day: NaiveDate, granularity: Granularity, range: &DateRange) -> NaiveDate {
     match granularity {
         Granularity::Day => day,
-        Granularity::Week => (day - Days::new(day.weekday().num_days_from_monday() as u64)).max(range.from),
+        Granularity::Week => {
+            (day - Days::new(day.weekday().num_days_from_monday() as u64)).max(range.from)
+        }
     }
 }
 
@@ -433,17 +464,25 @@ pub fn top_products(
          ORDER BY {order}, v.id LIMIT ?4"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![day_text(range.from), day_text(range.to), shop.currency, limit], |r| {
-        Ok(TopProduct {
-            variant_id: r.get(0)?,
-            sku: r.get(1)?,
-            title: r.get(2)?,
-            category: r.get(3)?,
-            units: r.get(4)?,
-            revenue: r.get(5)?,
-            orders: r.get(6)?,
-        })
-    })?;
+    let rows = stmt.query_map(
+        params![
+            day_text(range.from),
+            day_text(range.to),
+            shop.currency,
+            limit
+        ],
+        |r| {
+            Ok(TopProduct {
+                variant_id: r.get(0)?,
+                sku: r.get(1)?,
+                title: r.get(2)?,
+                category: r.get(3)?,
+                units: r.get(4)?,
+                revenue: r.get(5)?,
+                orders: r.get(6)?,
+            })
+        },
+    )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -495,8 +534,11 @@ fn summary_of(conn: &Connection, shop: &Shop, range: DateRange) -> Result<Summar
 
 /// First and last local day with an order.
 pub fn data_span(conn: &Connection, shop: &Shop) -> Result<Option<DateRange>> {
-    let (first, last): (Option<String>, Option<String>) =
-        conn.query_row("SELECT min(placed_at), max(placed_at) FROM orders", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let (first, last): (Option<String>, Option<String>) = conn.query_row(
+        "SELECT min(placed_at), max(placed_at) FROM orders",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     let tz = shop.tz()?;
     let day = |t: Option<String>| {
         t.and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
@@ -524,9 +566,15 @@ mod tests {
         let winter = DateRange::new(d("2011-12-01"), d("2011-12-09")).unwrap();
         assert_eq!(winter.utc_bounds(london).1, "2011-12-10T00:00:00Z");
         assert_eq!(winter.days(), 9);
-        assert_eq!(winter.previous(), DateRange::new(d("2011-11-22"), d("2011-11-30")).unwrap());
+        assert_eq!(
+            winter.previous(),
+            DateRange::new(d("2011-11-22"), d("2011-11-30")).unwrap()
+        );
         assert!(DateRange::new(d("2011-12-02"), d("2011-12-01")).is_err());
-        assert_eq!(DateRange::last_days(d("2011-12-09"), 30).from, d("2011-11-10"));
+        assert_eq!(
+            DateRange::last_days(d("2011-12-09"), 30).from,
+            d("2011-11-10")
+        );
     }
 
     #[test]
@@ -534,8 +582,17 @@ mod tests {
         let d = |s| parse_day(s).unwrap();
         let range = DateRange::new(d("2011-12-01"), d("2011-12-09")).unwrap();
         // 2011-12-01 was a Thursday; the next Monday is 2011-12-05.
-        assert_eq!(bucket_start(d("2011-12-02"), Granularity::Week, &range), d("2011-12-01"));
-        assert_eq!(bucket_start(d("2011-12-08"), Granularity::Week, &range), d("2011-12-05"));
-        assert_eq!(bucket_start(d("2011-12-08"), Granularity::Day, &range), d("2011-12-08"));
+        assert_eq!(
+            bucket_start(d("2011-12-02"), Granularity::Week, &range),
+            d("2011-12-01")
+        );
+        assert_eq!(
+            bucket_start(d("2011-12-08"), Granularity::Week, &range),
+            d("2011-12-05")
+        );
+        assert_eq!(
+            bucket_start(d("2011-12-08"), Granularity::Day, &range),
+            d("2011-12-08")
+        );
     }
 }

@@ -48,8 +48,9 @@ impl Shop {
     /// "Today" in the shop's time zone (or the fixed day of a demo).
     pub fn today(&self, now: DateTime<Utc>) -> Result<NaiveDate> {
         if let Some(day) = &self.fixed_today {
-            return NaiveDate::parse_from_str(day, "%Y-%m-%d")
-                .map_err(|_| Error::InvalidArgument(format!("bad fixed day {day:?} in the shop record")));
+            return NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| {
+                Error::InvalidArgument(format!("bad fixed day {day:?} in the shop record"))
+            });
         }
         Ok(now.with_timezone(&self.tz()?).date_naive())
     }
@@ -238,10 +239,16 @@ mod tests {
     #[test]
     fn migrations_are_numbered_and_applied() {
         let store = Store::open_in_memory().unwrap();
-        let v: i64 = store.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let v: i64 = store
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v, latest_version());
         assert!(latest_version() >= 1);
-        let fk: i64 = store.conn().query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        let fk: i64 = store
+            .conn()
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(fk, 1);
     }
 
@@ -260,9 +267,16 @@ mod tests {
         store.set_shop(&shop, Utc::now()).unwrap();
         assert_eq!(store.shop().unwrap(), Some(shop.clone()));
         shop.currency = "gbp".into();
-        assert_eq!(store.set_shop(&shop, Utc::now()).unwrap_err().code(), "invalid_argument");
+        assert_eq!(
+            store.set_shop(&shop, Utc::now()).unwrap_err().code(),
+            "invalid_argument"
+        );
         shop.currency = "GBP".into();
         shop.time_zone = "Mars/Olympus".into();
-        assert!(store.set_shop(&shop, Utc::now()).unwrap_err().to_string().contains("IANA"));
+        assert!(store
+            .set_shop(&shop, Utc::now())
+            .unwrap_err()
+            .to_string()
+            .contains("IANA"));
     }
 }

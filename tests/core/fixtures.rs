@@ -32,17 +32,34 @@ pub fn shop(currency: &str, zone: &str) -> Shop {
     }
 }
 
-pub fn import_str(store: &mut Store, kind: ImportKind, name: &str, text: &str) -> Result<ImportReport> {
+pub fn import_str(
+    store: &mut Store,
+    kind: ImportKind,
+    name: &str,
+    text: &str,
+) -> Result<ImportReport> {
     let bytes = text.as_bytes().to_vec();
     import_bytes(store, kind, name, bytes)
 }
 
-pub fn import_bytes(store: &mut Store, kind: ImportKind, name: &str, bytes: Vec<u8>) -> Result<ImportReport> {
+pub fn import_bytes(
+    store: &mut Store,
+    kind: ImportKind,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Result<ImportReport> {
     let cancel = AtomicBool::new(false);
     let len = bytes.len() as u64;
     let mut control = Control::new(&cancel, |_| {});
-    let result = import_reader(store, kind, name, std::io::Cursor::new(bytes), len, &mut control, now());
-    result
+    import_reader(
+        store,
+        kind,
+        name,
+        std::io::Cursor::new(bytes),
+        len,
+        &mut control,
+        now(),
+    )
 }
 
 /// Every row of every table but `import_runs`, as text, in a stable order.
@@ -78,5 +95,8 @@ pub fn snapshot(store: &Store) -> String {
 }
 
 pub fn count(store: &Store, table: &str) -> i64 {
-    store.conn().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+    store
+        .conn()
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
 }

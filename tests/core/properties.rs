@@ -17,9 +17,22 @@ struct Line {
 }
 
 fn line() -> impl Strategy<Value = Line> {
-    (0u8..12, 0u8..5, 1i64..30, 0i64..4000, 0u8..6, proptest::option::of(0u8..4)).prop_map(
-        |(order, sku, quantity, price_cents, day, customer)| Line { order, sku, quantity, price_cents, day, customer },
+    (
+        0u8..12,
+        0u8..5,
+        1i64..30,
+        0i64..4000,
+        0u8..6,
+        proptest::option::of(0u8..4),
     )
+        .prop_map(|(order, sku, quantity, price_cents, day, customer)| Line {
+            order,
+            sku,
+            quantity,
+            price_cents,
+            day,
+            customer,
+        })
 }
 
 proptest! {

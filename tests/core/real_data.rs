@@ -7,7 +7,19 @@ use merchant_desk::report::{self, parse_day, DateRange};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;
 
-const NOT_MERCHANDISE: &[&str] = &["POST", "DOT", "C2", "M", "m", "D", "S", "B", "BANK CHARGES", "AMAZONFEE", "CRUK"];
+const NOT_MERCHANDISE: &[&str] = &[
+    "POST",
+    "DOT",
+    "C2",
+    "M",
+    "m",
+    "D",
+    "S",
+    "B",
+    "BANK CHARGES",
+    "AMAZONFEE",
+    "CRUK",
+];
 
 #[derive(Default, Debug, PartialEq)]
 struct Expected {
@@ -26,12 +38,20 @@ fn milli(text: &str) -> i64 {
     let w: i64 = whole.trim_start_matches('-').parse().unwrap();
     let f: i64 = format!("{frac:0<3}")[..3].parse().unwrap();
     let v = w * 1000 + f;
-    if negative { -v } else { v }
+    if negative {
+        -v
+    } else {
+        v
+    }
 }
 
 /// Thousandths to pennies, half away from zero.
 fn pennies(m: i64) -> i64 {
-    if m >= 0 { (m + 5) / 10 } else { -((-m + 5) / 10) }
+    if m >= 0 {
+        (m + 5) / 10
+    } else {
+        -((-m + 5) / 10)
+    }
 }
 
 struct Reading {
@@ -41,7 +61,11 @@ struct Reading {
 
 fn read_expected(ranges: &[(NaiveDate, NaiveDate)], median_of: &[&str]) -> Reading {
     let london = chrono_tz::Europe::London;
-    let file = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/data/online-retail.csv.gz")).unwrap();
+    let file = std::fs::File::open(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/online-retail.csv.gz"
+    ))
+    .unwrap();
     let mut reader = csv::Reader::from_reader(flate2::read::MultiGzDecoder::new(file));
     let mut sale_orders: Vec<HashMap<String, Option<String>>> = vec![HashMap::new(); ranges.len()];
     let mut out: Vec<Expected> = ranges.iter().map(|_| Expected::default()).collect();
@@ -49,9 +73,18 @@ fn read_expected(ranges: &[(NaiveDate, NaiveDate)], median_of: &[&str]) -> Readi
     let mut first_customer: HashMap<String, Option<String>> = HashMap::new();
     for rec in reader.records() {
         let r = rec.unwrap();
-        let (invoice, code, qty, date, price, customer) = (&r[0], &r[1], r[3].parse::<i64>().unwrap(), &r[4], milli(&r[5]), &r[6]);
+        let (invoice, code, qty, date, price, customer) = (
+            &r[0],
+            &r[1],
+            r[3].parse::<i64>().unwrap(),
+            &r[4],
+            milli(&r[5]),
+            &r[6],
+        );
         let customer = (!customer.is_empty()).then(|| customer.trim_end_matches(".0").to_string());
-        first_customer.entry(invoice.to_string()).or_insert(customer);
+        first_customer
+            .entry(invoice.to_string())
+            .or_insert(customer);
         let merchandise = !NOT_MERCHANDISE.contains(&code) && !code.starts_with("gift_0001_");
         let day = london
             .from_local_datetime(&NaiveDateTime::parse_from_str(date, "%Y-%m-%d %H:%M").unwrap())
@@ -61,7 +94,10 @@ fn read_expected(ranges: &[(NaiveDate, NaiveDate)], median_of: &[&str]) -> Readi
         let cancellation = invoice.starts_with('C');
         let sale = merchandise && !cancellation && qty > 0 && pennies(price) >= 1;
         if sale && median_of.contains(&code) {
-            prices.entry(code.to_string()).or_default().push(pennies(price));
+            prices
+                .entry(code.to_string())
+                .or_default()
+                .push(pennies(price));
         }
         for (i, (from, to)) in ranges.iter().enumerate() {
             if day < *from || day > *to {
@@ -94,7 +130,10 @@ fn read_expected(ranges: &[(NaiveDate, NaiveDate)], median_of: &[&str]) -> Readi
             (k, v[(v.len() - 1) / 2])
         })
         .collect();
-    Reading { expected: out, medians }
+    Reading {
+        expected: out,
+        medians,
+    }
 }
 
 #[test]
@@ -115,18 +154,30 @@ fn demo_shop_from_the_real_file_matches_an_independent_reading() {
     let store = merchant_desk::demo::build(&path, &mut control, chrono::Utc::now()).unwrap();
     drop(control);
     assert!(monotonic, "progress went backwards");
-    assert!(stages.iter().any(|s| s.contains("online-retail")), "{stages:?}");
+    assert!(
+        stages.iter().any(|s| s.contains("online-retail")),
+        "{stages:?}"
+    );
     assert!(!dir.path().join("demo.partial").exists());
 
     let shop = store.require_shop().unwrap();
     assert!(shop.demo);
-    assert_eq!(shop.today(chrono::Utc::now()).unwrap().to_string(), "2011-12-09");
-    let rows: i64 = store.conn().query_row("SELECT rows_read FROM import_runs", [], |r| r.get(0)).unwrap();
+    assert_eq!(
+        shop.today(chrono::Utc::now()).unwrap().to_string(),
+        "2011-12-09"
+    );
+    let rows: i64 = store
+        .conn()
+        .query_row("SELECT rows_read FROM import_runs", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(rows, 541_909);
 
     let d = |s| parse_day(s).unwrap();
     // The whole year, and a month in British Summer Time.
-    let ranges = [(d("2010-12-01"), d("2011-12-09")), (d("2011-07-01"), d("2011-07-31"))];
+    let ranges = [
+        (d("2010-12-01"), d("2011-12-09")),
+        (d("2011-07-01"), d("2011-07-31")),
+    ];
     let reading = read_expected(&ranges, &["85123A", "22423", "47566"]);
     for ((from, to), want) in ranges.iter().zip(&reading.expected) {
         let s = report::summary(store.conn(), &shop, DateRange::new(*from, *to).unwrap()).unwrap();
@@ -143,13 +194,28 @@ fn demo_shop_from_the_real_file_matches_an_independent_reading() {
     }
     // The figures the issue quotes for the whole year.
     assert_eq!(reading.expected[0].orders, 19_773);
-    let year = report::summary(store.conn(), &shop, DateRange::new(ranges[0].0, ranges[0].1).unwrap()).unwrap();
-    assert_eq!(merchant_desk::money::format_major(year.aov, "GBP"), "519.47");
+    let year = report::summary(
+        store.conn(),
+        &shop,
+        DateRange::new(ranges[0].0, ranges[0].1).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        merchant_desk::money::format_major(year.aov, "GBP"),
+        "519.47"
+    );
 
     // Demo assumptions: cost is 45% of the median selling price, every
     // merchandise item has a category and non-negative stock.
     for (sku, median) in &reading.medians {
-        let cost: i64 = store.conn().query_row("SELECT cost_minor FROM variants WHERE sku = ?1", [sku], |r| r.get(0)).unwrap();
+        let cost: i64 = store
+            .conn()
+            .query_row(
+                "SELECT cost_minor FROM variants WHERE sku = ?1",
+                [sku],
+                |r| r.get(0),
+            )
+            .unwrap();
         assert_eq!(cost, (median * 45 + 50) / 100, "{sku}");
     }
     let missing: i64 = store
@@ -164,12 +230,20 @@ fn demo_shop_from_the_real_file_matches_an_independent_reading() {
     assert_eq!(missing, 0);
     let category: String = store
         .conn()
-        .query_row("SELECT p.category FROM products p WHERE p.external_id = '85123A'", [], |r| r.get(0))
+        .query_row(
+            "SELECT p.category FROM products p WHERE p.external_id = '85123A'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(category, "Lighting");
     let non_merch: i64 = store
         .conn()
-        .query_row("SELECT count(*) FROM products WHERE kind != 'merchandise' AND category IS NOT NULL", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM products WHERE kind != 'merchandise' AND category IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(non_merch, 0, "postage and fees get no demo category");
 }

@@ -32,11 +32,20 @@ fn range(from: &str, to: &str) -> DateRange {
 #[test]
 fn summary_matches_the_hand_computed_figures() {
     let mut t = temp_store();
-    let report = import_str(&mut t.store, ImportKind::OnlineRetail, "fixture.csv", FIXTURE).unwrap();
+    let report = import_str(
+        &mut t.store,
+        ImportKind::OnlineRetail,
+        "fixture.csv",
+        FIXTURE,
+    )
+    .unwrap();
     assert_eq!(report.rows_read, 16);
     assert_eq!(report.rows_skipped, 0);
     let shop = t.store.require_shop().unwrap();
-    assert_eq!((shop.currency.as_str(), shop.time_zone.as_str()), ("GBP", "Europe/London"));
+    assert_eq!(
+        (shop.currency.as_str(), shop.time_zone.as_str()),
+        ("GBP", "Europe/London")
+    );
 
     let s = report::summary(t.store.conn(), &shop, range("2011-07-01", "2011-07-02")).unwrap();
     // Sale orders: 500001, 500002 (customer 100), 500003 (guest), 500009 and 500012 (customer 500).
@@ -56,18 +65,30 @@ fn summary_matches_the_hand_computed_figures() {
 
     // One day: 1 July only.
     let day1 = report::summary(t.store.conn(), &shop, range("2011-07-01", "2011-07-01")).unwrap();
-    assert_eq!((day1.orders, day1.gross_sales, day1.refunds), (3, 1530 + 2190 + 885 + 1095, 0));
+    assert_eq!(
+        (day1.orders, day1.gross_sales, day1.refunds),
+        (3, 1530 + 2190 + 885 + 1095, 0)
+    );
     assert_eq!((day1.customers, day1.repeat_customers), (2, 1));
 }
 
 #[test]
 fn series_and_top_products() {
     let mut t = temp_store();
-    import_str(&mut t.store, ImportKind::OnlineRetail, "fixture.csv", FIXTURE).unwrap();
+    import_str(
+        &mut t.store,
+        ImportKind::OnlineRetail,
+        "fixture.csv",
+        FIXTURE,
+    )
+    .unwrap();
     let shop = t.store.require_shop().unwrap();
     let r = range("2011-06-30", "2011-07-03");
     let days = report::sales_series(t.store.conn(), &shop, r, Granularity::Day).unwrap();
-    let figures: Vec<_> = days.iter().map(|p| (p.start.to_string(), p.orders, p.gross_sales)).collect();
+    let figures: Vec<_> = days
+        .iter()
+        .map(|p| (p.start.to_string(), p.orders, p.gross_sales))
+        .collect();
     assert_eq!(
         figures,
         vec![
@@ -84,8 +105,14 @@ fn series_and_top_products() {
 
     let r = range("2011-07-01", "2011-07-02");
     let top = report::top_products(t.store.conn(), &shop, r, RankBy::Revenue, 10).unwrap();
-    let rows: Vec<_> = top.iter().map(|p| (p.sku.clone().unwrap(), p.units, p.revenue, p.orders)).collect();
-    assert_eq!(rows, vec![("22423".into(), 7, 4661, 4), ("85123A".into(), 9, 2415, 2)]);
+    let rows: Vec<_> = top
+        .iter()
+        .map(|p| (p.sku.clone().unwrap(), p.units, p.revenue, p.orders))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![("22423".into(), 7, 4661, 4), ("85123A".into(), 9, 2415, 2)]
+    );
     let by_units = report::top_products(t.store.conn(), &shop, r, RankBy::Units, 1).unwrap();
     assert_eq!(by_units[0].sku.as_deref(), Some("85123A"));
     assert_eq!(by_units[0].title, "HEART HOLDER");
@@ -94,9 +121,21 @@ fn series_and_top_products() {
 #[test]
 fn importing_the_same_file_twice_changes_nothing() {
     let mut t = temp_store();
-    import_str(&mut t.store, ImportKind::OnlineRetail, "fixture.csv", FIXTURE).unwrap();
+    import_str(
+        &mut t.store,
+        ImportKind::OnlineRetail,
+        "fixture.csv",
+        FIXTURE,
+    )
+    .unwrap();
     let first = snapshot(&t.store);
-    let again = import_str(&mut t.store, ImportKind::OnlineRetail, "fixture.csv", FIXTURE).unwrap();
+    let again = import_str(
+        &mut t.store,
+        ImportKind::OnlineRetail,
+        "fixture.csv",
+        FIXTURE,
+    )
+    .unwrap();
     assert_eq!(again.rows_read, 16);
     assert_eq!(snapshot(&t.store), first);
     assert_eq!(count(&t.store, "import_runs"), 2);
@@ -107,7 +146,13 @@ fn importing_the_same_file_twice_changes_nothing() {
 #[test]
 fn a_new_time_zone_moves_orders_between_days() {
     let mut t = temp_store();
-    import_str(&mut t.store, ImportKind::OnlineRetail, "fixture.csv", FIXTURE).unwrap();
+    import_str(
+        &mut t.store,
+        ImportKind::OnlineRetail,
+        "fixture.csv",
+        FIXTURE,
+    )
+    .unwrap();
     let mut shop = t.store.require_shop().unwrap();
     shop.time_zone = "America/New_York".into();
     t.store.set_shop(&shop, now()).unwrap();
