@@ -144,8 +144,12 @@ fn tempfile_dir() -> Result<std::path::PathBuf> {
 pub struct StartupFigures {
     /// From the start of `main` to the dashboard's first paint, milliseconds.
     pub cold_start_ms: f64,
-    /// Resident memory of the app and its web view processes after settling, KiB.
-    pub idle_rss_kib: u64,
+    /// Resident memory of the app's own process after settling, KiB.
+    pub app_rss_kib: u64,
+    /// Proportional set size (shared pages split between sharers) of the app
+    /// and its web view processes together after settling, KiB: what the
+    /// whole app costs the machine, without counting shared libraries twice.
+    pub tree_pss_kib: u64,
 }
 
 /// Measures the app's start when `MERCHANT_DESK_STARTUP_PROBE` names a file:
@@ -174,7 +178,11 @@ impl StartupProbe {
             std::thread::sleep(Duration::from_secs(3));
             let figures = StartupFigures {
                 cold_start_ms,
-                idle_rss_kib: tree_rss_kib(std::process::id()),
+                app_rss_kib: memory_kib(std::process::id(), "/status", "VmRSS:"),
+                tree_pss_kib: process_tree(std::process::id())
+                    .into_iter()
+                    .map(|pid| memory_kib(pid, "/smaps_rollup", "Pss:"))
+                    .sum(),
             };
             let _ = std::fs::write(&out, serde_json::to_string(&figures).unwrap_or_default());
             std::process::exit(0);
@@ -183,10 +191,10 @@ impl StartupProbe {
     }
 }
 
-/// Resident memory of a process and all its descendants, from `/proc`.
-pub fn tree_rss_kib(root: u32) -> u64 {
+/// A process and all its descendants, from `/proc`.
+pub fn process_tree(root: u32) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0;
+        return vec![root];
     };
     let mut parent_of = Vec::new();
     for e in entries.flatten() {
@@ -214,12 +222,17 @@ pub fn tree_rss_kib(root: u32) -> u64 {
         tree.extend(parent_of.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
         i += 1;
     }
-    tree.iter()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
-        .filter_map(|s| {
+    tree
+}
+
+/// A `KiB` figure from a `/proc/PID/<file>` line starting with `key`; 0 if absent.
+fn memory_kib(pid: u32, file: &str, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}{file}"))
+        .ok()
+        .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
         })
-        .sum()
+        .unwrap_or(0)
 }

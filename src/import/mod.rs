@@ -258,11 +258,40 @@ pub fn import_reader(
 ) -> Result<ImportReport> {
     let mut input = CsvInput::new(file_name, reader)?;
     let now_text = fmt_utc(now);
+    // A large import rewrites most of the file in one transaction: with the
+    // default 2 MiB page cache SQLite spills pages to the WAL over and over.
+    let cache: i64 = store
+        .conn()
+        .query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+    store
+        .conn()
+        .pragma_update(None, "cache_size", IMPORT_CACHE_KIB)?;
+    let result = import_in_transaction(
+        store, kind, file_name, &mut input, size, control, now, &now_text,
+    );
+    store.conn().pragma_update(None, "cache_size", cache)?;
+    result
+}
+
+/// Page cache during an import, in KiB (SQLite's negative `cache_size`).
+const IMPORT_CACHE_KIB: i64 = -256 * 1024;
+
+#[allow(clippy::too_many_arguments)]
+fn import_in_transaction(
+    store: &mut Store,
+    kind: ImportKind,
+    file_name: &str,
+    input: &mut CsvInput,
+    size: u64,
+    control: &mut Control,
+    now: DateTime<Utc>,
+    now_text: &str,
+) -> Result<ImportReport> {
     let tx = store.conn_mut().transaction()?;
     let shop = match crate::store::read_shop(&tx)? {
         Some(shop) => shop,
         None => {
-            let shop = default_shop_for(kind, &mut input)?;
+            let shop = default_shop_for(kind, input)?;
             crate::store::write_shop(&tx, &shop, now)?;
             shop
         }
@@ -278,7 +307,7 @@ pub fn import_reader(
         tx: &tx,
         shop,
         run_id,
-        now: now_text,
+        now: now_text.to_string(),
         tally: Tally::default(),
     };
     let stage = format!("Importing {file_name}");
@@ -291,13 +320,13 @@ pub fn import_reader(
         })
     };
     match kind {
-        ImportKind::OnlineRetail => online_retail::run(&mut ctx, &mut input, &mut tick)?,
-        ImportKind::Orders => generic::orders(&mut ctx, &mut input, &mut tick)?,
-        ImportKind::Products => generic::products(&mut ctx, &mut input, &mut tick)?,
-        ImportKind::ShopifyOrders => shopify::orders(&mut ctx, &mut input, &mut tick)?,
-        ImportKind::ShopifyProducts => shopify::products(&mut ctx, &mut input, &mut tick)?,
+        ImportKind::OnlineRetail => online_retail::run(&mut ctx, input, &mut tick)?,
+        ImportKind::Orders => generic::orders(&mut ctx, input, &mut tick)?,
+        ImportKind::Products => generic::products(&mut ctx, input, &mut tick)?,
+        ImportKind::ShopifyOrders => shopify::orders(&mut ctx, input, &mut tick)?,
+        ImportKind::ShopifyProducts => shopify::products(&mut ctx, input, &mut tick)?,
     }
-    tick(&input, ctx.tally.rows_read)?;
+    tick(input, ctx.tally.rows_read)?;
     let t = ctx.tally;
     control.tick(Progress {
         stage: "Updating sales figures".into(),
