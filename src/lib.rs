@@ -10,5 +10,6 @@ pub mod import;
 pub mod money;
 pub mod report;
 pub mod store;
+pub mod time;
 
 pub use error::{Error, ErrorPayload, Result};

@@ -266,6 +266,23 @@ impl<'a> Row<'a> {
         })
     }
 
+    /// A price or cost: a non-negative amount, in minor units of `currency`.
+    pub fn amount(&self, col: usize, currency: &str) -> Result<i64> {
+        let d = self.decimal(col)?;
+        if d.is_sign_negative() && !d.is_zero() {
+            return Err(self.error(col, "amounts cannot be negative"));
+        }
+        crate::money::to_minor(d, currency).ok_or_else(|| self.error(col, "amount out of range"))
+    }
+
+    /// An optional amount (blank is `None`).
+    pub fn opt_amount(&self, col: Option<usize>, currency: &str) -> Result<Option<i64>> {
+        match col {
+            Some(c) if !self.text(c)?.is_empty() => self.amount(c, currency).map(Some),
+            _ => Ok(None),
+        }
+    }
+
     /// An optional decimal (blank is `None`).
     pub fn opt_decimal(&self, col: Option<usize>) -> Result<Option<Decimal>> {
         match col {

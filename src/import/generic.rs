@@ -7,7 +7,8 @@ use super::Ctx;
 use crate::error::Result;
 use crate::money::{line_total_minor, to_minor};
 use crate::store::fmt_utc;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use crate::time::local_to_utc;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 use std::collections::{HashMap, HashSet};
 
@@ -41,13 +42,7 @@ pub(super) fn parse_instant(text: &str, tz: chrono_tz::Tz) -> Option<DateTime<Ut
             .ok()
             .and_then(|d| d.and_hms_opt(0, 0, 0))
     })?;
-    tz.from_local_datetime(&naive)
-        .earliest()
-        .or_else(|| {
-            tz.from_local_datetime(&(naive + chrono::Duration::hours(1)))
-                .earliest()
-        })
-        .map(|t| t.with_timezone(&Utc))
+    Some(local_to_utc(tz, naive))
 }
 
 /// A variant found by SKU, or a new product and variant for it.
@@ -266,20 +261,11 @@ pub(super) fn products(
         };
         let sku = row.required(r(0))?;
         let title = row.required(r(1))?;
-        let price = row.decimal(r(2))?;
+        let price_minor = row.amount(r(2), &currency)?;
         let category = row.opt_text(cols[3])?;
-        let compare_at = row.opt_decimal(cols[4])?;
-        let cost = row.opt_decimal(cols[5])?;
+        let compare_minor = row.opt_amount(cols[4], &currency)?;
+        let cost_minor = row.opt_amount(cols[5], &currency)?;
         let stock = row.opt_int(cols[6])?;
-        let minor = |d: rust_decimal::Decimal, col: usize| {
-            if d.is_sign_negative() && !d.is_zero() {
-                return Err(row.error(col, "amounts cannot be negative"));
-            }
-            to_minor(d, &currency).ok_or_else(|| row.error(col, "amount out of range"))
-        };
-        let price_minor = minor(price, r(2))?;
-        let compare_minor = compare_at.map(|d| minor(d, cols[4].unwrap())).transpose()?;
-        let cost_minor = cost.map(|d| minor(d, cols[5].unwrap())).transpose()?;
         if !seen.insert(sku.to_string()) {
             ctx.tally.flag(
                 "SKU appears again in this file; the later row wins",

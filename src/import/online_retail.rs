@@ -11,7 +11,8 @@ use super::Ctx;
 use crate::error::Result;
 use crate::money::{line_total_minor, to_minor};
 use crate::store::fmt_utc;
-use chrono::{NaiveDateTime, TimeZone};
+use crate::time::local_to_utc;
+use chrono::NaiveDateTime;
 use rusqlite::params;
 use std::collections::HashMap;
 
@@ -93,21 +94,7 @@ pub(super) fn run(
                         format!("{date_text:?} is not a date and time like 2011-12-09 12:50"),
                     )
                 })?;
-            let local = tz
-                .from_local_datetime(&naive)
-                .earliest()
-                // A wall-clock time skipped by the spring clock change: take the hour after.
-                .or_else(|| {
-                    tz.from_local_datetime(&(naive + chrono::Duration::hours(1)))
-                        .earliest()
-                })
-                .ok_or_else(|| {
-                    row.error(c_date, "this local time does not exist in Europe/London")
-                })?;
-            last_date = (
-                date_text.to_string(),
-                fmt_utc(local.with_timezone(&chrono::Utc)),
-            );
+            last_date = (date_text.to_string(), fmt_utc(local_to_utc(tz, naive)));
         }
         let placed_at = last_date.1.as_str();
         let customer_text = row.text(c_customer)?;

@@ -291,7 +291,7 @@ pub(super) fn products(
             )?;
             products.insert(handle.to_string(), (id, title.to_string(), active));
         }
-        let Some(price) = row.opt_decimal(cols[2])? else {
+        let Some(price_minor) = row.opt_amount(cols[2], &currency)? else {
             ctx.tally
                 .skip("image-only row (no variant price)", row.line);
             continue;
@@ -302,21 +302,8 @@ pub(super) fn products(
                 format!("the first row of product {handle:?} must have its Title"),
             ));
         };
-        let minor = |d: rust_decimal::Decimal, col: usize| {
-            if d.is_sign_negative() && !d.is_zero() {
-                return Err(row.error(col, "amounts cannot be negative"));
-            }
-            to_minor(d, &currency).ok_or_else(|| row.error(col, "amount out of range"))
-        };
-        let price_minor = minor(price, r(2))?;
-        let compare = row
-            .opt_decimal(cols[9])?
-            .map(|d| minor(d, cols[9].unwrap()))
-            .transpose()?;
-        let cost = row
-            .opt_decimal(cols[11])?
-            .map(|d| minor(d, cols[11].unwrap()))
-            .transpose()?;
+        let compare = row.opt_amount(cols[9], &currency)?;
+        let cost = row.opt_amount(cols[11], &currency)?;
         let stock = row.opt_int(cols[10])?;
         let options: Vec<&str> = [cols[5], cols[6], cols[7]]
             .into_iter()

@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::money::div_round;
 use crate::store::{fmt_utc, Shop};
-use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc};
+use chrono::{Datelike, Days, NaiveDate};
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -60,15 +60,7 @@ impl DateRange {
         let start = |d: NaiveDate| {
             let midnight = d.and_hms_opt(0, 0, 0).expect("midnight exists");
             // Where a clock change skips midnight, the day starts at the first instant that exists.
-            let local = tz
-                .from_local_datetime(&midnight)
-                .earliest()
-                .or_else(|| {
-                    tz.from_local_datetime(&(midnight + chrono::Duration::hours(1)))
-                        .earliest()
-                })
-                .expect("a day has a start");
-            fmt_utc(local.with_timezone(&Utc))
+            fmt_utc(crate::time::local_to_utc(tz, midnight))
         };
         (start(self.from), start(self.to + Days::new(1)))
     }
