@@ -100,7 +100,8 @@ CREATE TABLE order_lines (
     line_total_minor INTEGER NOT NULL,
     PRIMARY KEY (order_id, line_no)
 ) WITHOUT ROWID;
-CREATE INDEX order_lines_variant ON order_lines (variant_id);
+-- No index by variant: the reports read the derived sales tables, and a
+-- second B-tree on half a million lines would double the import's writes.
 
 -- Cancellations and refunds. `order_id` is the refunded order when the source
 -- says which; Online Retail's cancellation invoices do not.
@@ -145,9 +146,10 @@ CREATE INDEX price_history_variant ON price_history (variant_id, changed_at);
 -- Derived from the tables above by `report::refresh_sales` in the same
 -- transaction as every change to orders, and when the shop's time zone
 -- changes: one row per order with sale lines, and one per (shop-local day,
--- variant). The reports read these instead of every order line.
+-- variant), and one per (month, variant). The reports read these instead of
+-- every order line.
 CREATE TABLE sales_by_order (
-    order_id    INTEGER PRIMARY KEY REFERENCES orders (id) ON DELETE CASCADE,
+    order_id    INTEGER PRIMARY KEY,                 -- orders.id (no foreign key: rebuilt, never edited)
     day         TEXT NOT NULL,                       -- placed_at's date in the shop's time zone
     customer_id INTEGER,
     currency    TEXT NOT NULL,
@@ -158,11 +160,22 @@ CREATE INDEX sales_by_order_day ON sales_by_order (day);
 
 CREATE TABLE sales_by_variant_day (
     day         TEXT NOT NULL,
-    variant_id  INTEGER NOT NULL REFERENCES variants (id) ON DELETE CASCADE,
+    variant_id  INTEGER NOT NULL,                    -- variants.id
     currency    TEXT NOT NULL,
     orders      INTEGER NOT NULL,
     units       INTEGER NOT NULL,
     gross_minor INTEGER NOT NULL,
-    -- Variant before day: top products group by variant without sorting.
-    PRIMARY KEY (currency, variant_id, day)
+    PRIMARY KEY (currency, day, variant_id)
+) WITHOUT ROWID;
+
+-- The same by calendar month ('YYYY-MM'): a long range reads its whole
+-- months here and only its partial months from the daily table.
+CREATE TABLE sales_by_variant_month (
+    month       TEXT NOT NULL,
+    variant_id  INTEGER NOT NULL,
+    currency    TEXT NOT NULL,
+    orders      INTEGER NOT NULL,
+    units       INTEGER NOT NULL,
+    gross_minor INTEGER NOT NULL,
+    PRIMARY KEY (currency, month, variant_id)
 ) WITHOUT ROWID;

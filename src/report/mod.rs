@@ -115,7 +115,8 @@ struct OrderSales {
 }
 
 fn day_text(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    // Hot in `refresh_sales`: plain integer formatting, not strftime.
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
 
 fn order_sales(conn: &Connection, shop: &Shop, range: &DateRange) -> Result<Vec<OrderSales>> {
@@ -143,7 +144,9 @@ fn order_sales(conn: &Connection, shop: &Shop, range: &DateRange) -> Result<Vec<
 /// minor unit. Cancellations live in `refunds` and never reach these tables.
 /// Runs in the caller's transaction, after every change to orders.
 pub fn refresh_sales(conn: &Connection) -> Result<()> {
-    conn.execute_batch("DELETE FROM sales_by_order; DELETE FROM sales_by_variant_day;")?;
+    conn.execute_batch(
+        "DELETE FROM sales_by_order; DELETE FROM sales_by_variant_day; DELETE FROM sales_by_variant_month;",
+    )?;
     let Some(shop) = crate::store::read_shop(conn)? else {
         return Ok(());
     };
@@ -240,18 +243,42 @@ pub fn refresh_sales(conn: &Connection) -> Result<()> {
     if let Some(c) = current.take() {
         flush(&c, &mut insert_order, &currencies)?;
     }
+    // Inserting in key order appends to the table instead of splitting pages.
+    let mut rows: Vec<_> = by_variant_day.into_iter().collect();
+    rows.sort_unstable_by(|a, b| {
+        (&currencies[a.0 .2], a.0 .0, a.0 .1).cmp(&(&currencies[b.0 .2], b.0 .0, b.0 .1))
+    });
     let mut insert_day = conn.prepare(
         "INSERT INTO sales_by_variant_day (day, variant_id, currency, orders, units, gross_minor)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    // Inserting in key order appends to the table instead of splitting pages.
-    let mut rows: Vec<_> = by_variant_day.into_iter().collect();
-    rows.sort_unstable_by(|a, b| {
-        (&currencies[a.0 .2], a.0 .1, a.0 .0).cmp(&(&currencies[b.0 .2], b.0 .1, b.0 .0))
-    });
+    // (month, variant, currency) → sums; the day rows arrive in month order.
+    let mut by_month: std::collections::BTreeMap<(usize, String, i64), (i64, i64, i64)> =
+        std::collections::BTreeMap::new();
     for ((day, variant, currency), (orders, units, gross)) in rows {
+        let day = day_text(day);
         insert_day.execute(params![
-            day_text(day),
+            day,
+            variant,
+            currencies[currency],
+            orders,
+            units,
+            gross
+        ])?;
+        let m = by_month
+            .entry((currency, day[..7].to_string(), variant))
+            .or_insert((0, 0, 0));
+        m.0 += orders;
+        m.1 += units;
+        m.2 += gross;
+    }
+    let mut insert_month = conn.prepare(
+        "INSERT INTO sales_by_variant_month (month, variant_id, currency, orders, units, gross_minor)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for ((currency, month, variant), (orders, units, gross)) in by_month {
+        insert_month.execute(params![
+            month,
             variant,
             currencies[currency],
             orders,
@@ -433,6 +460,49 @@ pub struct TopProduct {
     pub orders: i64,
 }
 
+/// A range cut into whole calendar months and the days before and after them.
+/// Empty parts have an empty range (`from > to`), so their queries match nothing.
+#[derive(Debug, PartialEq, Eq)]
+struct MonthSplit {
+    /// First whole month, `YYYY-MM`.
+    first_month: String,
+    /// Last whole month, `YYYY-MM`.
+    last_month: String,
+    /// The leading days run from the range's start to this day.
+    head_to: String,
+    /// The trailing days run from this day to the range's end.
+    tail_from: String,
+}
+
+impl MonthSplit {
+    fn of(range: &DateRange) -> MonthSplit {
+        let month_start = |d: NaiveDate| d.with_day(1).expect("day 1 exists");
+        let first_full = if range.from.day() == 1 {
+            range.from
+        } else {
+            month_start(range.from) + chrono::Months::new(1)
+        };
+        let after_to = range.to + Days::new(1);
+        let end_full = month_start(after_to); // the day after the last whole month
+        if first_full >= end_full {
+            // No whole month: every day comes from the daily table, once.
+            return MonthSplit {
+                first_month: "9999-12".into(),
+                last_month: "0000-01".into(),
+                head_to: day_text(range.to),
+                tail_from: "9999-12-31".into(),
+            };
+        }
+        let last_full = end_full - Days::new(1);
+        MonthSplit {
+            first_month: day_text(first_full)[..7].to_string(),
+            last_month: day_text(last_full)[..7].to_string(),
+            head_to: day_text(first_full - Days::new(1)),
+            tail_from: day_text(end_full),
+        }
+    }
+}
+
 /// The best-selling variants over a range; ties go to the lower variant id.
 pub fn top_products(
     conn: &Connection,
@@ -448,20 +518,31 @@ pub fn top_products(
     let sql = format!(
         "SELECT v.id, v.sku, v.title, p.category, a.units, a.revenue, a.orders
          FROM (SELECT variant_id, sum(units) AS units, sum(gross_minor) AS revenue, sum(orders) AS orders
-               FROM sales_by_variant_day
-               WHERE currency = ?3 AND day >= ?1 AND day <= ?2
+               FROM (SELECT variant_id, units, gross_minor, orders FROM sales_by_variant_month
+                     WHERE currency = ?3 AND month >= ?5 AND month <= ?6
+                     UNION ALL
+                     SELECT variant_id, units, gross_minor, orders FROM sales_by_variant_day
+                     WHERE currency = ?3 AND day >= ?1 AND day <= ?7
+                     UNION ALL
+                     SELECT variant_id, units, gross_minor, orders FROM sales_by_variant_day
+                     WHERE currency = ?3 AND day >= ?8 AND day <= ?2)
                GROUP BY variant_id) a
          JOIN variants v ON v.id = a.variant_id
          JOIN products p ON p.id = v.product_id
          ORDER BY {order}, v.id LIMIT ?4"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
+    let split = MonthSplit::of(&range);
     let rows = stmt.query_map(
         params![
             day_text(range.from),
             day_text(range.to),
             shop.currency,
-            limit
+            limit,
+            split.first_month,
+            split.last_month,
+            split.head_to,
+            split.tail_from
         ],
         |r| {
             Ok(TopProduct {
@@ -566,6 +647,40 @@ mod tests {
         assert_eq!(
             DateRange::last_days(d("2011-12-09"), 30).from,
             d("2011-11-10")
+        );
+    }
+
+    #[test]
+    fn ranges_split_into_whole_months_and_loose_days() {
+        let split = |a, b| {
+            MonthSplit::of(&DateRange::new(parse_day(a).unwrap(), parse_day(b).unwrap()).unwrap())
+        };
+        let s = split("2010-12-01", "2011-12-09");
+        assert_eq!(
+            (s.first_month.as_str(), s.last_month.as_str()),
+            ("2010-12", "2011-11")
+        );
+        assert_eq!(
+            (s.head_to.as_str(), s.tail_from.as_str()),
+            ("2010-11-30", "2011-12-01")
+        );
+        let s = split("2011-02-15", "2011-05-31");
+        assert_eq!(
+            (s.first_month.as_str(), s.last_month.as_str()),
+            ("2011-03", "2011-05")
+        );
+        assert_eq!(
+            (s.head_to.as_str(), s.tail_from.as_str()),
+            ("2011-02-28", "2011-06-01")
+        );
+        // No whole month inside: all days, and the month part matches nothing.
+        let s = split("2011-11-10", "2011-12-09");
+        assert!(s.first_month > s.last_month);
+        assert_eq!(s.head_to, "2011-12-09");
+        let s = split("2012-02-01", "2012-02-29");
+        assert_eq!(
+            (s.first_month.as_str(), s.last_month.as_str()),
+            ("2012-02", "2012-02")
         );
     }
 

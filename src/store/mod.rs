@@ -123,6 +123,9 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // 32 MiB of page cache (the default is 2): a year of a small shop's
+        // derived sales tables stays in memory between report runs.
+        conn.pragma_update(None, "cache_size", -32 * 1024)?;
         migrate(&mut conn)?;
         Ok(Store { conn, path })
     }

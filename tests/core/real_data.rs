@@ -192,6 +192,35 @@ fn demo_shop_from_the_real_file_matches_an_independent_reading() {
         assert_eq!(&got, want, "{from}..{to}");
         assert_eq!(s.net_sales, s.gross_sales - s.refunds);
     }
+    // Top products over the whole year (whole months plus loose days) add up
+    // to the gross sales, and over a range inside one month too.
+    for (from, to) in [ranges[0], (d("2011-11-10"), d("2011-12-09"))] {
+        let r = DateRange::new(from, to).unwrap();
+        let all =
+            report::top_products(store.conn(), &shop, r, report::RankBy::Revenue, 100_000).unwrap();
+        let s = report::summary(store.conn(), &shop, r).unwrap();
+        assert_eq!(
+            all.iter().map(|p| p.revenue).sum::<i64>(),
+            s.gross_sales,
+            "{from}..{to}"
+        );
+        assert_eq!(
+            all.iter().map(|p| p.units).sum::<i64>(),
+            s.units,
+            "{from}..{to}"
+        );
+    }
+    let best = report::top_products(
+        store.conn(),
+        &shop,
+        DateRange::new(ranges[0].0, ranges[0].1).unwrap(),
+        report::RankBy::Revenue,
+        1,
+    )
+    .unwrap();
+    assert_eq!(best[0].sku.as_deref(), Some("22423"));
+    assert_eq!(best[0].revenue, 17_448_474);
+
     // The figures the issue quotes for the whole year.
     assert_eq!(reading.expected[0].orders, 19_773);
     let year = report::summary(
