@@ -144,6 +144,10 @@ fn tempfile_dir() -> Result<std::path::PathBuf> {
 pub struct StartupFigures {
     /// From the start of `main` to the dashboard's first paint, milliseconds.
     pub cold_start_ms: f64,
+    /// Of that, from the web page's navigation start to the paint: the UI's
+    /// own share (loading the bundle, asking the core, drawing). The rest is
+    /// the window and the web engine's processes starting.
+    pub page_ms: f64,
     /// Resident memory of the app's own process after settling, KiB.
     pub app_rss_kib: u64,
     /// Proportional set size (shared pages split between sharers) of the app
@@ -169,8 +173,9 @@ impl StartupProbe {
         }
     }
 
-    /// The UI calls this once its dashboard has painted.
-    pub fn painted(&self) -> Result<()> {
+    /// The UI calls this once its dashboard has painted, with the time since
+    /// its page started loading.
+    pub fn painted(&self, page_ms: f64) -> Result<()> {
         let Some(out) = &self.out else { return Ok(()) };
         let cold_start_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         let out = out.clone();
@@ -178,6 +183,7 @@ impl StartupProbe {
             std::thread::sleep(Duration::from_secs(3));
             let figures = StartupFigures {
                 cold_start_ms,
+                page_ms,
                 app_rss_kib: memory_kib(std::process::id(), "/status", "VmRSS:"),
                 tree_pss_kib: process_tree(std::process::id())
                     .into_iter()

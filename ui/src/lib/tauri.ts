@@ -34,5 +34,5 @@ export const tauriBackend: Backend = {
     });
     return typeof picked === 'string' ? picked : null;
   },
-  painted: () => call('app_painted'),
+  painted: () => call('app_painted', { pageMs: performance.now() }),
 };
