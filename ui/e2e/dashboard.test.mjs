@@ -13,7 +13,7 @@ const root = resolve(import.meta.dirname, '..', '..');
 const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
 const app = join(target, 'debug', 'merchant-desk-app');
 const cli = join(target, 'debug', 'merchant-desk');
-const port = 4444 + (process.pid % 500);
+const port = 4444 + 2 * (process.pid % 400);
 const dataDir = mkdtempSync(join(tmpdir(), 'merchant-desk-e2e-'));
 let driver;
 let session;

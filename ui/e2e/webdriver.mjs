@@ -7,7 +7,8 @@ const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
 export async function startDriver({ port, logFile, env }) {
   const out = openSync(logFile, 'a');
-  const child = spawn('tauri-driver', ['--port', String(port)], {
+  // WebKitWebDriver listens on the next port up.
+  const child = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], {
     detached: true, // its own process group, so teardown can kill WebKitWebDriver too
     stdio: ['ignore', out, out],
     env,
