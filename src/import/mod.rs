@@ -386,7 +386,7 @@ fn import_in_transaction(
 }
 
 /// A shop record for a database that has none yet, from what the file says.
-fn default_shop_for(kind: ImportKind, input: &mut CsvInput) -> Result<Shop> {
+fn default_shop_for(kind: ImportKind, input: &CsvInput) -> Result<Shop> {
     let (currency, time_zone) = match kind {
         ImportKind::OnlineRetail => ("GBP".to_string(), "Europe/London"),
         _ => {

@@ -382,12 +382,10 @@ fn bucket_start(day: NaiveDate, granularity: Granularity, range: &DateRange) -> 
 }
 
 fn series_from(
-    shop: &Shop,
     range: &DateRange,
     granularity: Granularity,
     sales: &[OrderSales],
-) -> Result<Vec<SeriesPoint>> {
-    let _ = shop;
+) -> Vec<SeriesPoint> {
     let mut points: Vec<SeriesPoint> = Vec::new();
     let mut index: HashMap<NaiveDate, usize> = HashMap::new();
     let mut day = range.from;
@@ -412,7 +410,7 @@ fn series_from(
             p.gross_sales += o.gross;
         }
     }
-    Ok(points)
+    points
 }
 
 /// Sales per day or week over the range, with empty buckets included.
@@ -422,7 +420,11 @@ pub fn sales_series(
     range: DateRange,
     granularity: Granularity,
 ) -> Result<Vec<SeriesPoint>> {
-    series_from(shop, &range, granularity, &order_sales(conn, shop, &range)?)
+    Ok(series_from(
+        &range,
+        granularity,
+        &order_sales(conn, shop, &range)?,
+    ))
 }
 
 /// What to rank products by.
@@ -587,22 +589,19 @@ pub fn dashboard(
     granularity: Granularity,
     top: u32,
 ) -> Result<Dashboard> {
+    let previous = summary(conn, shop, range.previous())?;
     let sales = order_sales(conn, shop, &range)?;
     let summary = summarise(shop, range, &sales, refunds(conn, shop, &range)?);
-    let series = series_from(shop, &range, granularity, &sales)?;
+    let series = series_from(&range, granularity, &sales);
     Ok(Dashboard {
         shop: shop.clone(),
         summary,
-        previous: summary_of(conn, shop, range.previous())?,
+        previous,
         series,
         granularity,
         top_products: top_products(conn, shop, range, RankBy::Revenue, top)?,
         data_span: data_span(conn, shop)?,
     })
-}
-
-fn summary_of(conn: &Connection, shop: &Shop, range: DateRange) -> Result<Summary> {
-    summary(conn, shop, range)
 }
 
 /// First and last local day with an order.
