@@ -37,8 +37,30 @@ pub enum Error {
     #[error("cancelled; nothing was changed")]
     Cancelled,
     /// Another import is already running.
-    #[error("another import is running; wait for it or cancel it first")]
+    #[error("another import or sync is running; wait for it or cancel it first")]
     Busy,
+    /// No storefront is connected to this shop.
+    #[error(
+        "no store is connected: connect one in Settings, or with `merchant-desk connect shopify`"
+    )]
+    NotConnected,
+    /// The storefront refused the credentials.
+    #[error("the store refused the credentials: {0}")]
+    Auth(String),
+    /// The storefront could not be reached or answered with something
+    /// unusable after the retries; what was committed stays, and running
+    /// the same work again resumes it.
+    #[error("{0}")]
+    Network(String),
+    /// The storefront answered, but refused or failed the request.
+    #[error("the store answered: {0}")]
+    Storefront(String),
+    /// A value changed upstream since Merchant Desk set it.
+    #[error("{0}")]
+    Conflict(String),
+    /// The OS keyring could not be used.
+    #[error("the system keyring is not available ({0}); on a machine without one, keep the token in an environment variable and connect with --token-env")]
+    Keyring(String),
     /// SQLite reported an error.
     #[error("database error: {0}")]
     Store(#[from] rusqlite::Error),
@@ -65,6 +87,12 @@ impl Error {
             Error::NoShop => "no_shop",
             Error::Cancelled => "cancelled",
             Error::Busy => "busy",
+            Error::NotConnected => "not_connected",
+            Error::Auth(_) => "auth",
+            Error::Network(_) => "network",
+            Error::Storefront(_) => "storefront",
+            Error::Conflict(_) => "conflict",
+            Error::Keyring(_) => "keyring",
             Error::Store(_) => "store",
             Error::Io { .. } => "io",
         }

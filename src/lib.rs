@@ -7,9 +7,12 @@ pub mod demo;
 pub mod desk;
 pub mod error;
 pub mod import;
+pub mod journal;
 pub mod money;
 pub mod report;
 pub mod store;
+pub mod storefront;
+pub mod sync;
 pub mod time;
 
 pub use error::{Error, ErrorPayload, Result};

@@ -1,0 +1,388 @@
+//! The change journal. A push first writes each change with the value it
+//! replaces (read from the storefront, not from the local copy), then sends
+//! it, then marks it confirmed with the value the storefront reports back.
+//! An entry still `pending` at the next start is settled by reading the
+//! target: the push took effect (confirmed) or it did not (not applied); it
+//! is never sent again on its own. Reverting sets the prior value again, as
+//! a new journaled push, after checking nobody changed the value since.
+
+use crate::error::{Error, Result};
+use crate::store::fmt_utc;
+use crate::storefront::local::Local;
+use crate::storefront::{Storefront, Target, Value};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+/// One change to push: set `target` to `value`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Change {
+    pub target: Target,
+    /// For people: "Price of 85123A".
+    pub label: String,
+    pub value: Value,
+}
+
+/// Why a batch is pushed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Why {
+    /// The playbook: 'pricing', 'promotions', 'manual', 'revert', ...
+    pub playbook: String,
+    /// The proposal or the owner's words.
+    pub reason: String,
+}
+
+/// A journal entry, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Entry {
+    #[cfg_attr(test, ts(type = "number"))]
+    pub id: i64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub batch: i64,
+    pub storefront: String,
+    pub playbook: String,
+    pub reason: String,
+    pub target: Target,
+    pub label: String,
+    pub prior: Value,
+    pub new: Value,
+    /// 'pending', 'confirmed', 'failed', 'not_applied', 'reverted'.
+    pub status: String,
+    pub error: Option<String>,
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub revert_of: Option<i64>,
+    pub created_at: String,
+    pub confirmed_at: Option<String>,
+}
+
+const SELECT: &str = "SELECT j.id, j.batch_id, b.storefront, b.playbook, b.reason, j.target, j.label, j.prior, j.new,
+       j.status, j.error, j.revert_of, j.created_at, j.confirmed_at
+     FROM journal j JOIN journal_batches b ON b.id = j.batch_id";
+
+fn json<T: serde::de::DeserializeOwned>(text: String) -> rusqlite::Result<T> {
+    serde_json::from_str(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn entry(r: &rusqlite::Row) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        id: r.get(0)?,
+        batch: r.get(1)?,
+        storefront: r.get(2)?,
+        playbook: r.get(3)?,
+        reason: r.get(4)?,
+        target: json(r.get(5)?)?,
+        label: r.get(6)?,
+        prior: json(r.get(7)?)?,
+        new: json(r.get(8)?)?,
+        status: r.get(9)?,
+        error: r.get(10)?,
+        revert_of: r.get(11)?,
+        created_at: r.get(12)?,
+        confirmed_at: r.get(13)?,
+    })
+}
+
+fn to_json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("journal values serialize")
+}
+
+/// The newest entries first.
+pub fn list(conn: &Connection, limit: u32) -> Result<Vec<Entry>> {
+    let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY j.id DESC LIMIT ?1"))?;
+    let rows = stmt.query_map([limit], entry)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// One entry.
+pub fn get(conn: &Connection, id: i64) -> Result<Entry> {
+    conn.query_row(&format!("{SELECT} WHERE j.id = ?1"), [id], entry)
+        .optional()?
+        .ok_or_else(|| Error::InvalidArgument(format!("there is no journal entry {id}")))
+}
+
+/// Entries still pending, oldest first.
+pub fn pending(conn: &Connection) -> Result<Vec<Entry>> {
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT} WHERE j.status = 'pending' ORDER BY j.id"
+    ))?;
+    let rows = stmt.query_map([], entry)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Journals `changes`, sends them through `storefront`, and records each
+/// outcome. Returns the batch's entries.
+pub fn push(
+    conn: &Connection,
+    storefront: &mut dyn Storefront,
+    changes: Vec<Change>,
+    why: &Why,
+    now: DateTime<Utc>,
+) -> Result<Vec<Entry>> {
+    push_with(
+        conn,
+        storefront,
+        changes.into_iter().map(|c| (c, None)).collect(),
+        why,
+        now,
+    )
+}
+
+fn push_with(
+    conn: &Connection,
+    storefront: &mut dyn Storefront,
+    changes: Vec<(Change, Option<i64>)>,
+    why: &Why,
+    now: DateTime<Utc>,
+) -> Result<Vec<Entry>> {
+    if changes.is_empty() {
+        return Err(Error::InvalidArgument("there is nothing to push".into()));
+    }
+    let mut changes = changes;
+    for (c, _) in &mut changes {
+        if !c.value.fits(&c.target) {
+            return Err(Error::InvalidArgument(format!(
+                "{}: the value does not fit what it changes",
+                c.label
+            )));
+        }
+        c.value = c.value.clone().normalized();
+    }
+    let targets: Vec<Target> = changes.iter().map(|(c, _)| c.target.clone()).collect();
+    let priors = storefront.read(&targets)?;
+    let stamp = fmt_utc(now);
+    let tx = conn.unchecked_transaction()?;
+    tx.execute(
+        "INSERT INTO journal_batches (created_at, storefront, playbook, reason) VALUES (?1, ?2, ?3, ?4)",
+        params![stamp, storefront.platform(), why.playbook, why.reason],
+    )?;
+    let batch = tx.last_insert_rowid();
+    let mut ids = Vec::with_capacity(changes.len());
+    for ((c, revert_of), prior) in changes.iter().zip(&priors) {
+        tx.execute(
+            "INSERT INTO journal (batch_id, target, label, prior, new, status, revert_of, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)",
+            params![batch, to_json(&c.target), c.label, to_json(prior), to_json(&c.value), revert_of, stamp],
+        )?;
+        ids.push(tx.last_insert_rowid());
+    }
+    tx.commit()?;
+    let pairs: Vec<(Target, Value)> = changes
+        .iter()
+        .map(|(c, _)| (c.target.clone(), c.value.clone()))
+        .collect();
+    let outcomes = storefront.apply(&pairs)?;
+    let mirror = storefront.platform() != "local";
+    let local = Local::new(conn, stamp.clone());
+    let mut stopped = None;
+    for (i, outcome) in outcomes.into_iter().enumerate() {
+        match outcome {
+            Ok(applied) => {
+                conn.execute(
+                    "UPDATE journal SET status = 'confirmed', target = ?2, new = ?3, confirmed_at = ?4 WHERE id = ?1",
+                    params![ids[i], to_json(&applied.target), to_json(&applied.value), fmt_utc(Utc::now())],
+                )?;
+                if let Some(of) = changes[i].1 {
+                    conn.execute("UPDATE journal SET status = 'reverted' WHERE id = ?1", [of])?;
+                }
+                if mirror {
+                    local.mirror(&applied)?;
+                }
+            }
+            // Unknown whether it took effect: left pending for `reconcile`.
+            Err(e @ (Error::Network(_) | Error::Cancelled | Error::Auth(_))) => {
+                conn.execute(
+                    "UPDATE journal SET error = ?2 WHERE id = ?1",
+                    params![ids[i], e.to_string()],
+                )?;
+                stopped = Some(e);
+            }
+            Err(e) => {
+                conn.execute(
+                    "UPDATE journal SET status = 'failed', error = ?2 WHERE id = ?1",
+                    params![ids[i], e.to_string()],
+                )?;
+            }
+        }
+    }
+    if let Some(e) = stopped {
+        return Err(e);
+    }
+    let mut stmt = conn.prepare(&format!("{SELECT} WHERE j.batch_id = ?1 ORDER BY j.id"))?;
+    let rows = stmt.query_map([batch], entry)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Settles entries left pending by an interrupted push, by reading what the
+/// storefront has now. Returns the entries it settled.
+pub fn reconcile(conn: &Connection, storefront: &mut dyn Storefront) -> Result<Vec<Entry>> {
+    let mut settled = Vec::new();
+    for e in pending(conn)? {
+        if e.storefront != storefront.platform() {
+            continue;
+        }
+        let (target, current) = match &e.target {
+            Target::Discount { id: None } => match storefront.find_created(&e.new)? {
+                Some(t) => {
+                    let v = storefront.read(std::slice::from_ref(&t))?.remove(0);
+                    (t, v)
+                }
+                None => (e.target.clone(), Value::Discount(None)),
+            },
+            t => (
+                t.clone(),
+                storefront.read(std::slice::from_ref(t))?.remove(0),
+            ),
+        };
+        let now = fmt_utc(Utc::now());
+        if current == e.new {
+            conn.execute(
+                "UPDATE journal SET status = 'confirmed', target = ?2, error = NULL, confirmed_at = ?3 WHERE id = ?1",
+                params![e.id, to_json(&target), now],
+            )?;
+            if let Some(of) = e.revert_of {
+                conn.execute("UPDATE journal SET status = 'reverted' WHERE id = ?1", [of])?;
+            }
+            if storefront.platform() != "local" {
+                Local::new(conn, now).mirror(&crate::storefront::Applied {
+                    target,
+                    value: current,
+                })?;
+            }
+        } else {
+            conn.execute(
+                "UPDATE journal SET status = 'not_applied', error = ?2 WHERE id = ?1",
+                params![
+                    e.id,
+                    "the push was interrupted before the store applied it; the store was not changed"
+                ],
+            )?;
+        }
+        settled.push(get(conn, e.id)?);
+    }
+    Ok(settled)
+}
+
+/// What to revert: one entry, or every confirmed entry of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum RevertScope {
+    Entry(#[cfg_attr(test, ts(type = "number"))] i64),
+    Batch(#[cfg_attr(test, ts(type = "number"))] i64),
+}
+
+/// Sets the prior values of `scope` again. Values changed in the store since
+/// Merchant Desk set them are a [`Error::Conflict`] unless `force`.
+pub fn revert(
+    conn: &Connection,
+    storefront: &mut dyn Storefront,
+    scope: RevertScope,
+    force: bool,
+    now: DateTime<Utc>,
+) -> Result<Vec<Entry>> {
+    let entries: Vec<Entry> = match scope {
+        RevertScope::Entry(id) => vec![get(conn, id)?],
+        RevertScope::Batch(batch) => {
+            let mut stmt = conn.prepare(&format!(
+                "{SELECT} WHERE j.batch_id = ?1 AND j.status = 'confirmed' ORDER BY j.id DESC"
+            ))?;
+            let rows = stmt.query_map([batch], entry)?;
+            rows.collect::<rusqlite::Result<_>>()?
+        }
+    };
+    if entries.is_empty() {
+        return Err(Error::InvalidArgument(
+            "that batch has no confirmed change to revert".into(),
+        ));
+    }
+    for e in &entries {
+        if e.status != "confirmed" {
+            return Err(Error::InvalidArgument(format!(
+                "journal entry {} is {}: only a confirmed change can be reverted",
+                e.id,
+                e.status.replace('_', " ")
+            )));
+        }
+        if e.storefront != storefront.platform() {
+            return Err(Error::InvalidArgument(format!(
+                "journal entry {} was pushed to {}, which is not connected now",
+                e.id, e.storefront
+            )));
+        }
+    }
+    let currency = crate::store::read_shop(conn)?
+        .map(|s| s.currency)
+        .unwrap_or_default();
+    let targets: Vec<Target> = entries.iter().map(|e| e.target.clone()).collect();
+    let current = storefront.read(&targets)?;
+    let changed: Vec<String> = entries
+        .iter()
+        .zip(&current)
+        .filter(|(e, now)| **now != e.new)
+        .map(|(e, now)| {
+            format!(
+                "{} (entry {}) is now {}, not the {} Merchant Desk set",
+                e.label,
+                e.id,
+                describe(now, &currency),
+                describe(&e.new, &currency)
+            )
+        })
+        .collect();
+    if !changed.is_empty() && !force {
+        return Err(Error::Conflict(format!(
+            "changed in the store since: {}. Revert anyway to overwrite {}.",
+            changed.join("; "),
+            if changed.len() == 1 { "it" } else { "them" }
+        )));
+    }
+    let changes = entries
+        .iter()
+        .map(|e| {
+            (
+                Change {
+                    target: e.target.clone(),
+                    label: e.label.clone(),
+                    value: e.prior.clone(),
+                },
+                Some(e.id),
+            )
+        })
+        .collect();
+    let why = Why {
+        playbook: "revert".into(),
+        reason: match scope {
+            RevertScope::Entry(id) => format!("revert of entry {id}"),
+            RevertScope::Batch(b) => format!("revert of batch {b}"),
+        },
+    };
+    push_with(conn, storefront, changes, &why, now)
+}
+
+/// A short description of a value for a message.
+pub fn describe(v: &Value, currency: &str) -> String {
+    let money = |m: i64| format!("{} {currency}", crate::money::format_major(m, currency));
+    match v {
+        Value::Price(p) => match p.compare_at_minor {
+            Some(c) => format!("price {} (compare at {})", money(p.price_minor), money(c)),
+            None => format!("price {}", money(p.price_minor)),
+        },
+        Value::Tags(t) if t.is_empty() => "no tags".into(),
+        Value::Tags(t) => format!("tags {}", t.join(", ")),
+        Value::Metafield(None) | Value::Discount(None) => "absent".into(),
+        Value::Metafield(Some(m)) => format!("\"{}\"", m.value),
+        Value::Discount(Some(d)) => format!(
+            "discount \"{}\"{}",
+            d.title,
+            match &d.ends_at {
+                Some(e) => format!(" ending {e}"),
+                None => String::new(),
+            }
+        ),
+    }
+}
