@@ -386,3 +386,66 @@ pub fn describe(v: &Value, currency: &str) -> String {
         ),
     }
 }
+
+/// The source a change should address: the connected platform's records,
+/// or any record when the shop has no connection.
+fn source_filter(conn: &Connection) -> Result<Option<String>> {
+    Ok(crate::storefront::connection::load(conn)?.map(|c| c.platform))
+}
+
+/// A price change for the variant with `sku`.
+pub fn price_change(
+    conn: &Connection,
+    sku: &str,
+    price_minor: i64,
+    compare_at_minor: Option<i64>,
+) -> Result<Change> {
+    if price_minor < 0 || compare_at_minor.is_some_and(|c| c < 0) {
+        return Err(Error::InvalidArgument("a price cannot be negative".into()));
+    }
+    let source = source_filter(conn)?;
+    let (variant, product): (String, String) = conn
+        .query_row(
+            "SELECT v.external_id, p.external_id FROM variants v JOIN products p ON p.id = v.product_id
+             WHERE v.sku = ?1 AND (?2 IS NULL OR v.source = ?2) ORDER BY v.active DESC, v.id LIMIT 1",
+            params![sku, source],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| Error::InvalidArgument(format!("no product with SKU {sku} in this shop")))?;
+    Ok(Change {
+        target: Target::VariantPrice { product, variant },
+        label: format!("Price of {sku}"),
+        value: Value::Price(crate::storefront::Price {
+            price_minor,
+            compare_at_minor,
+        }),
+    })
+}
+
+/// A tag change for a customer given by external id or e-mail address.
+pub fn tags_change(
+    conn: &Connection,
+    customer: &str,
+    add: &[String],
+    remove: &[String],
+) -> Result<Change> {
+    let source = source_filter(conn)?;
+    let (id, tags, name): (String, String, Option<String>) = conn
+        .query_row(
+            "SELECT external_id, tags, coalesce(name, email) FROM customers
+             WHERE (external_id = ?1 OR email = ?1) AND (?2 IS NULL OR source = ?2) ORDER BY id LIMIT 1",
+            params![customer, source],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?
+        .ok_or_else(|| Error::InvalidArgument(format!("no customer {customer} in this shop")))?;
+    let mut set: Vec<String> = serde_json::from_str(&tags).unwrap_or_default();
+    set.extend(add.iter().cloned());
+    set.retain(|t| !remove.contains(t));
+    Ok(Change {
+        target: Target::CustomerTags { customer: id },
+        label: format!("Tags of {}", name.unwrap_or_else(|| customer.to_string())),
+        value: Value::Tags(set).normalized(),
+    })
+}

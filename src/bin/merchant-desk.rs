@@ -4,12 +4,16 @@ use chrono::Utc;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use merchant_desk::import::{self, Control, ImportKind, ImportReport, Progress};
+use merchant_desk::journal::{self, Entry, RevertScope, Why};
 use merchant_desk::money::format_major;
 use merchant_desk::report::{self, parse_day, DateRange, RankBy, Summary};
 use merchant_desk::store::{default_db_path, Shop, Store};
+use merchant_desk::storefront::connection::{self, Credentials, SecretGiven};
+use merchant_desk::storefront::shopify::client::Tuning;
 use merchant_desk::{Error, Result};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -49,6 +53,32 @@ enum Command {
         #[command(subcommand)]
         report: ReportCommand,
     },
+    /// Connect the shop to its hosted storefront.
+    Connect {
+        #[command(subcommand)]
+        platform: ConnectCommand,
+    },
+    /// Forget the storefront connection (and its keyring entry).
+    Disconnect,
+    /// Pull what changed in the storefront (everything, the first time).
+    Sync {
+        /// Pull everything again, not only what changed.
+        #[arg(long)]
+        full: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Push one change to the storefront (journaled, revertible).
+    Push {
+        #[command(subcommand)]
+        change: PushCommand,
+    },
+    /// The change journal: every push, and reverting one.
+    Journal {
+        #[command(subcommand)]
+        action: JournalCommand,
+    },
     /// Time our import against the sqlite3 shell and the reports on the real data.
     Bench {
         /// The Online Retail file.
@@ -58,6 +88,76 @@ enum Command {
         #[arg(long, default_value = "sqlite3")]
         sqlite3: String,
         /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConnectCommand {
+    /// A Shopify store, through a custom app's credentials.
+    Shopify {
+        /// The shop's domain (my-shop.myshopify.com).
+        #[arg(long)]
+        shop: String,
+        /// Environment variable holding an Admin API access token; only
+        /// its name is kept, and later commands read the token from it.
+        #[arg(long, conflicts_with_all = ["client_id", "client_secret_env"])]
+        token_env: Option<String>,
+        /// The app's client id (client-credentials grant).
+        #[arg(long, requires = "client_secret_env")]
+        client_id: Option<String>,
+        /// Environment variable holding the app's client secret.
+        #[arg(long, requires = "client_id")]
+        client_secret_env: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PushCommand {
+    /// Set a variant's price (and compare-at price), by SKU.
+    Price {
+        sku: String,
+        /// The new price in major units, e.g. 2.95.
+        price: String,
+        /// The compare-at price in major units.
+        #[arg(long)]
+        compare_at: Option<String>,
+        /// Why, for the journal.
+        #[arg(long, default_value = "set by hand")]
+        reason: String,
+    },
+    /// Add or remove a customer's tags (customer by id or e-mail).
+    Tags {
+        customer: String,
+        #[arg(long)]
+        add: Vec<String>,
+        #[arg(long)]
+        remove: Vec<String>,
+        #[arg(long, default_value = "set by hand")]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum JournalCommand {
+    /// The newest pushes first.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a change's prior value again.
+    Revert {
+        /// The journal entry (or, with --batch, the batch).
+        id: i64,
+        /// Revert every confirmed change of batch ID.
+        #[arg(long)]
+        batch: bool,
+        /// Overwrite values changed in the store since.
+        #[arg(long)]
+        force: bool,
         #[arg(long)]
         json: bool,
     },
@@ -170,6 +270,159 @@ fn run(cli: Cli) -> Result<()> {
                 );
             } else {
                 print_import(&report);
+            }
+        }
+        Command::Connect {
+            platform:
+                ConnectCommand::Shopify {
+                    shop,
+                    token_env,
+                    client_id,
+                    client_secret_env,
+                },
+        } => {
+            let creds = match (token_env, client_id, client_secret_env) {
+                (Some(var), _, _) => Credentials::Token(SecretGiven::Env(var)),
+                (None, Some(id), Some(var)) => Credentials::ClientCredentials {
+                    client_id: id,
+                    secret: SecretGiven::Env(var),
+                },
+                _ => {
+                    return Err(Error::InvalidArgument(
+                        "give --token-env VAR, or --client-id ID with --client-secret-env VAR"
+                            .into(),
+                    ))
+                }
+            };
+            let mut store = Store::open(&db)?;
+            let info =
+                connection::connect(&mut store, "shopify", &shop, &creds, Tuning::default())?;
+            println!(
+                "connected to {} ({}, {}); run `merchant-desk sync` to pull it",
+                info.name, info.currency, info.time_zone
+            );
+        }
+        Command::Disconnect => {
+            connection::disconnect(&Store::open(&db)?)?;
+            println!("disconnected");
+        }
+        Command::Sync { full, json } => {
+            let mut store = Store::open(&db)?;
+            let bar = bar();
+            let cancel = Arc::new(AtomicBool::new(false));
+            let report = connection::sync_store(&mut store, full, cancel, |p| {
+                bar.set_message(format!("{} ({} written)", p.stage, p.written));
+                if p.total > 0 {
+                    bar.set_length(p.total);
+                }
+                bar.set_position(p.done);
+            });
+            bar.finish_and_clear();
+            let report = report?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).expect("report serialises")
+                );
+            } else {
+                println!(
+                    "{} sync done in {:.1} s: {} products, {} customers, {} orders written",
+                    if report.full { "full" } else { "incremental" },
+                    report.seconds,
+                    report.products,
+                    report.customers,
+                    report.orders
+                );
+            }
+        }
+        Command::Push { change } => {
+            let store = Store::open(&db)?;
+            let conn = store.conn();
+            let currency = store.require_shop()?.currency;
+            let amount = |text: &str| {
+                merchant_desk::money::parse_decimal(text)
+                    .and_then(|d| merchant_desk::money::to_minor(d, &currency))
+                    .ok_or_else(|| Error::InvalidArgument(format!("\"{text}\" is not an amount")))
+            };
+            let (change, reason) = match change {
+                PushCommand::Price {
+                    sku,
+                    price,
+                    compare_at,
+                    reason,
+                } => {
+                    let compare = compare_at.as_deref().map(amount).transpose()?;
+                    (
+                        journal::price_change(conn, &sku, amount(&price)?, compare)?,
+                        reason,
+                    )
+                }
+                PushCommand::Tags {
+                    customer,
+                    add,
+                    remove,
+                    reason,
+                } => (
+                    journal::tags_change(conn, &customer, &add, &remove)?,
+                    reason,
+                ),
+            };
+            let why = Why {
+                playbook: "manual".into(),
+                reason,
+            };
+            let entries =
+                connection::with_storefront(conn, Arc::new(AtomicBool::new(false)), |sf| {
+                    journal::push(conn, sf, vec![change], &why, Utc::now())
+                })?;
+            print_entries(&entries, &currency);
+            if let Some(e) = entries.iter().find(|e| e.status == "failed") {
+                return Err(Error::Storefront(e.error.clone().unwrap_or_default()));
+            }
+        }
+        Command::Journal { action } => {
+            let store = Store::open(&db)?;
+            let conn = store.conn();
+            let currency = store.shop()?.map(|s| s.currency).unwrap_or_default();
+            match action {
+                JournalCommand::List { limit, json } => {
+                    let entries = journal::list(conn, limit)?;
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&entries).expect("entries serialise")
+                        );
+                    } else if entries.is_empty() {
+                        println!("the journal is empty: nothing has been pushed yet");
+                    } else {
+                        print_entries(&entries, &currency);
+                    }
+                }
+                JournalCommand::Revert {
+                    id,
+                    batch,
+                    force,
+                    json,
+                } => {
+                    let scope = if batch {
+                        RevertScope::Batch(id)
+                    } else {
+                        RevertScope::Entry(id)
+                    };
+                    let entries = connection::with_storefront(
+                        conn,
+                        Arc::new(AtomicBool::new(false)),
+                        |sf| journal::revert(conn, sf, scope, force, Utc::now()),
+                    )?;
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&entries).expect("entries serialise")
+                        );
+                    } else {
+                        print_entries(&entries, &currency);
+                    }
+                }
             }
         }
         Command::Demo => {
@@ -403,4 +656,36 @@ fn with_progress<T>(job: impl FnOnce(&mut Control) -> Result<T>) -> Result<T> {
     };
     bar.finish_and_clear();
     result
+}
+
+fn bar() -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
+            .expect("template is valid")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+fn print_entries(entries: &[Entry], currency: &str) {
+    println!(
+        "{:>5} {:>5}  {:<12} {:<28} change",
+        "id", "batch", "status", "what"
+    );
+    for e in entries {
+        println!(
+            "{:>5} {:>5}  {:<12} {:<28} {} -> {}{}",
+            e.id,
+            e.batch,
+            e.status,
+            e.label,
+            journal::describe(&e.prior, currency),
+            journal::describe(&e.new, currency),
+            e.error
+                .as_deref()
+                .map(|m| format!("  ({m})"))
+                .unwrap_or_default()
+        );
+    }
 }

@@ -6,6 +6,7 @@
 //! setting the prior value again. `local` applies the same changes to the
 //! local store only; `shopify` talks to the Shopify Admin GraphQL API.
 
+pub mod connection;
 pub mod local;
 pub mod secret;
 pub mod shopify;

@@ -1,6 +1,9 @@
 //! The core's integration tests: one binary, real SQLite files in temporary
 //! folders, the real data set where it matters.
 
+#[path = "../fake/shopify.rs"]
+mod fake;
+
 mod bad_input;
 mod fixtures;
 mod generic_and_shopify;
@@ -8,3 +11,4 @@ mod migrations;
 mod properties;
 mod real_data;
 mod summary;
+mod sync;

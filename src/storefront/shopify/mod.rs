@@ -235,9 +235,11 @@ impl Shopify {
         cp.since = since.clone();
         let query = since.as_ref().map(|s| format!("updated_at:>='{s}'"));
         let (operation, field, first) = match entity {
-            Entity::Products => ("ProductsPage", "products", 40),
+            // Page sizes keep each query's requested cost under Shopify's
+            // single-query limit of 1,000 points.
+            Entity::Products => ("ProductsPage", "products", 30),
             Entity::Customers => ("CustomersPage", "customers", 250),
-            Entity::Orders => ("OrdersPage", "orders", 15),
+            Entity::Orders => ("OrdersPage", "orders", 4),
         };
         let mut done = 0u64;
         loop {
