@@ -44,6 +44,18 @@ fn ready_store() -> crate::fixtures::TempStore {
     t
 }
 
+/// A fake seeded with `invoices` invoices, and a store synced from it.
+fn synced(invoices: usize) -> (FakeShop, crate::fixtures::TempStore, Shopify) {
+    let fake = FakeShop::start(Options {
+        invoices: Some(invoices),
+        ..Options::default()
+    });
+    let mut t = ready_store();
+    let mut sf = client(&fake);
+    run(&mut t.store, &mut sf, false).unwrap();
+    (fake, t, sf)
+}
+
 fn run(store: &mut Store, sf: &mut Shopify, full: bool) -> merchant_desk::Result<SyncReport> {
     sync::sync(store, sf, full, &AtomicBool::new(false), |_| {})
 }
@@ -346,13 +358,7 @@ fn why() -> Why {
 
 #[test]
 fn push_pull_revert_pull_restores_prior_values() {
-    let fake = FakeShop::start(Options {
-        invoices: Some(100),
-        ..Options::default()
-    });
-    let mut t = ready_store();
-    let mut sf = client(&fake);
-    run(&mut t.store, &mut sf, false).unwrap();
+    let (fake, mut t, mut sf) = synced(100);
     let (change, variant) = price_change(&t.store, &fake, 777);
     let before = local_price(&t.store, variant);
     let customer = *fake.state.lock().unwrap().customers.keys().next().unwrap();
@@ -501,13 +507,7 @@ fn push_pull_revert_pull_restores_prior_values() {
 
 #[test]
 fn reverting_a_value_changed_upstream_warns_first() {
-    let fake = FakeShop::start(Options {
-        invoices: Some(50),
-        ..Options::default()
-    });
-    let mut t = ready_store();
-    let mut sf = client(&fake);
-    run(&mut t.store, &mut sf, false).unwrap();
+    let (fake, t, mut sf) = synced(50);
     let (change, variant) = price_change(&t.store, &fake, 555);
     let before = local_price(&t.store, variant).0;
     let e = journal::push(t.store.conn(), &mut sf, vec![change], &why(), Utc::now())
@@ -568,13 +568,7 @@ fn reverting_a_value_changed_upstream_warns_first() {
 
 #[test]
 fn an_interrupted_push_is_settled_by_reading_back_never_sent_twice() {
-    let fake = FakeShop::start(Options {
-        invoices: Some(50),
-        ..Options::default()
-    });
-    let mut t = ready_store();
-    let mut sf = client(&fake);
-    run(&mut t.store, &mut sf, false).unwrap();
+    let (fake, t, mut sf) = synced(50);
     // The store applies the creation but the answer is lost.
     let d = Discount {
         title: "Lost answer".into(),

@@ -161,8 +161,6 @@ impl Shopify {
         let mut line_no = 0u64;
         let mut parent: Option<(Json, Vec<Json>)> = None;
         let mut batch = Vec::new();
-        // Lines up to the end of the last parent in `batch`.
-        let mut batch_end = cp.line;
         let mut high = cp.high_water.clone();
         for line in reader.lines() {
             let line = line.map_err(|e| {
@@ -191,12 +189,12 @@ impl Shopify {
             if let Some((p, children)) = parent.take() {
                 batch.push(record(entity, &p, &children, currency)?);
                 bump(&mut high, &p["updatedAt"]);
-                batch_end = line_no - 1;
                 if batch.len() >= BULK_BATCH {
-                    cp.line = batch_end;
+                    // Committed up to the line before this new parent.
+                    cp.line = line_no - 1;
                     cp.high_water = high.clone();
                     let progress = PullProgress {
-                        done: batch_end,
+                        done: cp.line,
                         total,
                     };
                     sink(std::mem::take(&mut batch), cp, progress)?;
@@ -208,7 +206,6 @@ impl Shopify {
             batch.push(record(entity, &p, &children, currency)?);
             bump(&mut high, &p["updatedAt"]);
         }
-        let _ = batch_end;
         cp.line = line_no;
         cp.high_water = high;
         cp.done = true;
@@ -339,8 +336,8 @@ impl Shopify {
                         "productId": product,
                         "variants": [{
                             "id": variant,
-                            "price": money_text(p.price_minor, &currency),
-                            "compareAtPrice": p.compare_at_minor.map(|c| money_text(c, &currency)),
+                            "price": money::format_major(p.price_minor, &currency),
+                            "compareAtPrice": p.compare_at_minor.map(|c| money::format_major(c, &currency)),
                         }]
                     }),
                     Retry::Safe,
@@ -711,10 +708,6 @@ fn minor(v: &Json, currency: &str) -> Result<i64> {
         .ok_or_else(|| Error::Storefront(format!("\"{text}\" is not an amount")))
 }
 
-fn money_text(minor: i64, currency: &str) -> String {
-    money::format_major(minor, currency)
-}
-
 fn price_from(v: &Json, currency: &str) -> Result<Price> {
     Ok(Price {
         price_minor: minor(&v["price"], currency)?,
@@ -917,7 +910,7 @@ fn discount_input(d: &Discount, old: Option<&Discount>, currency: &str) -> Json 
             amount_minor,
             each_item,
         } => json!({ "discountAmount": {
-            "amount": money_text(*amount_minor, currency), "appliesOnEachItem": each_item } }),
+            "amount": money::format_major(*amount_minor, currency), "appliesOnEachItem": each_item } }),
     };
     let items = match &d.items {
         Items::All => json!({ "all": true }),
@@ -942,7 +935,7 @@ fn discount_input(d: &Discount, old: Option<&Discount>, currency: &str) -> Json 
             json!({ "quantity": { "greaterThanOrEqualToQuantity": quantity.to_string() } })
         }
         Minimum::Subtotal { amount_minor } => json!({ "subtotal": {
-            "greaterThanOrEqualToSubtotal": money_text(*amount_minor, currency) } }),
+            "greaterThanOrEqualToSubtotal": money::format_major(*amount_minor, currency) } }),
     };
     let mut input = json!({
         "title": d.title,
