@@ -4,13 +4,18 @@
 
 use crate::error::{Error, Result};
 use crate::import::{self, Control, ImportKind, ImportReport, Progress};
+use crate::journal::{self, Entry, ManualChange, RevertScope, Why};
 use crate::report::{self, Dashboard, DateRange, Granularity, Summary};
 use crate::store::{Shop, Store};
+use crate::storefront::connection::{self, ConnectRequest, ConnectionInfo};
+use crate::storefront::shopify::client::Tuning;
+use crate::storefront::ShopInfo;
+use crate::sync::{SyncProgress, SyncReport, SyncRun};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Which of the two databases in the data folder is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,12 +57,34 @@ pub struct DashboardRequest {
     pub granularity: Granularity,
 }
 
+/// The open shop's storefront link, for Settings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct StorefrontStatus {
+    /// The connection; `None`: changes apply to this machine's copy only.
+    pub connection: Option<ConnectionInfo>,
+    /// The newest sync run.
+    pub last_sync: Option<SyncRun>,
+    /// Journal entries sent but not yet confirmed (settled before the next
+    /// storefront operation).
+    pub pending: u32,
+}
+
+/// A change the owner pushes by hand from the journal page.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct PushRequest {
+    pub change: ManualChange,
+    /// Why, for the journal.
+    pub reason: String,
+}
+
 /// The desktop app's state.
 pub struct Desk {
     data_dir: PathBuf,
     store: Mutex<Option<(Workspace, Store)>>,
     busy: AtomicBool,
-    cancel: AtomicBool,
+    cancel: Arc<AtomicBool>,
     prefer_demo: bool,
 }
 
@@ -71,7 +98,7 @@ impl Desk {
             data_dir,
             store: Mutex::new(None),
             busy: AtomicBool::new(false),
-            cancel: AtomicBool::new(false),
+            cancel: Arc::new(AtomicBool::new(false)),
             prefer_demo,
         };
         let last =
@@ -210,6 +237,103 @@ impl Desk {
                 None => DateRange::last_days(shop.today(Utc::now())?, 30),
             };
             report::dashboard(store.conn(), &shop, range, request.granularity, 25)
+        })
+    }
+
+    /// The storefront connection and the last sync.
+    pub fn storefront(&self) -> Result<StorefrontStatus> {
+        self.with_store(|store| {
+            let conn = store.conn();
+            Ok(StorefrontStatus {
+                connection: connection::load(conn)?,
+                last_sync: crate::sync::last_run(conn)?,
+                pending: journal::pending(conn)?.len() as u32,
+            })
+        })
+    }
+
+    /// "Test connection": the shop's name, currency and time zone, nothing
+    /// kept.
+    pub fn test_connection(&self, request: ConnectRequest) -> Result<ShopInfo> {
+        connection::test(
+            &request.platform,
+            &request.shop,
+            &request.credentials()?,
+            Tuning::default(),
+        )
+    }
+
+    /// Connects the owner's own shop (switching to it from the demo): the
+    /// secret goes to the keyring, the shop takes the storefront's name,
+    /// currency and time zone. The next sync pulls it.
+    pub fn connect(&self, request: ConnectRequest) -> Result<AppStatus> {
+        let credentials = request.credentials()?;
+        self.exclusive(|| {
+            let mut own = Store::open(&self.path_of(Workspace::Shop))?;
+            connection::connect(
+                &mut own,
+                &request.platform,
+                &request.shop,
+                &credentials,
+                Tuning::default(),
+            )
+        })?;
+        self.open_own_shop()
+    }
+
+    /// Forgets the connection and removes its secret from the keyring. The
+    /// local copy stays.
+    pub fn disconnect(&self) -> Result<StorefrontStatus> {
+        self.exclusive(|| self.with_store(|store| connection::disconnect(store)))?;
+        self.storefront()
+    }
+
+    /// Pulls the connected storefront into the open shop. The sync writes
+    /// through its own connection to the database, so the dashboard stays
+    /// readable meanwhile; cancelling keeps every committed batch.
+    pub fn sync(&self, full: bool, on_progress: impl FnMut(&SyncProgress)) -> Result<SyncReport> {
+        let path = self.with_store(|store| Ok(store.path().to_path_buf()))?;
+        self.exclusive(|| {
+            let mut store = Store::open(&path)?;
+            connection::sync_store(&mut store, full, self.cancel.clone(), on_progress)
+        })
+    }
+
+    /// The newest journal entries first.
+    pub fn journal(&self, limit: u32) -> Result<Vec<Entry>> {
+        self.with_store(|store| journal::list(store.conn(), limit))
+    }
+
+    /// Pushes one change by hand, journaled.
+    pub fn push(&self, request: PushRequest) -> Result<Vec<Entry>> {
+        self.exclusive(|| {
+            self.with_store(|store| {
+                let conn = store.conn();
+                let change = request.change.change(conn)?;
+                let why = Why {
+                    playbook: "manual".into(),
+                    reason: match request.reason.trim() {
+                        "" => "set by hand".into(),
+                        r => r.to_string(),
+                    },
+                };
+                connection::with_storefront(conn, self.cancel.clone(), |sf| {
+                    journal::push(conn, sf, vec![change], &why, Utc::now())
+                })
+            })
+        })
+    }
+
+    /// Reverts an entry or a batch; a value changed in the store since is a
+    /// `conflict` unless `force`.
+    pub fn revert(&self, scope: RevertScope, force: bool) -> Result<Vec<Entry>> {
+        self.exclusive(|| {
+            self.with_store(|store| {
+                let conn = store.conn();
+                connection::with_storefront(conn, self.cancel.clone(), |sf| {
+                    journal::revert(conn, sf, scope, force, Utc::now())
+                })
+            })
         })
     }
 

@@ -393,6 +393,73 @@ fn source_filter(conn: &Connection) -> Result<Option<String>> {
     Ok(crate::storefront::connection::load(conn)?.map(|c| c.platform))
 }
 
+/// A change the owner makes by hand: the CLI's `push`, the app's journal page.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ManualChange {
+    /// A variant's price (and compare-at price), as typed in major units.
+    Price {
+        sku: String,
+        price: String,
+        compare_at: Option<String>,
+    },
+    /// Tags to add to and remove from a customer (id or e-mail address).
+    Tags {
+        customer: String,
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+}
+
+impl ManualChange {
+    /// The change, addressed to the shop's records, amounts in the shop's
+    /// currency.
+    pub fn change(&self, conn: &Connection) -> Result<Change> {
+        let currency = crate::store::read_shop(conn)?
+            .ok_or(Error::NoShop)?
+            .currency;
+        let amount = |text: &str| {
+            crate::money::parse_decimal(text.trim())
+                .and_then(|d| crate::money::to_minor(d, &currency))
+                .ok_or_else(|| Error::InvalidArgument(format!("\"{text}\" is not an amount")))
+        };
+        match self {
+            ManualChange::Price {
+                sku,
+                price,
+                compare_at,
+            } => {
+                let compare = compare_at
+                    .as_deref()
+                    .filter(|c| !c.trim().is_empty())
+                    .map(amount)
+                    .transpose()?;
+                price_change(conn, sku.trim(), amount(price)?, compare)
+            }
+            ManualChange::Tags {
+                customer,
+                add,
+                remove,
+            } => {
+                let clean = |v: &[String]| -> Vec<String> {
+                    v.iter()
+                        .map(|t| t.trim().to_string())
+                        .filter(|t| !t.is_empty())
+                        .collect()
+                };
+                let (add, remove) = (clean(add), clean(remove));
+                if add.is_empty() && remove.is_empty() {
+                    return Err(Error::InvalidArgument(
+                        "name a tag to add or to remove".into(),
+                    ));
+                }
+                tags_change(conn, customer.trim(), &add, &remove)
+            }
+        }
+    }
+}
+
 /// A price change for the variant with `sku`.
 pub fn price_change(
     conn: &Connection,

@@ -4,10 +4,14 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 use merchant_desk::bench::StartupProbe;
-use merchant_desk::desk::{AppStatus, DashboardRequest, Desk};
+use merchant_desk::desk::{AppStatus, DashboardRequest, Desk, PushRequest, StorefrontStatus};
 use merchant_desk::import::{ImportKind, ImportReport, Progress};
+use merchant_desk::journal::{Entry, RevertScope};
 use merchant_desk::report::Dashboard;
 use merchant_desk::store::Shop;
+use merchant_desk::storefront::connection::ConnectRequest;
+use merchant_desk::storefront::ShopInfo;
+use merchant_desk::sync::{SyncProgress, SyncReport};
 use merchant_desk::ErrorPayload;
 use std::path::PathBuf;
 use tauri::ipc::Channel;
@@ -58,6 +62,55 @@ async fn dashboard(desk: State<'_, Desk>, request: DashboardRequest) -> Reply<Da
 }
 
 #[tauri::command]
+async fn storefront_status(desk: State<'_, Desk>) -> Reply<StorefrontStatus> {
+    desk.storefront().map_err(Into::into)
+}
+
+#[tauri::command]
+async fn test_connection(desk: State<'_, Desk>, request: ConnectRequest) -> Reply<ShopInfo> {
+    desk.test_connection(request).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn connect_store(desk: State<'_, Desk>, request: ConnectRequest) -> Reply<AppStatus> {
+    desk.connect(request).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn disconnect_store(desk: State<'_, Desk>) -> Reply<StorefrontStatus> {
+    desk.disconnect().map_err(Into::into)
+}
+
+#[tauri::command]
+async fn sync_now(
+    desk: State<'_, Desk>,
+    full: bool,
+    on_progress: Channel<SyncProgress>,
+) -> Reply<SyncReport> {
+    desk.sync(full, |p| drop(on_progress.send(p.clone())))
+        .map_err(Into::into)
+}
+
+#[tauri::command]
+async fn journal_list(desk: State<'_, Desk>, limit: u32) -> Reply<Vec<Entry>> {
+    desk.journal(limit).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn push_change(desk: State<'_, Desk>, request: PushRequest) -> Reply<Vec<Entry>> {
+    desk.push(request).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn revert_change(
+    desk: State<'_, Desk>,
+    scope: RevertScope,
+    force: bool,
+) -> Reply<Vec<Entry>> {
+    desk.revert(scope, force).map_err(Into::into)
+}
+
+#[tauri::command]
 fn app_painted(probe: State<'_, StartupProbe>, page_ms: f64) -> Reply<()> {
     probe.painted(page_ms).map_err(Into::into)
 }
@@ -94,6 +147,14 @@ fn main() {
             import_file,
             cancel_job,
             dashboard,
+            storefront_status,
+            test_connection,
+            connect_store,
+            disconnect_store,
+            sync_now,
+            journal_list,
+            push_change,
+            revert_change,
             app_painted
         ])
         .run(tauri::generate_context!())

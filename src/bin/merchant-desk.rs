@@ -4,7 +4,7 @@ use chrono::Utc;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use merchant_desk::import::{self, Control, ImportKind, ImportReport, Progress};
-use merchant_desk::journal::{self, Entry, RevertScope, Why};
+use merchant_desk::journal::{self, Entry, ManualChange, RevertScope, Why};
 use merchant_desk::money::format_major;
 use merchant_desk::report::{self, parse_day, DateRange, RankBy, Summary};
 use merchant_desk::store::{default_db_path, Shop, Store};
@@ -339,34 +339,35 @@ fn run(cli: Cli) -> Result<()> {
             let store = Store::open(&db)?;
             let conn = store.conn();
             let currency = store.require_shop()?.currency;
-            let amount = |text: &str| {
-                merchant_desk::money::parse_decimal(text)
-                    .and_then(|d| merchant_desk::money::to_minor(d, &currency))
-                    .ok_or_else(|| Error::InvalidArgument(format!("\"{text}\" is not an amount")))
-            };
             let (change, reason) = match change {
                 PushCommand::Price {
                     sku,
                     price,
                     compare_at,
                     reason,
-                } => {
-                    let compare = compare_at.as_deref().map(amount).transpose()?;
-                    (
-                        journal::price_change(conn, &sku, amount(&price)?, compare)?,
-                        reason,
-                    )
-                }
+                } => (
+                    ManualChange::Price {
+                        sku,
+                        price,
+                        compare_at,
+                    },
+                    reason,
+                ),
                 PushCommand::Tags {
                     customer,
                     add,
                     remove,
                     reason,
                 } => (
-                    journal::tags_change(conn, &customer, &add, &remove)?,
+                    ManualChange::Tags {
+                        customer,
+                        add,
+                        remove,
+                    },
                     reason,
                 ),
             };
+            let change = change.change(conn)?;
             let why = Why {
                 playbook: "manual".into(),
                 reason,

@@ -34,6 +34,50 @@ pub enum SecretGiven {
     Env(String),
 }
 
+/// A connection as the owner fills it in (Settings → Connect store). The
+/// secret goes to the keyring; `Debug` never shows it.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct ConnectRequest {
+    pub platform: String,
+    /// The shop's domain (`my-shop.myshopify.com`) or address.
+    pub shop: String,
+    /// 'token' or 'client_credentials'.
+    pub auth: String,
+    pub client_id: Option<String>,
+    /// The access token, or the client secret.
+    #[cfg_attr(test, ts(type = "string"))]
+    pub secret: Secret,
+}
+
+impl ConnectRequest {
+    /// The credentials, refusing a blank secret with a message that says
+    /// which one is missing.
+    pub fn credentials(&self) -> Result<Credentials> {
+        let missing = |what: &str| Error::InvalidArgument(format!("paste the {what}"));
+        match self.auth.as_str() {
+            "token" => {
+                if self.secret.expose().is_empty() {
+                    return Err(missing("Admin API access token"));
+                }
+                Ok(Credentials::Token(SecretGiven::Value(self.secret.clone())))
+            }
+            "client_credentials" => {
+                if self.secret.expose().is_empty() {
+                    return Err(missing("client secret"));
+                }
+                Ok(Credentials::ClientCredentials {
+                    client_id: self.client_id.clone().unwrap_or_default(),
+                    secret: SecretGiven::Value(self.secret.clone()),
+                })
+            }
+            other => Err(Error::InvalidArgument(format!(
+                "unknown sign-in method {other}: use an access token or a client id and secret"
+            ))),
+        }
+    }
+}
+
 /// A stored connection, as Settings shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]

@@ -24,6 +24,15 @@ impl Secret {
     }
 }
 
+/// A secret typed into the app arrives as a string; blank is refused later,
+/// with a message, by whoever needs it (not as an unreadable IPC error).
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Secret, D::Error> {
+        let text = String::deserialize(d)?;
+        Ok(Secret(text.trim().to_string()))
+    }
+}
+
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("<redacted>")
@@ -121,6 +130,8 @@ mod tests {
         let s = Secret::new("shpat_abc123").unwrap();
         assert_eq!(format!("{s:?} {s}"), "<redacted> <redacted>");
         assert_eq!(s.expose(), "shpat_abc123");
+        let typed: Secret = serde_json::from_str(r#"" shpat_x \n""#).unwrap();
+        assert_eq!(typed.expose(), "shpat_x");
     }
 
     #[test]

@@ -852,3 +852,157 @@ fn a_sync_killed_midway_resumes_to_the_same_copy() {
     assert_eq!(shopify_count(&sb, "orders") as usize, orders);
     assert_eq!(digest(&sa), digest(&sb));
 }
+
+/// The app's service: test connection, sync with progress and cancel, push
+/// and revert with the conflict question, as the Settings and journal pages
+/// call them.
+#[test]
+fn the_app_tests_syncs_cancels_pushes_and_reverts() {
+    use merchant_desk::desk::{Desk, PushRequest};
+    use merchant_desk::journal::ManualChange;
+    use merchant_desk::storefront::connection::{self, ConnectRequest, Credentials, SecretGiven};
+
+    let fake = FakeShop::start(Options {
+        invoices: Some(300),
+        ..Options::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Desk::new(dir.path().to_path_buf(), false).unwrap();
+    let request = |secret: &str| -> ConnectRequest {
+        serde_json::from_value(serde_json::json!({
+            "platform": "shopify", "shop": fake.url, "auth": "token",
+            "client_id": null, "secret": secret,
+        }))
+        .unwrap()
+    };
+    let err = desk.test_connection(request("  ")).unwrap_err();
+    assert_eq!(err.code(), "invalid_argument");
+    assert!(err.to_string().contains("access token"), "{err}");
+    let err = desk
+        .test_connection(request("shpat_wrong_0000"))
+        .unwrap_err();
+    assert_eq!(err.code(), "auth");
+    assert!(!err.to_string().contains("shpat_wrong_0000"), "{err}");
+    assert!(!format!("{:?}", request("shpat_wrong_0000")).contains("shpat_wrong_0000"));
+    let info = desk.test_connection(request(fake::TOKEN)).unwrap();
+    assert_eq!(info.name, "Online Retail (fake Shopify)");
+    assert_eq!(desk.status().unwrap().shop, None, "testing keeps nothing");
+    assert_eq!(
+        desk.sync(false, |_| {}).unwrap_err().code(),
+        "not_connected"
+    );
+
+    // The keyring is the desktop session's; here the token comes from a
+    // variable, as on a headless machine.
+    std::env::set_var("MD_DESK_TEST_TOKEN", fake::TOKEN);
+    let mut own = Store::open(&dir.path().join("shop.sqlite")).unwrap();
+    connection::connect(
+        &mut own,
+        "shopify",
+        &fake.url,
+        &Credentials::Token(SecretGiven::Env("MD_DESK_TEST_TOKEN".into())),
+        quick(),
+    )
+    .unwrap();
+    drop(own);
+    let desk = Desk::new(dir.path().to_path_buf(), false).unwrap();
+    let link = desk.storefront().unwrap();
+    assert_eq!(link.connection.unwrap().shop_url, fake.url);
+    assert!(link.last_sync.is_none());
+
+    // Cancel after the first committed batch: the run says so, and the next
+    // sync completes from where it stopped.
+    let mut seen = 0;
+    let err = desk
+        .sync(false, |p| {
+            seen += 1;
+            if p.written > 0 {
+                desk.cancel();
+            }
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "cancelled");
+    assert!(seen > 0);
+    assert_eq!(
+        desk.storefront().unwrap().last_sync.unwrap().status,
+        "cancelled"
+    );
+    let mut progress = Vec::new();
+    let report = desk.sync(false, |p| progress.push(p.clone())).unwrap();
+    let (products, _, orders) = fake.counts();
+    let last = desk.storefront().unwrap().last_sync.unwrap();
+    assert_eq!((last.status.as_str(), last.id), ("completed", report.run));
+    assert_eq!(count(&desk_store(&dir), "orders"), orders as i64);
+    assert_eq!(count(&desk_store(&dir), "products"), products as i64);
+    for stage in ["products", "customers", "orders"] {
+        assert!(
+            progress.iter().any(|p| p.stage.contains(stage)),
+            "no progress for {stage}: {progress:?}"
+        );
+    }
+    assert!(progress.windows(2).all(|w| w[1].written >= w[0].written));
+
+    // Push by hand, see it upstream, then revert after an upstream edit.
+    let (sku, variant, before) = {
+        let s = fake.state.lock().unwrap();
+        let v = s.products.values().nth(4).unwrap().variants[0].clone();
+        (v.sku, v.id, v.price)
+    };
+    let bad = desk.push(PushRequest {
+        change: ManualChange::Price {
+            sku: sku.clone(),
+            price: "abc".into(),
+            compare_at: None,
+        },
+        reason: String::new(),
+    });
+    assert_eq!(bad.unwrap_err().code(), "invalid_argument");
+    let pushed = desk
+        .push(PushRequest {
+            change: ManualChange::Price {
+                sku: sku.clone(),
+                price: "12.34".into(),
+                compare_at: Some(" ".into()),
+            },
+            reason: "  ".into(),
+        })
+        .unwrap();
+    assert_eq!(pushed[0].status, "confirmed");
+    assert_eq!(pushed[0].reason, "set by hand");
+    let upstream = |fake: &FakeShop| {
+        fake.state
+            .lock()
+            .unwrap()
+            .variant_mut(variant)
+            .unwrap()
+            .price
+    };
+    assert_eq!(upstream(&fake), 1234);
+    assert_eq!(desk.journal(10).unwrap()[0].id, pushed[0].id);
+    fake.state
+        .lock()
+        .unwrap()
+        .variant_mut(variant)
+        .unwrap()
+        .price = 1500;
+    let err = desk
+        .revert(RevertScope::Entry(pushed[0].id), false)
+        .unwrap_err();
+    assert_eq!(err.code(), "conflict");
+    assert!(err.to_string().contains("15.00 GBP"), "{err}");
+    assert_eq!(
+        upstream(&fake),
+        1500,
+        "nothing is sent before the owner agrees"
+    );
+    desk.revert(RevertScope::Entry(pushed[0].id), true).unwrap();
+    assert_eq!(upstream(&fake), before);
+    let journal = desk.journal(10).unwrap();
+    assert_eq!(journal[0].revert_of, Some(pushed[0].id));
+    assert_eq!(journal[1].status, "reverted");
+    assert_eq!(desk.storefront().unwrap().pending, 0);
+}
+
+fn desk_store(dir: &tempfile::TempDir) -> Store {
+    Store::open(&dir.path().join("shop.sqlite")).unwrap()
+}
