@@ -196,7 +196,9 @@ pub enum Target {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct Price {
+    #[cfg_attr(test, ts(type = "number"))]
     pub price_minor: i64,
+    #[cfg_attr(test, ts(type = "number | null"))]
     pub compare_at_minor: Option<i64>,
 }
 
@@ -226,9 +228,16 @@ pub enum DiscountMethod {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DiscountValue {
     /// Basis points: 1500 is 15 %.
-    Percentage { basis_points: i64 },
+    Percentage {
+        #[cfg_attr(test, ts(type = "number"))]
+        basis_points: i64,
+    },
     /// A fixed amount in minor units, off each item or off the order.
-    Amount { amount_minor: i64, each_item: bool },
+    Amount {
+        #[cfg_attr(test, ts(type = "number"))]
+        amount_minor: i64,
+        each_item: bool,
+    },
 }
 
 /// What a discount requires.
@@ -237,8 +246,14 @@ pub enum DiscountValue {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Minimum {
     None,
-    Quantity { quantity: i64 },
-    Subtotal { amount_minor: i64 },
+    Quantity {
+        #[cfg_attr(test, ts(type = "number"))]
+        quantity: i64,
+    },
+    Subtotal {
+        #[cfg_attr(test, ts(type = "number"))]
+        amount_minor: i64,
+    },
 }
 
 /// Which items a discount applies to.
@@ -270,6 +285,7 @@ pub struct Discount {
     /// UTC; `None` runs until ended.
     pub ends_at: Option<String>,
     /// Redemptions allowed in all (`Code` discounts only).
+    #[cfg_attr(test, ts(type = "number | null"))]
     pub usage_limit: Option<i64>,
 }
 

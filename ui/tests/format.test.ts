@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, formatChange, formatDay, formatMoney, percentChange } from '../src/lib/format';
+import { addDays, describeValue, formatChange, formatDay, formatMoney, formatTime, percentChange } from '../src/lib/format';
 
 describe('formatMoney', () => {
   it('splits minor units exactly', () => {
@@ -27,5 +27,20 @@ describe('changes and days', () => {
     expect(addDays('2011-12-09', -29)).toBe('2011-11-10');
     expect(addDays('2011-12-31', 1)).toBe('2012-01-01');
     expect(formatDay('2011-12-09')).toBe('9 Dec 2011');
+  });
+});
+
+describe('journal values and times', () => {
+  it('describes each kind of value', () => {
+    expect(describeValue({ kind: 'price', value: { price_minor: 295, compare_at_minor: null } }, 'GBP')).toBe('£2.95');
+    expect(describeValue({ kind: 'price', value: { price_minor: 295, compare_at_minor: 350 } }, 'GBP')).toBe('£2.95 (compare at £3.50)');
+    expect(describeValue({ kind: 'tags', value: [] }, 'GBP')).toBe('no tags');
+    expect(describeValue({ kind: 'tags', value: ['vip', 'wholesale'] }, 'GBP')).toBe('vip, wholesale');
+    expect(describeValue({ kind: 'metafield', value: null }, 'GBP')).toBe('absent');
+  });
+
+  it('shows a stored UTC time in the shop\'s time zone', () => {
+    expect(formatTime('2024-07-01T23:30:00Z', 'Europe/London')).toBe('2 Jul 2024, 00:30');
+    expect(formatTime('2024-07-01T23:30:00Z', 'America/New_York')).toBe('1 Jul 2024, 19:30');
   });
 });

@@ -1,4 +1,5 @@
 // Formatting for people: money from minor units, counts, changes, dates.
+import type { Value } from './bindings/Value';
 
 const exponents: Record<string, number> = {};
 
@@ -56,4 +57,32 @@ export function formatDay(day: string): string {
 export function addDays(day: string, days: number): string {
   const [y, m, d] = day.split('-').map(Number);
   return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
+/** A stored UTC time (`2026-11-23T10:00:00Z`) in the shop's time zone. */
+export function formatTime(utc: string, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone,
+  }).format(new Date(utc));
+}
+
+/** A journaled value for people, as the CLI describes it. */
+export function describeValue(v: Value, currency: string): string {
+  switch (v.kind) {
+    case 'price':
+      return v.value.compare_at_minor === null
+        ? formatMoney(v.value.price_minor, currency)
+        : `${formatMoney(v.value.price_minor, currency)} (compare at ${formatMoney(v.value.compare_at_minor, currency)})`;
+    case 'tags':
+      return v.value.length ? v.value.join(', ') : 'no tags';
+    case 'metafield':
+      return v.value === null ? 'absent' : `“${v.value.value}”`;
+    case 'discount':
+      return v.value === null ? 'absent' : `discount “${v.value.title}”${v.value.ends_at ? ` ending ${v.value.ends_at}` : ''}`;
+  }
 }

@@ -11,8 +11,8 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   }
 }
 
-function progressChannel(onProgress: (p: Progress) => void): Channel<Progress> {
-  const channel = new Channel<Progress>();
+function progressChannel<P = Progress>(onProgress: (p: P) => void): Channel<P> {
+  const channel = new Channel<P>();
   channel.onmessage = onProgress;
   return channel;
 }
@@ -26,6 +26,14 @@ export const tauriBackend: Backend = {
     call('import_file', { kind, path, onProgress: progressChannel(onProgress) }),
   cancelJob: () => call('cancel_job'),
   dashboard: (request) => call('dashboard', { request }),
+  storefront: () => call('storefront_status'),
+  testConnection: (request) => call('test_connection', { request }),
+  connectStore: (request) => call('connect_store', { request }),
+  disconnectStore: () => call('disconnect_store'),
+  syncNow: (full, onProgress) => call('sync_now', { full, onProgress: progressChannel(onProgress) }),
+  journal: (limit) => call('journal_list', { limit }),
+  pushChange: (request) => call('push_change', { request }),
+  revertChange: (scope, force) => call('revert_change', { scope, force }),
   pickFile: async () => {
     const picked = await open({
       multiple: false,

@@ -1,6 +1,14 @@
 // The one interface through which the UI reaches the backend. The app uses
 // the Tauri implementation; unit tests use the mock one.
 import type { AppStatus } from './bindings/AppStatus';
+import type { ConnectRequest } from './bindings/ConnectRequest';
+import type { Entry } from './bindings/Entry';
+import type { PushRequest } from './bindings/PushRequest';
+import type { RevertScope } from './bindings/RevertScope';
+import type { ShopInfo } from './bindings/ShopInfo';
+import type { StorefrontStatus } from './bindings/StorefrontStatus';
+import type { SyncProgress } from './bindings/SyncProgress';
+import type { SyncReport } from './bindings/SyncReport';
 import type { Dashboard } from './bindings/Dashboard';
 import type { DashboardRequest } from './bindings/DashboardRequest';
 import type { ErrorPayload } from './bindings/ErrorPayload';
@@ -17,6 +25,19 @@ export interface Backend {
   importFile(kind: ImportKind, path: string, onProgress: (p: Progress) => void): Promise<ImportReport>;
   cancelJob(): Promise<void>;
   dashboard(request: DashboardRequest): Promise<Dashboard>;
+  /** The storefront connection and the last sync. */
+  storefront(): Promise<StorefrontStatus>;
+  /** Tries credentials; nothing is kept. */
+  testConnection(request: ConnectRequest): Promise<ShopInfo>;
+  /** Connects the owner's shop (secret into the keyring) and opens it. */
+  connectStore(request: ConnectRequest): Promise<AppStatus>;
+  /** Forgets the connection and its keyring entry. */
+  disconnectStore(): Promise<StorefrontStatus>;
+  syncNow(full: boolean, onProgress: (p: SyncProgress) => void): Promise<SyncReport>;
+  journal(limit: number): Promise<Entry[]>;
+  pushChange(request: PushRequest): Promise<Entry[]>;
+  /** Fails with code `conflict` when the value changed upstream, unless `force`. */
+  revertChange(scope: RevertScope, force: boolean): Promise<Entry[]>;
   /** Asks the user for a file to import; null when they cancel. */
   pickFile(): Promise<string | null>;
   /** Tells the backend the first dashboard is on screen (startup benchmark). */

@@ -23,4 +23,4 @@ ends_at: string | null,
 /**
  * Redemptions allowed in all (`Code` discounts only).
  */
-usage_limit: bigint | null, };
+usage_limit: number | null, };

@@ -3,4 +3,4 @@
 /**
  * What a discount requires.
  */
-export type Minimum = { "kind": "none" } | { "kind": "quantity", quantity: bigint, } | { "kind": "subtotal", amount_minor: bigint, };
+export type Minimum = { "kind": "none" } | { "kind": "quantity", quantity: number, } | { "kind": "subtotal", amount_minor: number, };

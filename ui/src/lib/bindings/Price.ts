@@ -3,4 +3,4 @@
 /**
  * A price and its compare-at price, in minor units.
  */
-export type Price = { price_minor: bigint, compare_at_minor: bigint | null, };
+export type Price = { price_minor: number, compare_at_minor: number | null, };
