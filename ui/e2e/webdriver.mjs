@@ -83,6 +83,29 @@ export class Session {
     await this.cmd('POST', `/element/${await this.find(css)}/click`, {});
   }
 
+  /** Types into an input, as the keyboard would. */
+  async type(css, text) {
+    const id = await this.find(css);
+    await this.cmd('POST', `/element/${id}/clear`, {});
+    await this.cmd('POST', `/element/${id}/value`, { text });
+  }
+
+  /** Waits until the element's text matches `pattern`; returns the text. */
+  async waitForText(css, pattern, timeoutMs) {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      try {
+        last = await this.text(css);
+        if (pattern.test(last)) return last;
+      } catch {
+        // not there yet
+      }
+      await sleep(250);
+    }
+    throw new Error(`${css} did not show ${pattern} within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
+  }
+
   async screenshot() {
     return Buffer.from(await this.cmd('GET', '/screenshot'), 'base64');
   }
