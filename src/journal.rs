@@ -182,6 +182,7 @@ fn push_with(
     for (i, outcome) in outcomes.into_iter().enumerate() {
         match outcome {
             Ok(applied) => {
+                tracing::info!(entry = ids[i], batch, label = %changes[i].0.label, "push confirmed");
                 conn.execute(
                     "UPDATE journal SET status = 'confirmed', target = ?2, new = ?3, confirmed_at = ?4 WHERE id = ?1",
                     params![ids[i], to_json(&applied.target), to_json(&applied.value), fmt_utc(Utc::now())],
@@ -195,6 +196,7 @@ fn push_with(
             }
             // Unknown whether it took effect: left pending for `reconcile`.
             Err(e @ (Error::Network(_) | Error::Cancelled | Error::Auth(_))) => {
+                tracing::warn!(entry = ids[i], batch, "push interrupted, left pending: {e}");
                 conn.execute(
                     "UPDATE journal SET error = ?2 WHERE id = ?1",
                     params![ids[i], e.to_string()],
@@ -202,6 +204,7 @@ fn push_with(
                 stopped = Some(e);
             }
             Err(e) => {
+                tracing::warn!(entry = ids[i], batch, label = %changes[i].0.label, "push refused: {e}");
                 conn.execute(
                     "UPDATE journal SET status = 'failed', error = ?2 WHERE id = ?1",
                     params![ids[i], e.to_string()],
@@ -262,7 +265,9 @@ pub fn reconcile(conn: &Connection, storefront: &mut dyn Storefront) -> Result<V
                 ],
             )?;
         }
-        settled.push(get(conn, e.id)?);
+        let now = get(conn, e.id)?;
+        tracing::info!(entry = e.id, status = %now.status, "pending push settled by reading back");
+        settled.push(now);
     }
     Ok(settled)
 }
@@ -334,6 +339,9 @@ pub fn revert(
             )
         })
         .collect();
+    if !changed.is_empty() {
+        tracing::info!(?scope, force, "revert meets values changed upstream");
+    }
     if !changed.is_empty() && !force {
         return Err(Error::Conflict(format!(
             "changed in the store since: {}. Revert anyway to overwrite {}.",

@@ -8,6 +8,7 @@ pub mod desk;
 pub mod error;
 pub mod import;
 pub mod journal;
+pub mod logging;
 pub mod money;
 pub mod report;
 pub mod store;

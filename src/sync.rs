@@ -141,6 +141,7 @@ pub fn sync(
         params![now, full],
     )?;
     let run = store.conn().last_insert_rowid();
+    tracing::info!(run, full, platform = storefront.platform(), "sync started");
     let result = pull_all(store, storefront, full, run, cancel, &mut on_progress);
     let finished = fmt_utc(Utc::now());
     let (status, message) = match &result {
@@ -152,6 +153,17 @@ pub fn sync(
         "UPDATE sync_runs SET finished_at = ?2, status = ?3, message = ?4 WHERE id = ?1",
         params![run, finished, status, message],
     )?;
+    match &result {
+        Ok(r) => tracing::info!(
+            run,
+            products = r.products,
+            customers = r.customers,
+            orders = r.orders,
+            seconds = started.elapsed().as_secs_f64(),
+            "sync completed"
+        ),
+        Err(e) => tracing::warn!(run, code = e.code(), "sync {status}: {e}"),
+    }
     let mut report = result?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)

@@ -127,6 +127,7 @@ fn main() {
     let data_dir = std::env::var_os("MERCHANT_DESK_DATA_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(merchant_desk::store::data_dir);
+    merchant_desk::logging::init(&data_dir);
     let prefer_demo = std::env::args().any(|a| a == "--demo");
     let desk = match Desk::new(data_dir, prefer_demo) {
         Ok(desk) => desk,

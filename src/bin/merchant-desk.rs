@@ -249,14 +249,19 @@ fn main() {
             std::process::exit(2);
         }
     };
-    if let Err(e) = run(cli) {
+    let db = cli.db.clone().unwrap_or_else(default_db_path);
+    // The log goes next to the database: `logs/` in the app's data folder.
+    if let Some(folder) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
+        merchant_desk::logging::init(folder);
+    }
+    if let Err(e) = run(cli, db) {
+        tracing::error!(code = e.code(), "{e}");
         eprintln!("error: {}", e.to_string().replace('\n', " "));
         std::process::exit(1);
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
-    let db = cli.db.unwrap_or_else(default_db_path);
+fn run(cli: Cli, db: PathBuf) -> Result<()> {
     match cli.command {
         Command::Import { kind, file, json } => {
             let mut store = Store::open(&db)?;

@@ -213,6 +213,7 @@ pub fn connect(
     record.time_zone = info.time_zone.clone();
     record.validate()?;
     store.set_shop(&record, Utc::now())?;
+    tracing::info!(platform, shop = %url, auth, keyring = env.is_none(), "store connected");
     Ok(info)
 }
 
@@ -225,6 +226,7 @@ pub fn disconnect(store: &Store) -> Result<()> {
         store
             .conn()
             .execute("DELETE FROM storefront_connection", [])?;
+        tracing::info!(shop = %c.shop_url, "store disconnected");
     }
     Ok(())
 }

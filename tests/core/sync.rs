@@ -788,6 +788,22 @@ fn the_cli_connects_syncs_pushes_and_reverts_without_keeping_the_token() {
         bytes.windows(18).any(|w| w == b"FAKE_SHOPIFY_TOKEN"),
         "the variable's name is kept"
     );
+    // The log next to the database tells what happened, without a secret.
+    let mut log = String::new();
+    for entry in std::fs::read_dir(dir.path().join("logs")).unwrap() {
+        log.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    for said in [
+        "store connected",
+        "sync completed",
+        "push confirmed",
+        "access token was refused",
+    ] {
+        assert!(log.contains(said), "the log lacks {said:?}:\n{log}");
+    }
+    for secret in [fake::TOKEN, "shpat_revoked_abcdef"] {
+        assert!(!log.contains(secret), "{secret} is in the log");
+    }
 }
 
 /// A real child process killed mid-sync, then run again, ends with the same

@@ -8,7 +8,7 @@
 // keyring of whoever runs it.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -162,4 +162,10 @@ test('connect, sync with progress, see the dashboard, push and revert', { timeou
   await session.waitFor('[data-testid="connect-form"]', 30_000);
   const left = execFileSync('sqlite3', [db, 'SELECT count(*) FROM storefront_connection'], { encoding: 'utf8' });
   assert.equal(left.trim(), '0');
+
+  // The app's log tells the story, and never the token.
+  const logs = join(dataDir, 'logs');
+  const log = readdirSync(logs).map((f) => readFileSync(join(logs, f), 'utf8')).join('');
+  for (const said of ['store connected', 'sync completed', 'push confirmed', 'store disconnected']) assert.ok(log.includes(said), said);
+  assert.ok(!log.includes(fake.token), 'the token is in the log');
 });

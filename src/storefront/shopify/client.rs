@@ -318,8 +318,16 @@ impl Client {
             self.pace(operation)?;
             let token = self.access_token()?;
             match self.send(&url, &payload, &token, operation)? {
-                Attempt::Done(data) => return Ok(data),
+                Attempt::Done(data) => {
+                    tracing::debug!(operation, "answered");
+                    return Ok(data);
+                }
                 Attempt::Wait(d) => {
+                    tracing::info!(
+                        operation,
+                        wait_ms = d.as_millis() as u64,
+                        "throttled: waiting for the bucket"
+                    );
                     waits += 1;
                     if waits > 50 {
                         return Err(Error::Network(
@@ -335,17 +343,20 @@ impl Client {
                             "the access token was refused (HTTP 401): check it, or connect the store again".into(),
                         ));
                     }
+                    tracing::info!(operation, "access token refused: requesting a new one");
                     self.token = None;
                     refreshed = true;
                 }
                 Attempt::Fault(message) => {
                     failures += 1;
                     if retry == Retry::Never || failures >= self.tuning.attempts {
+                        tracing::error!(operation, failures, "{message}: giving up");
                         return Err(Error::Network(format!(
                             "{operation}: {message} (after {failures} attempt{}); what was done is kept and the next run resumes",
                             if failures == 1 { "" } else { "s" }
                         )));
                     }
+                    tracing::warn!(operation, failures, "{message}: retrying");
                     self.stats.retries += 1;
                     self.sleep(self.backoff(failures))?;
                 }
