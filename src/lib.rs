@@ -10,6 +10,7 @@ pub mod import;
 pub mod journal;
 pub mod logging;
 pub mod money;
+pub mod pricing;
 pub mod report;
 pub mod store;
 pub mod storefront;

@@ -53,6 +53,11 @@ enum Command {
         #[command(subcommand)]
         report: ReportCommand,
     },
+    /// Dynamic pricing: elasticities, simulations, suggestions.
+    Price {
+        #[command(subcommand)]
+        action: PriceCommand,
+    },
     /// Connect the shop to its hosted storefront.
     Connect {
         #[command(subcommand)]
@@ -218,6 +223,40 @@ struct RangeArgs {
 }
 
 #[derive(Subcommand)]
+enum PriceCommand {
+    /// Simulate a scenario file (TOML) against current prices.
+    Simulate {
+        #[arg(long)]
+        scenario: PathBuf,
+        /// Days ahead.
+        #[arg(long, default_value_t = 30)]
+        days: usize,
+        /// Monte Carlo paths; 0 gives expected values without sampling.
+        #[arg(long, default_value_t = 1000)]
+        paths: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Hold out the last weeks and score the demand model's forecast.
+    Backtest {
+        #[arg(long, default_value_t = 4)]
+        weeks: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Each product's own-price elasticity from the shop's history.
+    Elasticity {
+        /// Weeks of history ending today.
+        #[arg(long, default_value_t = merchant_desk::pricing::HISTORY_WEEKS)]
+        weeks: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum ReportCommand {
     /// Orders, customers, units, sales, refunds and AOV (docs/metrics.md).
     Summary {
@@ -259,6 +298,17 @@ fn main() {
         eprintln!("error: {}", e.to_string().replace('\n', " "));
         std::process::exit(1);
     }
+}
+
+/// Opens a shop database that must already exist.
+fn open_existing(db: &std::path::Path) -> Result<Store> {
+    if !db.exists() {
+        return Err(Error::InvalidArgument(format!(
+            "no shop database at {}",
+            db.display()
+        )));
+    }
+    Store::open(db)
 }
 
 fn run(cli: Cli, db: PathBuf) -> Result<()> {
@@ -481,6 +531,111 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
                         Utc::now(),
                     )?;
                     println!("shop saved");
+                }
+            }
+        }
+        Command::Price { action } => {
+            let store = open_existing(&db)?;
+            let shop = store.require_shop()?;
+            match action {
+                PriceCommand::Simulate {
+                    scenario,
+                    days,
+                    paths,
+                    seed,
+                    json,
+                } => {
+                    let text = std::fs::read_to_string(&scenario)
+                        .map_err(|e| Error::io(format!("reading {}", scenario.display()), e))?;
+                    let scenario = merchant_desk::pricing::scenario::Scenario::parse(&text)?;
+                    let built = merchant_desk::pricing::build(store.conn(), &shop, Utc::now())?;
+                    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+                    let report = merchant_desk::pricing::simulate(
+                        &built,
+                        &scenario,
+                        &shop.currency,
+                        merchant_desk::pricing::model::Run { days, paths, seed },
+                        threads,
+                    )?;
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&report).expect("report serialises")
+                        );
+                    } else {
+                        let c = &shop.currency;
+                        println!(
+                            "{}: {} days, {}",
+                            report.name,
+                            report.days,
+                            if paths == 0 {
+                                "expected values".to_string()
+                            } else {
+                                format!("{paths} paths, seed {seed}")
+                            }
+                        );
+                        for (label, t) in [
+                            ("current prices", &report.baseline),
+                            ("scenario", &report.total),
+                        ] {
+                            println!(
+                                "  {label:<15} units {:>10.0} (p10 {:.0}, p90 {:.0})  revenue {} {c} (p10 {}, p90 {})  profit {} {c} (p10 {}, p90 {})",
+                                t.units.mean, t.units.p10, t.units.p90, t.revenue.mean, t.revenue.p10, t.revenue.p90, t.profit.mean, t.profit.p10, t.profit.p90
+                            );
+                        }
+                        for i in &report.items {
+                            println!(
+                                "  {:<10} {} → {} {c}: units {:.1} → {:.1}, profit {} → {} {c}, stock-out {:.0}%",
+                                i.sku, i.current_price, i.price, i.baseline_units.mean, i.units.mean, i.baseline_profit.mean, i.profit.mean, i.stockout_probability * 100.0
+                            );
+                        }
+                    }
+                }
+                PriceCommand::Backtest { weeks, json } => {
+                    let b =
+                        merchant_desk::pricing::backtest(store.conn(), &shop, Utc::now(), weeks)?;
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&b).expect("backtest serialises")
+                        );
+                    } else {
+                        println!(
+                            "held out {} to {} ({} weeks), {} products, {} units sold: model WAPE {:.3} ({:.0} units forecast), naive WAPE {:.3} ({} units)",
+                            b.from, b.to, b.weeks, b.products, b.actual_units, b.model_wape, b.model_units, b.naive_wape, b.naive_units
+                        );
+                    }
+                }
+                PriceCommand::Elasticity { weeks, json } => {
+                    let items = merchant_desk::pricing::elasticities(
+                        store.conn(),
+                        &shop,
+                        Utc::now(),
+                        weeks,
+                    )?;
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&serde_json::json!({ "items": items }))
+                                .expect("estimates serialise")
+                        );
+                    } else {
+                        println!(
+                            "{:<10} {:>10} {:>9} {:>6} {:>7}  title",
+                            "sku", "elasticity", "std err", "weeks", "prior"
+                        );
+                        for e in &items {
+                            println!(
+                                "{:<10} {:>10.2} {:>9.2} {:>6} {:>6.0}%  {}",
+                                e.sku,
+                                e.elasticity,
+                                e.std_error,
+                                e.observations,
+                                e.prior_weight * 100.0,
+                                e.title
+                            );
+                        }
+                    }
                 }
             }
         }

@@ -8,6 +8,7 @@ mod bad_input;
 mod fixtures;
 mod generic_and_shopify;
 mod migrations;
+mod pricing;
 mod properties;
 mod real_data;
 mod summary;

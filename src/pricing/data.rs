@@ -1,0 +1,122 @@
+//! What the pricing models read from the store.
+
+use super::elasticity::{Item, Observation};
+use crate::error::Result;
+use crate::store::Shop;
+use chrono::NaiveDate;
+use rusqlite::{params, Connection};
+use std::collections::HashMap;
+
+/// A merchandise variant as pricing sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    pub id: i64,
+    pub sku: String,
+    pub title: String,
+    pub category: Option<String>,
+    pub price_minor: i64,
+    pub compare_at_minor: Option<i64>,
+    pub cost_minor: Option<i64>,
+    pub stock: Option<i64>,
+}
+
+/// Active merchandise variants with a SKU, in the shop's currency.
+pub fn variants(conn: &Connection, shop: &Shop) -> Result<Vec<Variant>> {
+    let mut stmt = conn.prepare(
+        "SELECT v.id, v.sku, p.title, p.category, v.price_minor, v.compare_at_minor, v.cost_minor, v.stock
+         FROM variants v JOIN products p ON p.id = v.product_id
+         WHERE p.kind = 'merchandise' AND v.active = 1 AND v.sku IS NOT NULL AND v.currency = ?1
+         ORDER BY v.sku, v.id",
+    )?;
+    let rows = stmt.query_map([&shop.currency], |r| {
+        Ok(Variant {
+            id: r.get(0)?,
+            sku: r.get(1)?,
+            title: r.get(2)?,
+            category: r.get(3)?,
+            price_minor: r.get(4)?,
+            compare_at_minor: r.get(5)?,
+            cost_minor: r.get(6)?,
+            stock: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Per variant: (day, units, gross minor) rows.
+pub type DailySales = HashMap<i64, Vec<(NaiveDate, i64, i64)>>;
+
+/// Daily units and gross sales per variant over `(to − days, to]`.
+pub fn daily_sales(conn: &Connection, shop: &Shop, to: NaiveDate, days: i64) -> Result<DailySales> {
+    let from = to - chrono::Days::new(days as u64);
+    let mut stmt = conn.prepare(
+        "SELECT variant_id, day, units, gross_minor FROM sales_by_variant_day
+         WHERE currency = ?1 AND day > ?2 AND day <= ?3 ORDER BY variant_id, day",
+    )?;
+    let mut out = DailySales::new();
+    let rows = stmt.query_map(
+        params![shop.currency, from.to_string(), to.to_string()],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        },
+    )?;
+    for row in rows {
+        let (variant, day, units, gross) = row?;
+        if let Ok(day) = NaiveDate::parse_from_str(&day, "%Y-%m-%d") {
+            out.entry(variant).or_default().push((day, units, gross));
+        }
+    }
+    Ok(out)
+}
+
+/// Each variant's weekly history over the `weeks` weeks ending `to`: units
+/// sold and the average price paid. A week without a sale keeps the last
+/// price seen (the item was on sale at it and nobody bought); weeks before
+/// the first sale in the window are left out (the item may not have existed).
+pub fn weekly_items(
+    conn: &Connection,
+    shop: &Shop,
+    to: NaiveDate,
+    weeks: i64,
+) -> Result<Vec<(Variant, Item)>> {
+    let sales = daily_sales(conn, shop, to, weeks * 7)?;
+    let mut out = Vec::new();
+    for v in variants(conn, shop)? {
+        let mut units = vec![0i64; weeks as usize];
+        let mut gross = vec![0i64; weeks as usize];
+        for (day, u, g) in sales.get(&v.id).map(Vec::as_slice).unwrap_or(&[]) {
+            // Week 0 is the oldest.
+            let back = (to - *day).num_days() / 7;
+            let w = (weeks - 1 - back) as usize;
+            units[w] += u;
+            gross[w] += g;
+        }
+        let mut history = Vec::new();
+        let mut last_price: Option<f64> = None;
+        for w in 0..weeks as usize {
+            if units[w] > 0 && gross[w] > 0 {
+                last_price = Some(gross[w] as f64 / units[w] as f64);
+            }
+            if let Some(price) = last_price {
+                history.push(Observation {
+                    price,
+                    units: units[w].max(0) as f64,
+                    days: 7.0,
+                });
+            }
+        }
+        let item = Item {
+            sku: v.sku.clone(),
+            title: v.title.clone(),
+            category: v.category.clone(),
+            history,
+        };
+        out.push((v, item));
+    }
+    Ok(out)
+}

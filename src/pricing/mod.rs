@@ -1,0 +1,335 @@
+//! Dynamic pricing: per-variant signals, elasticity from the shop's own
+//! history, the base demand model and its simulator.
+
+pub mod data;
+pub mod elasticity;
+pub mod model;
+pub mod rng;
+pub mod scenario;
+
+use crate::error::Result;
+use crate::store::Shop;
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+use serde::Serialize;
+
+/// Weeks of history the elasticity estimates read by default.
+pub const HISTORY_WEEKS: i64 = 52;
+
+/// Every merchandise variant's elasticity, from the `weeks` weeks ending on
+/// the shop's today.
+pub fn elasticities(
+    conn: &Connection,
+    shop: &Shop,
+    now: DateTime<Utc>,
+    weeks: i64,
+) -> Result<Vec<elasticity::Estimate>> {
+    if !(4..=520).contains(&weeks) {
+        return Err(crate::Error::InvalidArgument(
+            "weeks of history must be between 4 and 520".into(),
+        ));
+    }
+    let items: Vec<elasticity::Item> = data::weekly_items(conn, shop, shop.today(now)?, weeks)?
+        .into_iter()
+        .map(|(_, item)| item)
+        .collect();
+    Ok(elasticity::estimate(&items))
+}
+
+/// Days of recent sales the baseline demand λ is read from.
+pub const BASELINE_DAYS: i64 = 28;
+
+/// The shop's demand model as of today, with what it was built from.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub variants: Vec<data::Variant>,
+    pub estimates: Vec<elasticity::Estimate>,
+    pub model: model::Model,
+    pub today: chrono::NaiveDate,
+}
+
+/// Units sold per weekday (Monday first) over the `days` ending `to`,
+/// as factors with mean 1 (all 1 without sales).
+fn weekday_factors(
+    conn: &Connection,
+    shop: &Shop,
+    to: chrono::NaiveDate,
+    days: i64,
+) -> Result<[f64; 7]> {
+    use chrono::Datelike;
+    let mut units = [0.0f64; 7];
+    for rows in data::daily_sales(conn, shop, to, days)?.values() {
+        for (day, u, _) in rows {
+            units[day.weekday().num_days_from_monday() as usize] += *u as f64;
+        }
+    }
+    let mean = units.iter().sum::<f64>() / 7.0;
+    Ok(if mean > 0.0 {
+        units.map(|u| u / mean)
+    } else {
+        [1.0; 7]
+    })
+}
+
+/// The elasticity the model uses: the estimate, kept downward-sloping and
+/// within what retail demand shows.
+fn model_elasticity(e: f64) -> f64 {
+    e.clamp(-6.0, -0.1)
+}
+
+/// Builds the demand model from the history ending on the shop's today.
+pub fn build(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> Result<Built> {
+    use chrono::Datelike;
+    let today = shop.today(now)?;
+    let weekly = data::weekly_items(conn, shop, today, HISTORY_WEEKS)?;
+    let (variants, items): (Vec<data::Variant>, Vec<elasticity::Item>) = weekly.into_iter().unzip();
+    let estimates = elasticity::estimate(&items);
+    let recent = data::daily_sales(conn, shop, today, BASELINE_DAYS)?;
+    let items = variants
+        .iter()
+        .zip(&estimates)
+        .map(|(v, e)| {
+            let units: i64 = recent
+                .get(&v.id)
+                .map(|rows| rows.iter().map(|(_, u, _)| u.max(&0)).sum())
+                .unwrap_or(0);
+            model::ItemModel {
+                variant_id: v.id,
+                sku: v.sku.clone(),
+                title: v.title.clone(),
+                category: v.category.clone(),
+                p0_minor: v.price_minor,
+                cost_minor: v.cost_minor,
+                stock: v.stock,
+                lambda: units as f64 / BASELINE_DAYS as f64,
+                elasticity: model_elasticity(e.elasticity),
+            }
+        })
+        .collect();
+    let model = model::Model {
+        items,
+        weekday: weekday_factors(conn, shop, today, HISTORY_WEEKS * 7)?,
+        first_weekday: (today.weekday().num_days_from_monday() as usize + 1) % 7,
+    };
+    Ok(Built {
+        variants,
+        estimates,
+        model,
+        today,
+    })
+}
+
+/// A back-test of the base model: what it forecast for the last `weeks`
+/// weeks at the prices actually charged, against "the same as the `weeks`
+/// weeks before".
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Backtest {
+    pub weeks: i64,
+    /// The held-out days.
+    pub from: String,
+    pub to: String,
+    /// Products with a sale in either window.
+    pub products: usize,
+    pub actual_units: i64,
+    pub model_units: f64,
+    pub naive_units: i64,
+    /// Σ|actual − forecast| / Σ actual, over products.
+    pub model_wape: f64,
+    pub naive_wape: f64,
+}
+
+/// Holds out the last `weeks` weeks and scores the model's forecast of each
+/// product's units against the naive one.
+pub fn backtest(
+    conn: &Connection,
+    shop: &Shop,
+    now: DateTime<Utc>,
+    weeks: i64,
+) -> Result<Backtest> {
+    if !(1..=26).contains(&weeks) {
+        return Err(crate::Error::InvalidArgument(
+            "hold out between 1 and 26 weeks".into(),
+        ));
+    }
+    let today = shop.today(now)?;
+    let cut = today - chrono::Days::new((weeks * 7) as u64);
+    let weekly = data::weekly_items(conn, shop, cut, HISTORY_WEEKS)?;
+    let (variants, items): (Vec<data::Variant>, Vec<elasticity::Item>) = weekly.into_iter().unzip();
+    let estimates = elasticity::estimate(&items);
+    let held = data::daily_sales(conn, shop, today, weeks * 7)?;
+    let before = data::daily_sales(conn, shop, cut, weeks * 7)?;
+    let sum = |rows: Option<&Vec<(chrono::NaiveDate, i64, i64)>>| {
+        rows.map(|r| {
+            r.iter().fold((0i64, 0i64), |(u, g), (_, du, dg)| {
+                (u + du.max(&0), g + dg.max(&0))
+            })
+        })
+        .unwrap_or((0, 0))
+    };
+    let mut out = Backtest {
+        weeks,
+        from: (cut + chrono::Days::new(1)).to_string(),
+        to: today.to_string(),
+        products: 0,
+        actual_units: 0,
+        model_units: 0.0,
+        naive_units: 0,
+        model_wape: 0.0,
+        naive_wape: 0.0,
+    };
+    let (mut model_err, mut naive_err) = (0.0, 0.0);
+    for (v, e) in variants.iter().zip(&estimates) {
+        let (actual, actual_gross) = sum(held.get(&v.id));
+        let (pre, pre_gross) = sum(before.get(&v.id));
+        if actual == 0 && pre == 0 {
+            continue;
+        }
+        let pre_price = if pre > 0 && pre_gross > 0 {
+            pre_gross as f64 / pre as f64
+        } else {
+            v.price_minor as f64
+        };
+        let charged = if actual > 0 && actual_gross > 0 {
+            actual_gross as f64 / actual as f64
+        } else {
+            pre_price
+        };
+        let forecast = pre as f64 * (charged / pre_price).powf(model_elasticity(e.elasticity));
+        out.products += 1;
+        out.actual_units += actual;
+        out.model_units += forecast;
+        out.naive_units += pre;
+        model_err += (actual as f64 - forecast).abs();
+        naive_err += (actual - pre).abs() as f64;
+    }
+    if out.actual_units > 0 {
+        out.model_wape = model_err / out.actual_units as f64;
+        out.naive_wape = naive_err / out.actual_units as f64;
+    }
+    Ok(out)
+}
+
+/// Quantiles of an amount, as decimal strings in major units.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MoneyQuantiles {
+    pub mean: String,
+    pub p10: String,
+    pub p50: String,
+    pub p90: String,
+}
+
+impl MoneyQuantiles {
+    fn of(q: model::Quantiles, currency: &str) -> MoneyQuantiles {
+        let f = |v: f64| crate::money::format_major(v.round() as i64, currency);
+        MoneyQuantiles {
+            mean: f(q.mean),
+            p10: f(q.p10),
+            p50: f(q.p50),
+            p90: f(q.p90),
+        }
+    }
+}
+
+/// Units, revenue and profit over the horizon.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Totals {
+    pub units: model::Quantiles,
+    pub revenue: MoneyQuantiles,
+    pub profit: MoneyQuantiles,
+}
+
+/// One changed variant in a simulation report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemReport {
+    pub sku: String,
+    pub title: String,
+    pub current_price: String,
+    pub price: String,
+    pub elasticity: f64,
+    pub units: model::Quantiles,
+    pub revenue: MoneyQuantiles,
+    pub profit: MoneyQuantiles,
+    pub stockout_probability: f64,
+    /// The same at current prices, same seed.
+    pub baseline_units: model::Quantiles,
+    pub baseline_profit: MoneyQuantiles,
+}
+
+/// `price simulate`: the scenario against current prices.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimulationReport {
+    pub name: String,
+    pub days: usize,
+    /// 0: expected values, no sampling.
+    pub paths: usize,
+    pub seed: u64,
+    pub total: Totals,
+    pub baseline: Totals,
+    /// The variants whose price the scenario changes.
+    pub items: Vec<ItemReport>,
+}
+
+/// Simulates `scenario` and current prices over `days` (`paths` = 0: the
+/// expected mode).
+pub fn simulate(
+    built: &Built,
+    scenario: &scenario::Scenario,
+    currency: &str,
+    run: model::Run,
+    threads: usize,
+) -> Result<SimulationReport> {
+    if !(1..=365).contains(&run.days) {
+        return Err(crate::Error::InvalidArgument(
+            "simulate between 1 and 365 days".into(),
+        ));
+    }
+    if run.paths > 100_000 {
+        return Err(crate::Error::InvalidArgument(
+            "at most 100,000 paths".into(),
+        ));
+    }
+    let current: Vec<i64> = built.variants.iter().map(|v| v.price_minor).collect();
+    let prices = scenario.prices(&built.variants, currency)?;
+    let go = |p: &[i64]| {
+        if run.paths == 0 {
+            built.model.expected(p, run.days)
+        } else {
+            built.model.simulate(p, run, threads)
+        }
+    };
+    let (base, new) = (go(&current), go(&prices));
+    let totals = |o: &model::Outcome| Totals {
+        units: o.units,
+        revenue: MoneyQuantiles::of(o.revenue, currency),
+        profit: MoneyQuantiles::of(o.profit, currency),
+    };
+    let money = |m: i64| crate::money::format_major(m, currency);
+    let items = (0..prices.len())
+        .filter(|&i| prices[i] != current[i])
+        .map(|i| {
+            let (o, b) = (&new.items[i], &base.items[i]);
+            ItemReport {
+                sku: built.variants[i].sku.clone(),
+                title: built.variants[i].title.clone(),
+                current_price: money(current[i]),
+                price: money(prices[i]),
+                elasticity: built.model.items[i].elasticity,
+                units: o.units,
+                revenue: MoneyQuantiles::of(o.revenue, currency),
+                profit: MoneyQuantiles::of(o.profit, currency),
+                stockout_probability: o.stockout_probability,
+                baseline_units: b.units,
+                baseline_profit: MoneyQuantiles::of(b.profit, currency),
+            }
+        })
+        .collect();
+    Ok(SimulationReport {
+        name: scenario.name.clone(),
+        days: run.days,
+        paths: run.paths,
+        seed: run.seed,
+        total: totals(&new),
+        baseline: totals(&base),
+        items,
+    })
+}
