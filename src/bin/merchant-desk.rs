@@ -85,6 +85,20 @@ enum Command {
         action: JournalCommand,
     },
     /// Time our import against the sqlite3 shell and the reports on the real data.
+    /// Time the pricing model on the shop (the demo) against NumPy.
+    BenchPricing {
+        /// The Python with NumPy (benches/pricing.sh sets one up).
+        #[arg(long, default_value = "python3")]
+        python: String,
+        #[arg(long, default_value = "benches/pricing_numpy.py")]
+        script: PathBuf,
+        #[arg(long, default_value_t = 90)]
+        days: usize,
+        #[arg(long, default_value_t = 1000)]
+        paths: usize,
+        #[arg(long)]
+        json: bool,
+    },
     Bench {
         /// The Online Retail file.
         #[arg(long, default_value = "data/online-retail.csv.gz")]
@@ -702,6 +716,31 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
                         }
                     }
                 }
+            }
+        }
+        Command::BenchPricing {
+            python,
+            script,
+            days,
+            paths,
+            json,
+        } => {
+            let store = open_existing(&db)?;
+            let r = merchant_desk::bench::pricing(
+                &store,
+                &python,
+                &script,
+                days,
+                paths,
+                &mut std::io::stderr(),
+            )?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r).expect("serialises"));
+            } else {
+                println!(
+                    "{} variants, {} days × {} paths\nmodel built in {:.0} ms; expected mode {:.1} ms\nMonte Carlo: ours {:.2} s on {} threads, {:.2} s on 1; NumPy {:.2} s\nratio NumPy / ours: {:.1} ({:.1} on 1 thread)\nmean shop units: ours {:.0}, expected {:.0}, NumPy {:.0}",
+                    r.variants, r.days, r.paths, r.build_ms, r.expected_ms, r.simulate_s, r.threads, r.simulate_1_thread_s, r.numpy_s, r.ratio, r.ratio_1_thread, r.units_mean, r.units_expected, r.units_numpy
+                );
             }
         }
         Command::Bench {

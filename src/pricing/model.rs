@@ -6,7 +6,7 @@
 //! stock. Monte Carlo over N seeded paths gives quantiles; the expected mode
 //! gives the means directly.
 
-use super::rng::Rng;
+use super::rng::{Ptrs, Rng};
 use serde::Serialize;
 
 /// One variant in the model.
@@ -163,6 +163,13 @@ impl Totals {
     }
 }
 
+/// Below this mean daily demand a variant's paths are drawn as a horizon
+/// total split over days, not day by day (the same distribution, fewer draws).
+const SPARSE_RATE: f64 = 0.5;
+/// Up to this daily mean a day's demand is drawn by inversion (a few steps);
+/// above, by transformed rejection (constant time).
+const DIRECT_RATE: f64 = 10.0;
+
 fn simulate_item(
     item: &ItemModel,
     price: i64,
@@ -172,27 +179,68 @@ fn simulate_item(
 ) -> ItemOutcome {
     let rate = item.rate_at(price);
     let rates: Vec<f64> = daily.iter().map(|w| rate * w).collect();
+    let mut cumulative = Vec::with_capacity(rates.len());
+    let mut horizon = 0.0;
+    for r in &rates {
+        horizon += r;
+        cumulative.push(horizon);
+    }
     // Poisson by inversion for small means (almost every item-day): the
-    // chance of zero, precomputed.
+    // chance of zero, precomputed as a threshold on the raw 64 bits.
     let zero: Vec<f64> = rates.iter().map(|r| (-r).exp()).collect();
+    let zero_bits: Vec<u64> = zero.iter().map(|z| (z * 2f64.powi(64)) as u64).collect();
+    let ptrs: Vec<Option<Ptrs>> = rates
+        .iter()
+        .map(|&r| (r >= DIRECT_RATE).then(|| Ptrs::new(r)))
+        .collect();
     let margin = price - item.cost_minor.unwrap_or(0);
     let mut rng = Rng::new(run.seed, item.variant_id as u64);
     let mut units = Vec::with_capacity(run.paths);
     let mut out_days = Vec::new();
+    let sparse = run.days > 0 && horizon / (run.days as f64) < SPARSE_RATE;
+    let mut arrivals: Vec<usize> = Vec::new();
+    let sell = |totals: &mut Totals, cell: usize, sold: i64| {
+        totals.units[cell] += sold as f64;
+        totals.revenue[cell] += (sold * price) as f64;
+        totals.profit[cell] += (sold * margin) as f64;
+    };
     for path in 0..run.paths {
-        let mut left = item.stock.unwrap_or(i64::MAX).max(0);
-        let mut sold_total = 0i64;
+        let stock = item.stock.unwrap_or(i64::MAX).max(0);
         let row = path * run.days;
+        if sparse {
+            // A slow seller: the horizon's demand in one draw, each unit
+            // placed on a day with chance r_d / Σr (a Poisson total split
+            // this way gives independent Poisson days), days in order.
+            let demand = rng.poisson(horizon) as usize;
+            arrivals.clear();
+            for _ in 0..demand {
+                let x = rng.uniform() * horizon;
+                arrivals.push(cumulative.partition_point(|&c| c <= x).min(run.days - 1));
+            }
+            arrivals.sort_unstable();
+            let sold = (demand as i64).min(stock) as usize;
+            for &d in &arrivals[..sold] {
+                sell(totals, row + d, 1);
+            }
+            if sold > 0 && sold as i64 == stock {
+                out_days.push((arrivals[sold - 1] + 1) as f64);
+            }
+            units.push(sold as f64);
+            continue;
+        }
+        let mut left = stock;
+        let mut sold_total = 0i64;
         for d in 0..run.days {
             if left == 0 {
                 break;
             }
             let r = rates[d];
-            let demand = if r < 30.0 {
-                let u = rng.uniform();
-                if u <= zero[d] {
+            let demand = if r < DIRECT_RATE {
+                let bits = rng.next_u64();
+                if bits <= zero_bits[d] {
                     0
                 } else {
+                    let u = (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
                     let (mut k, mut p, mut c) = (1i64, zero[d] * r, zero[d]);
                     c += p;
                     while u > c && p > 0.0 {
@@ -203,7 +251,7 @@ fn simulate_item(
                     k
                 }
             } else {
-                rng.poisson(r) as i64
+                ptrs[d].expect("set for every fast day").sample(&mut rng) as i64
             };
             if demand == 0 {
                 continue;
@@ -211,9 +259,7 @@ fn simulate_item(
             let sold = demand.min(left);
             left -= sold;
             sold_total += sold;
-            totals.units[row + d] += sold as f64;
-            totals.revenue[row + d] += (sold * price) as f64;
-            totals.profit[row + d] += (sold * margin) as f64;
+            sell(totals, row + d, sold);
             if left == 0 {
                 out_days.push((d + 1) as f64);
             }
@@ -256,21 +302,33 @@ impl Model {
         let daily = self.daily_factors(run.days);
         let cells = run.paths * run.days;
         let threads = threads.clamp(1, 16);
-        let chunk = self.items.len().div_ceil(threads).max(1);
-        let parts: Vec<(Vec<ItemOutcome>, Totals)> = std::thread::scope(|s| {
-            let handles: Vec<_> = self
-                .items
-                .chunks(chunk)
-                .zip(prices.chunks(chunk))
-                .map(|(items, prices)| {
-                    let daily = &daily;
+        // Workers take the next few variants as they finish (sales are very
+        // uneven between variants); the sums are of whole minor units, exact
+        // in any order, so the result does not depend on the split.
+        const STEP: usize = 8;
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let parts: Vec<(Vec<(usize, ItemOutcome)>, Totals)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    let (daily, next) = (&daily, &next);
                     s.spawn(move || {
                         let mut totals = Totals::new(cells);
-                        let outcomes = items
-                            .iter()
-                            .zip(prices)
-                            .map(|(item, &p)| simulate_item(item, p, daily, run, &mut totals))
-                            .collect();
+                        let mut outcomes = Vec::new();
+                        loop {
+                            let from = next.fetch_add(STEP, std::sync::atomic::Ordering::Relaxed);
+                            if from >= self.items.len() {
+                                break;
+                            }
+                            let to = (from + STEP).min(self.items.len());
+                            for (i, (item, &price)) in self.items[from..to]
+                                .iter()
+                                .zip(&prices[from..to])
+                                .enumerate()
+                            {
+                                let o = simulate_item(item, price, daily, run, &mut totals);
+                                outcomes.push((from + i, o));
+                            }
+                        }
                         (outcomes, totals)
                     })
                 })
@@ -280,12 +338,14 @@ impl Model {
                 .map(|h| h.join().expect("simulation thread"))
                 .collect()
         });
-        let mut items = Vec::with_capacity(self.items.len());
+        let mut indexed = Vec::with_capacity(self.items.len());
         let mut totals = Totals::new(cells);
         for (outcomes, t) in parts {
-            items.extend(outcomes);
+            indexed.extend(outcomes);
             totals.add(&t);
         }
+        indexed.sort_by_key(|(i, _)| *i);
+        let items: Vec<ItemOutcome> = indexed.into_iter().map(|(_, o)| o).collect();
         // Cumulative by day, per path, then quantiles across paths.
         let mut by_day = Vec::with_capacity(run.days);
         let mut cum = [
@@ -341,21 +401,31 @@ impl Model {
             let rate = item.rate_at(price);
             let margin = (price - item.cost_minor.unwrap_or(0)) as f64;
             let stock = item.stock.map(|s| s.max(0));
+            let lambda = rate * acc;
+            // The horizon's total exactly; the days along the way as the
+            // fluid path min(Λ_t, S), scaled to end on that total (exact
+            // whenever the stock cannot bind).
+            let (total, tail) = match stock {
+                Some(s) => capped_poisson(lambda, s),
+                None => (lambda, 0.0),
+            };
+            let fluid_end = stock.map_or(lambda, |s| lambda.min(s as f64));
+            let scale = if fluid_end > 0.0 {
+                total / fluid_end
+            } else {
+                0.0
+            };
             let mut previous = 0.0;
             for d in 0..days {
-                let e = expected_min(rate * cumulative_w[d], stock);
+                let fluid = rate * cumulative_w[d];
+                let e = stock.map_or(fluid, |s| fluid.min(s as f64)) * scale;
                 let sold = e - previous;
                 previous = e;
                 day_units[d] += sold;
                 day_revenue[d] += sold * price as f64;
                 day_profit[d] += sold * margin;
             }
-            let total = previous;
-            let lambda = rate * acc;
-            let stockout_probability = match stock {
-                Some(s) => poisson_tail(lambda, s),
-                None => 0.0,
-            };
+            let stockout_probability = tail;
             units_t += total;
             revenue_t += total * price as f64;
             profit_t += total * margin;
@@ -395,49 +465,49 @@ impl Model {
     }
 }
 
-/// E[min(D, s)] for D ~ Poisson(λ): Σ_{k<s} P(D > k); λ when s is out of reach.
-pub fn expected_min(lambda: f64, stock: Option<i64>) -> f64 {
-    let Some(s) = stock else { return lambda };
-    if lambda <= 0.0 || s <= 0 {
-        return 0.0;
+/// `(E[min(D, s)], P(D ≥ s))` for D ~ Poisson(λ). Exact up to terms below
+/// e^-70: only the k within 12 standard deviations of λ are summed, starting
+/// from ln P(D = k0) and stepping by the ratio λ/k.
+fn capped_poisson(lambda: f64, s: i64) -> (f64, f64) {
+    if s <= 0 {
+        return (0.0, 1.0);
     }
-    if (s as f64) > lambda + 12.0 * lambda.sqrt() + 30.0 {
-        return lambda;
+    if lambda <= 0.0 {
+        return (0.0, 0.0);
     }
-    // P(D = k) by recurrence in log space to survive large λ.
-    let mut log_pk = -lambda;
+    let spread = 12.0 * lambda.sqrt() + 30.0;
+    if (s as f64) > lambda + spread {
+        return (lambda, 0.0);
+    }
+    if (s as f64) < lambda - spread {
+        return (s as f64, 1.0);
+    }
+    let k0 = (lambda - spread).floor().max(0.0) as i64;
+    // Below k0, P(D > k) is 1 to within e^-70.
+    let mut sum = k0.min(s) as f64;
+    let mut p = (-lambda + k0 as f64 * lambda.ln() - super::rng::ln_factorial(k0 as f64)).exp();
     let mut cdf = 0.0;
-    let mut sum = 0.0;
-    for k in 0..s {
-        if k > 0 {
-            log_pk += lambda.ln() - (k as f64).ln();
+    for k in k0..s {
+        if k > k0 {
+            p *= lambda / k as f64;
         }
-        cdf += log_pk.exp();
+        cdf += p;
         sum += (1.0 - cdf).max(0.0);
     }
-    sum
+    (sum, (1.0 - cdf).clamp(0.0, 1.0))
+}
+
+/// E[min(D, s)] for D ~ Poisson(λ) (λ when there is no stock limit).
+pub fn expected_min(lambda: f64, stock: Option<i64>) -> f64 {
+    match stock {
+        Some(s) => capped_poisson(lambda, s).0,
+        None => lambda,
+    }
 }
 
 /// P(D ≥ s) for D ~ Poisson(λ).
 pub fn poisson_tail(lambda: f64, s: i64) -> f64 {
-    if s <= 0 {
-        return 1.0;
-    }
-    if lambda <= 0.0 {
-        return 0.0;
-    }
-    let mut log_pk = -lambda;
-    let mut cdf = 0.0;
-    for k in 0..s {
-        if k > 0 {
-            log_pk += lambda.ln() - (k as f64).ln();
-        }
-        cdf += log_pk.exp();
-        if cdf >= 1.0 {
-            return 0.0;
-        }
-    }
-    (1.0 - cdf).max(0.0)
+    capped_poisson(lambda, s).1
 }
 
 #[cfg(test)]
@@ -556,15 +626,29 @@ mod tests {
 
     #[test]
     fn expected_min_matches_a_direct_sum() {
-        for (lambda, s) in [(3.0f64, 2), (10.0, 10), (50.0, 40), (0.5, 5)] {
-            let mut direct = 0.0;
+        for (lambda, s) in [
+            (3.0f64, 2),
+            (10.0, 10),
+            (50.0, 40),
+            (0.5, 5),
+            (300.0, 280),
+            (300.0, 320),
+        ] {
+            let (mut direct, mut tail) = (0.0, 0.0);
             let mut p = (-lambda).exp();
-            for k in 0..400 {
+            for k in 0..1000 {
                 if k > 0 {
                     p *= lambda / k as f64;
                 }
                 direct += p * (k.min(s) as f64);
+                if k >= s {
+                    tail += p;
+                }
             }
+            assert!(
+                (poisson_tail(lambda, s) - tail).abs() < 1e-9,
+                "{lambda} {s}"
+            );
             assert!(
                 (expected_min(lambda, Some(s)) - direct).abs() < 1e-9,
                 "{lambda} {s}"

@@ -50,13 +50,13 @@ impl Rng {
         (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
     }
 
-    /// A Poisson draw with mean `lambda`: inversion below 30, Hörmann's
-    /// PTRS transformed rejection above.
+    /// A Poisson draw with mean `lambda`: inversion below 10, Hörmann's
+    /// PTRS transformed rejection (valid from 10) above.
     pub fn poisson(&mut self, lambda: f64) -> u64 {
         if lambda <= 0.0 || !lambda.is_finite() {
             return 0;
         }
-        if lambda < 30.0 {
+        if lambda < 10.0 {
             let mut k = 0u64;
             let mut p = (-lambda).exp();
             let mut cumulative = p;
@@ -71,28 +71,7 @@ impl Rng {
             }
             return k;
         }
-        let slam = lambda.sqrt();
-        let loglam = lambda.ln();
-        let b = 0.931 + 2.53 * slam;
-        let a = -0.059 + 0.02483 * b;
-        let inv_alpha = 1.1239 + 1.1328 / (b - 3.4);
-        let vr = 0.9277 - 3.6224 / (b - 2.0);
-        loop {
-            let u = self.uniform() - 0.5;
-            let v = self.uniform();
-            let us = 0.5 - u.abs();
-            let k = ((2.0 * a / us + b) * u + lambda + 0.43).floor();
-            if us >= 0.07 && v <= vr {
-                return k as u64;
-            }
-            if k < 0.0 || (us < 0.013 && v > us) {
-                continue;
-            }
-            if (v * inv_alpha / (a / (us * us) + b)).ln() <= -lambda + k * loglam - ln_factorial(k)
-            {
-                return k as u64;
-            }
-        }
+        Ptrs::new(lambda).sample(self)
     }
 
     /// A Gamma(shape, 1) draw (Marsaglia–Tsang).
@@ -124,6 +103,60 @@ impl Rng {
         }
         let rate = self.gamma(k) * mean / k;
         self.poisson(rate)
+    }
+}
+
+/// Hörmann's PTRS constants for one mean (λ ≥ 10), so a variant's days,
+/// which share a handful of means, do not recompute them on every draw.
+#[derive(Debug, Clone, Copy)]
+pub struct Ptrs {
+    lambda: f64,
+    loglam: f64,
+    a: f64,
+    b: f64,
+    inv_alpha: f64,
+    vr: f64,
+}
+
+impl Ptrs {
+    pub fn new(lambda: f64) -> Ptrs {
+        let slam = lambda.sqrt();
+        let b = 0.931 + 2.53 * slam;
+        Ptrs {
+            lambda,
+            loglam: lambda.ln(),
+            a: -0.059 + 0.02483 * b,
+            b,
+            inv_alpha: 1.1239 + 1.1328 / (b - 3.4),
+            vr: 0.9277 - 3.6224 / (b - 2.0),
+        }
+    }
+
+    pub fn sample(&self, rng: &mut Rng) -> u64 {
+        let Ptrs {
+            lambda,
+            loglam,
+            a,
+            b,
+            inv_alpha,
+            vr,
+        } = *self;
+        loop {
+            let u = rng.uniform() - 0.5;
+            let v = rng.uniform();
+            let us = 0.5 - u.abs();
+            let k = ((2.0 * a / us + b) * u + lambda + 0.43).floor();
+            if us >= 0.07 && v <= vr {
+                return k as u64;
+            }
+            if k < 0.0 || (us < 0.013 && v > us) {
+                continue;
+            }
+            if (v * inv_alpha / (a / (us * us) + b)).ln() <= -lambda + k * loglam - ln_factorial(k)
+            {
+                return k as u64;
+            }
+        }
     }
 }
 
@@ -164,7 +197,10 @@ mod tests {
 
     #[test]
     fn poisson_mean_and_variance_match_lambda() {
-        for (i, lambda) in [0.3, 4.0, 29.0, 31.0, 250.0].into_iter().enumerate() {
+        for (i, lambda) in [0.3, 4.0, 9.9, 10.0, 17.5, 31.0, 250.0]
+            .into_iter()
+            .enumerate()
+        {
             let mut rng = Rng::new(7, i as u64);
             let n = 200_000;
             let (mean, var) = moments((0..n).map(|_| rng.poisson(lambda) as f64));

@@ -157,3 +157,115 @@ fn elasticities_simulation_and_backtest_on_a_known_shop() {
     assert_eq!(b.products, 8);
     assert!(b.model_wape < b.naive_wape, "{b:?}");
 }
+
+fn cli(db: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_merchant-desk"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn json(out: std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_cli_prints_elasticities_simulations_and_backtests() {
+    let (mut t, truth) = synthetic_shop();
+    // The history ends on 2024-06-30: make that the shop's today.
+    let mut s = t.store.require_shop().unwrap();
+    s.fixed_today = Some("2024-06-30".into());
+    t.store.set_shop(&s, now()).unwrap();
+    let db = t.store.path().to_path_buf();
+
+    let e = json(cli(&db, &["price", "elasticity", "--json"]));
+    let items = e["items"].as_array().unwrap();
+    assert_eq!(items.len(), truth.len());
+    for key in [
+        "sku",
+        "elasticity",
+        "std_error",
+        "observations",
+        "prior_weight",
+    ] {
+        assert!(!items[0][key].is_null(), "{key}");
+    }
+    assert!((items[2]["elasticity"].as_f64().unwrap() - truth[2].elasticity).abs() <= 0.15);
+
+    let file = db.with_file_name("scenario.toml");
+    std::fs::write(
+        &file,
+        "name = \"summer cut\"\n[[change]]\nsku = \"SKU1\"\npercent = -10\n",
+    )
+    .unwrap();
+    let args = [
+        "price",
+        "simulate",
+        "--scenario",
+        file.to_str().unwrap(),
+        "--days",
+        "30",
+        "--paths",
+        "500",
+        "--seed",
+        "7",
+        "--json",
+    ];
+    let first = cli(&db, &args);
+    let report = json(cli(&db, &args));
+    assert_eq!(
+        report,
+        serde_json::from_slice::<serde_json::Value>(&first.stdout).unwrap(),
+        "same seed, same answer"
+    );
+    for m in ["units", "revenue", "profit"] {
+        for q in ["mean", "p10", "p50", "p90"] {
+            assert!(!report["total"][m][q].is_null(), "total.{m}.{q}");
+        }
+    }
+    let money = regex_like_amount(report["total"]["revenue"]["mean"].as_str().unwrap());
+    assert!(money, "{}", report["total"]["revenue"]["mean"]);
+    let item = &report["items"][0];
+    assert_eq!(item["sku"], "SKU1");
+    assert_eq!(report["items"].as_array().unwrap().len(), 1);
+    assert!(
+        item["units"]["mean"].as_f64().unwrap() > item["baseline_units"]["mean"].as_f64().unwrap()
+    );
+    assert!(regex_like_amount(item["profit"]["p90"].as_str().unwrap()));
+    assert!(item["stockout_probability"].as_f64().unwrap() >= 0.0);
+
+    let b = json(cli(&db, &["price", "backtest", "--weeks", "4", "--json"]));
+    assert_eq!(b["products"], 8);
+    assert!(b["model_wape"].as_f64().unwrap() < b["naive_wape"].as_f64().unwrap());
+
+    std::fs::write(
+        &file,
+        "name = \"x\"\n[[change]]\nsku = \"NOPE\"\npercent = 5\n",
+    )
+    .unwrap();
+    let bad = cli(
+        &db,
+        &["price", "simulate", "--scenario", file.to_str().unwrap()],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no product matches SKU NOPE"));
+}
+
+/// "1234.50": digits, a dot, two decimals.
+fn regex_like_amount(text: &str) -> bool {
+    let (whole, cents) = text
+        .trim_start_matches('-')
+        .split_once('.')
+        .unwrap_or(("", ""));
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && cents.len() == 2
+        && cents.bytes().all(|b| b.is_ascii_digit())
+}
