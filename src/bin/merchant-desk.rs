@@ -238,6 +238,14 @@ struct RangeArgs {
 
 #[derive(Subcommand)]
 enum PriceCommand {
+    /// Per-product signals: stock, velocity, days of cover, trend, margin.
+    Signals {
+        /// Velocity windows in days, ending today.
+        #[arg(long, value_delimiter = ',', default_value = "7,28,90")]
+        windows: Vec<i64>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Simulate a scenario file (TOML) against current prices.
     Simulate {
         #[arg(long)]
@@ -552,6 +560,39 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
             let store = open_existing(&db)?;
             let shop = store.require_shop()?;
             match action {
+                PriceCommand::Signals { windows, json } => {
+                    let rows = merchant_desk::pricing::signals::signals(
+                        store.conn(),
+                        &shop,
+                        Utc::now(),
+                        &windows,
+                    )?;
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&serde_json::json!({ "items": rows }))
+                                .expect("signals serialise")
+                        );
+                    } else {
+                        let c = &shop.currency;
+                        for r in &rows {
+                            let opt = |v: Option<f64>, f: &dyn Fn(f64) -> String| {
+                                v.map_or("—".to_string(), f)
+                            };
+                            println!(
+                                "{:<10} {:>9} {c}  margin {:>6}  stock {:>7}  velocity/day {}  cover {:>7}  trend {:>7}  {}",
+                                r.sku,
+                                format_major(r.price_minor, c),
+                                r.margin_bp.map_or("—".into(), |m| format!("{:.1}%", m as f64 / 100.0)),
+                                r.stock.map_or("—".into(), |s| s.to_string()),
+                                r.velocity.iter().map(|v| format!("{v:.2}")).collect::<Vec<_>>().join("/"),
+                                opt(r.days_of_cover, &|d| format!("{d:.0} d")),
+                                opt(r.trend, &|t| format!("{:+.0}%", t * 100.0)),
+                                r.title
+                            );
+                        }
+                    }
+                }
                 PriceCommand::Simulate {
                     scenario,
                     days,

@@ -6,6 +6,7 @@ pub mod elasticity;
 pub mod model;
 pub mod rng;
 pub mod scenario;
+pub mod signals;
 
 use crate::error::Result;
 use crate::store::Shop;

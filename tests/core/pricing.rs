@@ -14,8 +14,9 @@ fn now() -> DateTime<Utc> {
 struct Truth {
     sku: String,
     elasticity: f64,
-    /// Units sold in the last 28 days.
+    /// Units sold in the last 28 days, and in the 28 before.
     recent_units: i64,
+    before_units: i64,
 }
 
 /// 8 products, a year of daily orders at weekly prices moving ±30 %, demand
@@ -41,7 +42,7 @@ fn synthetic_shop() -> (crate::fixtures::TempStore, Vec<Truth>) {
             if i % 2 == 0 { "Lighting" } else { "Kitchen" },
             p0 * 0.5
         ));
-        let mut recent = 0;
+        let (mut recent, mut before) = (0, 0);
         for week in 0..52u64 {
             let price = (p0 * (0.3 * (2.0 * rng.uniform() - 1.0)).exp() * 100.0).round() / 100.0;
             for d in 0..7u64 {
@@ -55,8 +56,10 @@ fn synthetic_shop() -> (crate::fixtures::TempStore, Vec<Truth>) {
                 if units == 0 {
                     continue;
                 }
-                if (today - day).num_days() < 28 {
-                    recent += units as i64;
+                match (today - day).num_days() {
+                    0..=27 => recent += units as i64,
+                    28..=55 => before += units as i64,
+                    _ => {}
                 }
                 order += 1;
                 orders.push_str(&format!(
@@ -68,6 +71,7 @@ fn synthetic_shop() -> (crate::fixtures::TempStore, Vec<Truth>) {
             sku,
             elasticity: e,
             recent_units: recent,
+            before_units: before,
         });
     }
     import_str(
@@ -268,4 +272,43 @@ fn regex_like_amount(text: &str) -> bool {
         && whole.bytes().all(|b| b.is_ascii_digit())
         && cents.len() == 2
         && cents.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[test]
+fn signals_show_velocity_cover_trend_margin_and_price_changes() {
+    let (mut t, truth) = synthetic_shop();
+    // A new price for SKU0: the importer records the change.
+    import_str(
+        &mut t.store,
+        ImportKind::Products,
+        "products.csv",
+        "sku,title,price\nSKU0,Product 0,5.50\n",
+    )
+    .unwrap();
+    let shop = t.store.require_shop().unwrap();
+    let signals = pricing::signals::signals(t.store.conn(), &shop, now(), &[7, 28, 90]).unwrap();
+    assert_eq!(signals.len(), 8);
+    for (s, want) in signals.iter().zip(&truth) {
+        assert_eq!(s.sku, want.sku);
+        assert_eq!(s.velocity.len(), 3);
+        let v28 = want.recent_units as f64 / 28.0;
+        assert!((s.velocity[1] - v28).abs() < 1e-9);
+        assert!((s.days_of_cover.unwrap() - 100_000.0 / v28).abs() < 1e-6);
+        let trend = want.recent_units as f64 / want.before_units as f64 - 1.0;
+        assert!((s.trend.unwrap() - trend).abs() < 1e-9);
+        assert_eq!(s.stock, Some(100_000));
+    }
+    // Cost is half the original price: 50 % margin; SKU0 now sells at 5.50
+    // against a cost of 2.50.
+    assert_eq!(signals[1].margin_bp, Some(5000));
+    assert_eq!(signals[0].price_minor, 550);
+    assert_eq!(signals[0].margin_bp, Some((550 - 250) * 10_000 / 550));
+    assert!(signals[0].last_price_change.is_some());
+    assert!(signals[1].last_price_change.is_none());
+    assert_eq!(
+        pricing::signals::signals(t.store.conn(), &shop, now(), &[0])
+            .unwrap_err()
+            .code(),
+        "invalid_argument"
+    );
 }

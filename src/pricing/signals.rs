@@ -1,0 +1,110 @@
+//! Per-variant pricing signals: stock, sales velocity over windows, days of
+//! cover, trend, cost and margin, and the last price change.
+
+use super::data;
+use crate::error::{Error, Result};
+use crate::store::Shop;
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::Connection;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// One variant's signals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Signal {
+    pub sku: String,
+    pub title: String,
+    pub category: Option<String>,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub price_minor: i64,
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub compare_at_minor: Option<i64>,
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub cost_minor: Option<i64>,
+    /// (price − cost) / price, in basis points.
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub margin_bp: Option<i64>,
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub stock: Option<i64>,
+    /// Units a day over each window, in the order asked.
+    pub velocity: Vec<f64>,
+    /// Stock ÷ the middle window's velocity; `None` without stock or sales.
+    pub days_of_cover: Option<f64>,
+    /// The middle window's velocity against the window before it, −1 to ∞;
+    /// `None` when the window before sold nothing.
+    pub trend: Option<f64>,
+    /// When the price last changed (UTC), if the store knows.
+    pub last_price_change: Option<String>,
+}
+
+/// Signals for every merchandise variant, with velocities over `windows`
+/// days ending on the shop's today (e.g. 7, 28, 90).
+pub fn signals(
+    conn: &Connection,
+    shop: &Shop,
+    now: DateTime<Utc>,
+    windows: &[i64],
+) -> Result<Vec<Signal>> {
+    if windows.is_empty() || windows.iter().any(|w| !(1..=365).contains(w)) {
+        return Err(Error::InvalidArgument(
+            "velocity windows are 1 to 365 days".into(),
+        ));
+    }
+    let today = shop.today(now)?;
+    let middle = windows[windows.len() / 2];
+    let longest = windows.iter().copied().max().unwrap_or(28).max(2 * middle);
+    let sales = data::daily_sales(conn, shop, today, longest)?;
+    let mut changed: HashMap<i64, String> = HashMap::new();
+    let mut stmt = conn.prepare(
+        "SELECT variant_id, max(changed_at) FROM price_history
+         WHERE previous_price_minor IS NOT NULL AND previous_price_minor != price_minor
+         GROUP BY variant_id",
+    )?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (v, at) = row?;
+        changed.insert(v, at);
+    }
+    let units_in = |rows: &[(NaiveDate, i64, i64)], from_back: i64, to_back: i64| -> i64 {
+        // Days d with from_back > today − d ≥ to_back.
+        rows.iter()
+            .filter(|(day, _, _)| {
+                let back = (today - *day).num_days();
+                back < from_back && back >= to_back
+            })
+            .map(|(_, u, _)| (*u).max(0))
+            .sum()
+    };
+    Ok(data::variants(conn, shop)?
+        .into_iter()
+        .map(|v| {
+            let rows = sales.get(&v.id).map(Vec::as_slice).unwrap_or(&[]);
+            let velocity: Vec<f64> = windows
+                .iter()
+                .map(|&w| units_in(rows, w, 0) as f64 / w as f64)
+                .collect();
+            let current = units_in(rows, middle, 0) as f64 / middle as f64;
+            let before = units_in(rows, 2 * middle, middle) as f64 / middle as f64;
+            Signal {
+                margin_bp: match (v.cost_minor, v.price_minor) {
+                    (Some(c), p) if p > 0 => Some((p - c) * 10_000 / p),
+                    _ => None,
+                },
+                days_of_cover: match v.stock {
+                    Some(s) if current > 0.0 => Some(s.max(0) as f64 / current),
+                    _ => None,
+                },
+                trend: (before > 0.0).then(|| current / before - 1.0),
+                last_price_change: changed.get(&v.id).cloned(),
+                velocity,
+                sku: v.sku,
+                title: v.title,
+                category: v.category,
+                price_minor: v.price_minor,
+                compare_at_minor: v.compare_at_minor,
+                cost_minor: v.cost_minor,
+                stock: v.stock,
+            }
+        })
+        .collect())
+}
