@@ -74,25 +74,47 @@ pub fn daily_sales(conn: &Connection, shop: &Shop, to: NaiveDate, days: i64) -> 
     Ok(out)
 }
 
-/// Each variant's weekly history over the `weeks` weeks ending `to`: units
-/// sold and the average price paid. A week without a sale keeps the last
-/// price seen (the item was on sale at it and nobody bought); weeks before
-/// the first sale in the window are left out (the item may not have existed).
+/// Units and gross sales (negatives as 0) of `rows` on the days `d` with
+/// `nearest ≤ to − d < farthest` days back.
+pub fn sum_back(
+    rows: Option<&Vec<(NaiveDate, i64, i64)>>,
+    to: NaiveDate,
+    farthest: i64,
+    nearest: i64,
+) -> (i64, i64) {
+    rows.map_or(&[][..], Vec::as_slice)
+        .iter()
+        .filter(|(day, _, _)| {
+            let back = (to - *day).num_days();
+            back >= nearest && back < farthest
+        })
+        .fold((0, 0), |(u, g), (_, du, dg)| {
+            (u + du.max(&0), g + dg.max(&0))
+        })
+}
+
+/// Each variant's weekly history over the `weeks` weeks ending `to`, from
+/// `sales` (days outside that span are ignored): units sold and the average
+/// price paid. A week without a sale keeps the last price seen (the item was
+/// on sale at it and nobody bought); weeks before the first sale in the
+/// window are left out (the item may not have existed).
 pub fn weekly_items(
-    conn: &Connection,
-    shop: &Shop,
+    variants: Vec<Variant>,
+    sales: &DailySales,
     to: NaiveDate,
     weeks: i64,
-) -> Result<Vec<(Variant, Item)>> {
-    let sales = daily_sales(conn, shop, to, weeks * 7)?;
+) -> Vec<(Variant, Item)> {
     let mut out = Vec::new();
-    for v in variants(conn, shop)? {
+    for v in variants {
         let mut units = vec![0i64; weeks as usize];
         let mut gross = vec![0i64; weeks as usize];
         for (day, u, g) in sales.get(&v.id).map(Vec::as_slice).unwrap_or(&[]) {
             // Week 0 is the oldest.
-            let back = (to - *day).num_days() / 7;
-            let w = (weeks - 1 - back) as usize;
+            let back = (to - *day).num_days();
+            if !(0..weeks * 7).contains(&back) {
+                continue;
+            }
+            let w = (weeks - 1 - back / 7) as usize;
             units[w] += u;
             gross[w] += g;
         }
@@ -118,5 +140,5 @@ pub fn weekly_items(
         };
         out.push((v, item));
     }
-    Ok(out)
+    out
 }

@@ -30,10 +30,13 @@ pub fn elasticities(
             "weeks of history must be between 4 and 520".into(),
         ));
     }
-    let items: Vec<elasticity::Item> = data::weekly_items(conn, shop, shop.today(now)?, weeks)?
-        .into_iter()
-        .map(|(_, item)| item)
-        .collect();
+    let today = shop.today(now)?;
+    let sales = data::daily_sales(conn, shop, today, weeks * 7)?;
+    let items: Vec<elasticity::Item> =
+        data::weekly_items(data::variants(conn, shop)?, &sales, today, weeks)
+            .into_iter()
+            .map(|(_, item)| item)
+            .collect();
     Ok(elasticity::estimate(&items))
 }
 
@@ -49,27 +52,22 @@ pub struct Built {
     pub today: chrono::NaiveDate,
 }
 
-/// Units sold per weekday (Monday first) over the `days` ending `to`,
-/// as factors with mean 1 (all 1 without sales).
-fn weekday_factors(
-    conn: &Connection,
-    shop: &Shop,
-    to: chrono::NaiveDate,
-    days: i64,
-) -> Result<[f64; 7]> {
+/// Units sold per weekday (Monday first) in `sales`, as factors with mean 1
+/// (all 1 without sales).
+fn weekday_factors(sales: &data::DailySales) -> [f64; 7] {
     use chrono::Datelike;
     let mut units = [0.0f64; 7];
-    for rows in data::daily_sales(conn, shop, to, days)?.values() {
+    for rows in sales.values() {
         for (day, u, _) in rows {
             units[day.weekday().num_days_from_monday() as usize] += *u as f64;
         }
     }
     let mean = units.iter().sum::<f64>() / 7.0;
-    Ok(if mean > 0.0 {
+    if mean > 0.0 {
         units.map(|u| u / mean)
     } else {
         [1.0; 7]
-    })
+    }
 }
 
 /// The elasticity the model uses: the estimate, kept downward-sloping and
@@ -82,18 +80,17 @@ fn model_elasticity(e: f64) -> f64 {
 pub fn build(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> Result<Built> {
     use chrono::Datelike;
     let today = shop.today(now)?;
-    let weekly = data::weekly_items(conn, shop, today, HISTORY_WEEKS)?;
+    // One read of the year's sales: the weekly histories, the recent
+    // baseline and the weekday pattern all come from it.
+    let sales = data::daily_sales(conn, shop, today, HISTORY_WEEKS * 7)?;
+    let weekly = data::weekly_items(data::variants(conn, shop)?, &sales, today, HISTORY_WEEKS);
     let (variants, items): (Vec<data::Variant>, Vec<elasticity::Item>) = weekly.into_iter().unzip();
     let estimates = elasticity::estimate(&items);
-    let recent = data::daily_sales(conn, shop, today, BASELINE_DAYS)?;
     let items = variants
         .iter()
         .zip(&estimates)
         .map(|(v, e)| {
-            let units: i64 = recent
-                .get(&v.id)
-                .map(|rows| rows.iter().map(|(_, u, _)| u.max(&0)).sum())
-                .unwrap_or(0);
+            let (units, _) = data::sum_back(sales.get(&v.id), today, BASELINE_DAYS, 0);
             model::ItemModel {
                 variant_id: v.id,
                 sku: v.sku.clone(),
@@ -109,7 +106,7 @@ pub fn build(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> Result<Built
         .collect();
     let model = model::Model {
         items,
-        weekday: weekday_factors(conn, shop, today, HISTORY_WEEKS * 7)?,
+        weekday: weekday_factors(&sales),
         first_weekday: (today.weekday().num_days_from_monday() as usize + 1) % 7,
     };
     Ok(Built {
@@ -154,19 +151,12 @@ pub fn backtest(
     }
     let today = shop.today(now)?;
     let cut = today - chrono::Days::new((weeks * 7) as u64);
-    let weekly = data::weekly_items(conn, shop, cut, HISTORY_WEEKS)?;
+    // One read: the year before the cut (for the estimates and the window
+    // before it) and the held-out weeks after it.
+    let sales = data::daily_sales(conn, shop, today, (HISTORY_WEEKS + weeks) * 7)?;
+    let weekly = data::weekly_items(data::variants(conn, shop)?, &sales, cut, HISTORY_WEEKS);
     let (variants, items): (Vec<data::Variant>, Vec<elasticity::Item>) = weekly.into_iter().unzip();
     let estimates = elasticity::estimate(&items);
-    let held = data::daily_sales(conn, shop, today, weeks * 7)?;
-    let before = data::daily_sales(conn, shop, cut, weeks * 7)?;
-    let sum = |rows: Option<&Vec<(chrono::NaiveDate, i64, i64)>>| {
-        rows.map(|r| {
-            r.iter().fold((0i64, 0i64), |(u, g), (_, du, dg)| {
-                (u + du.max(&0), g + dg.max(&0))
-            })
-        })
-        .unwrap_or((0, 0))
-    };
     let mut out = Backtest {
         weeks,
         from: (cut + chrono::Days::new(1)).to_string(),
@@ -180,8 +170,9 @@ pub fn backtest(
     };
     let (mut model_err, mut naive_err) = (0.0, 0.0);
     for (v, e) in variants.iter().zip(&estimates) {
-        let (actual, actual_gross) = sum(held.get(&v.id));
-        let (pre, pre_gross) = sum(before.get(&v.id));
+        let rows = sales.get(&v.id);
+        let (actual, actual_gross) = data::sum_back(rows, today, weeks * 7, 0);
+        let (pre, pre_gross) = data::sum_back(rows, cut, weeks * 7, 0);
         if actual == 0 && pre == 0 {
             continue;
         }

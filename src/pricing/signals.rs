@@ -4,7 +4,7 @@
 use super::data;
 use crate::error::{Error, Result};
 use crate::store::Shop;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -65,20 +65,11 @@ pub fn signals(
         let (v, at) = row?;
         changed.insert(v, at);
     }
-    let units_in = |rows: &[(NaiveDate, i64, i64)], from_back: i64, to_back: i64| -> i64 {
-        // Days d with from_back > today − d ≥ to_back.
-        rows.iter()
-            .filter(|(day, _, _)| {
-                let back = (today - *day).num_days();
-                back < from_back && back >= to_back
-            })
-            .map(|(_, u, _)| (*u).max(0))
-            .sum()
-    };
+    let units_in = |rows, farthest, nearest| data::sum_back(rows, today, farthest, nearest).0;
     Ok(data::variants(conn, shop)?
         .into_iter()
         .map(|v| {
-            let rows = sales.get(&v.id).map(Vec::as_slice).unwrap_or(&[]);
+            let rows = sales.get(&v.id);
             let velocity: Vec<f64> = windows
                 .iter()
                 .map(|&w| units_in(rows, w, 0) as f64 / w as f64)
