@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::import::{self, Control, ImportKind, ImportReport, Progress};
-use crate::journal::{self, Entry, ManualChange, RevertScope, Why};
+use crate::journal::{self, Entry, ManualChange, RevertScope};
 use crate::report::{self, Dashboard, DateRange, Granularity, Summary};
 use crate::store::{Shop, Store};
 use crate::storefront::connection::{self, ConnectRequest, ConnectionInfo};
@@ -308,18 +308,12 @@ impl Desk {
     pub fn push(&self, request: PushRequest) -> Result<Vec<Entry>> {
         self.exclusive(|| {
             self.with_store(|store| {
-                let conn = store.conn();
-                let change = request.change.change(conn)?;
-                let why = Why {
-                    playbook: "manual".into(),
-                    reason: match request.reason.trim() {
-                        "" => "set by hand".into(),
-                        r => r.to_string(),
-                    },
-                };
-                connection::with_storefront(conn, self.cancel.clone(), |sf| {
-                    journal::push(conn, sf, vec![change], &why, Utc::now())
-                })
+                connection::push_manual(
+                    store.conn(),
+                    self.cancel.clone(),
+                    &request.change,
+                    &request.reason,
+                )
             })
         })
     }

@@ -4,7 +4,7 @@ use chrono::Utc;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use merchant_desk::import::{self, Control, ImportKind, ImportReport, Progress};
-use merchant_desk::journal::{self, Entry, ManualChange, RevertScope, Why};
+use merchant_desk::journal::{self, Entry, ManualChange, RevertScope};
 use merchant_desk::money::format_major;
 use merchant_desk::report::{self, parse_day, DateRange, RankBy, Summary};
 use merchant_desk::store::{default_db_path, Shop, Store};
@@ -444,15 +444,8 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
                     reason,
                 ),
             };
-            let change = change.change(conn)?;
-            let why = Why {
-                playbook: "manual".into(),
-                reason,
-            };
             let entries =
-                connection::with_storefront(conn, Arc::new(AtomicBool::new(false)), |sf| {
-                    journal::push(conn, sf, vec![change], &why, Utc::now())
-                })?;
+                connection::push_manual(conn, Arc::new(AtomicBool::new(false)), &change, &reason)?;
             print_entries(&entries, &currency);
             if let Some(e) = entries.iter().find(|e| e.status == "failed") {
                 return Err(Error::Storefront(e.error.clone().unwrap_or_default()));
@@ -695,13 +688,7 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
             }
         }
         Command::Report { report } => {
-            if !db.exists() {
-                return Err(Error::InvalidArgument(format!(
-                    "no shop database at {}",
-                    db.display()
-                )));
-            }
-            let store = Store::open(&db)?;
+            let store = open_existing(&db)?;
             let shop = store.require_shop()?;
             match report {
                 ReportCommand::Summary { range, json } => {

@@ -267,6 +267,28 @@ pub fn with_storefront<T>(
     }
 }
 
+/// Pushes one change the owner makes by hand (the CLI's `push`, the app's
+/// journal page), journaled under the `manual` playbook with `reason`
+/// ("set by hand" when blank).
+pub fn push_manual(
+    conn: &Connection,
+    cancel: Arc<AtomicBool>,
+    change: &crate::journal::ManualChange,
+    reason: &str,
+) -> Result<Vec<crate::journal::Entry>> {
+    let change = change.change(conn)?;
+    let why = crate::journal::Why {
+        playbook: "manual".into(),
+        reason: match reason.trim() {
+            "" => "set by hand".into(),
+            r => r.to_string(),
+        },
+    };
+    with_storefront(conn, cancel, |sf| {
+        crate::journal::push(conn, sf, vec![change], &why, Utc::now())
+    })
+}
+
 /// Syncs the open shop with its connected storefront.
 pub fn sync_store(
     store: &mut Store,
