@@ -189,6 +189,8 @@ enum KindArg {
     Products,
     ShopifyOrders,
     ShopifyProducts,
+    CompetitorPrices,
+    DemandEvents,
 }
 
 impl From<KindArg> for ImportKind {
@@ -199,6 +201,8 @@ impl From<KindArg> for ImportKind {
             KindArg::Products => ImportKind::Products,
             KindArg::ShopifyOrders => ImportKind::ShopifyOrders,
             KindArg::ShopifyProducts => ImportKind::ShopifyProducts,
+            KindArg::CompetitorPrices => ImportKind::CompetitorPrices,
+            KindArg::DemandEvents => ImportKind::DemandEvents,
         }
     }
 }
@@ -268,6 +272,28 @@ enum PriceCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Propose prices from a rule set (TOML; default: the app's first saved
+    /// set, else the starter rules) and store the proposal.
+    Suggest {
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Push a proposal's prices (all but those rejected in the app) as one
+    /// journaled batch; `journal revert ID --batch` undoes it.
+    Apply {
+        proposal: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the proposals, or show one.
+    Proposals {
+        /// Show this proposal with its items and reasons.
+        id: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Each product's own-price elasticity from the shop's history.
     Elasticity {
         /// Weeks of history ending today.
@@ -310,6 +336,21 @@ fn main() {
             std::process::exit(2);
         }
     };
+    // Output piped into `head` and closed early ends the program quietly,
+    // as other command-line tools do, instead of reporting a panic.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default_hook(info);
+    }));
     let db = cli.db.clone().unwrap_or_else(default_db_path);
     // The log goes next to the database: `logs/` in the app's data folder.
     if let Some(folder) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -319,6 +360,44 @@ fn main() {
         tracing::error!(code = e.code(), "{e}");
         eprintln!("error: {}", e.to_string().replace('\n', " "));
         std::process::exit(1);
+    }
+}
+
+fn print_proposal(p: &merchant_desk::pricing::proposals::Proposal, currency: &str, json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(p).expect("proposals serialise")
+        );
+        return;
+    }
+    println!(
+        "proposal {} \"{}\" ({}, {}): {} prices, {} held{}",
+        p.id,
+        p.name,
+        p.mode.name(),
+        p.status,
+        p.items.len(),
+        p.held.len(),
+        p.batch.map_or(String::new(), |b| format!(
+            "; journal batch {b} (undo: merchant-desk journal revert ID --batch)"
+        ))
+    );
+    for i in &p.items {
+        println!(
+            "  {:<10} {:>9} → {:>9} {currency}  {:<9} {}",
+            i.sku,
+            format_major(i.current_minor, currency),
+            format_major(i.proposed_minor, currency),
+            i.status,
+            i.title
+        );
+        for r in &i.reasons {
+            println!("      {:?}: {}", r.source, r.text);
+        }
+        if let Some(e) = &i.error {
+            println!("      error: {e}");
+        }
     }
 }
 
@@ -573,7 +652,7 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
                                 v.map_or("—".to_string(), f)
                             };
                             println!(
-                                "{:<10} {:>9} {c}  margin {:>6}  stock {:>7}  velocity/day {}  cover {:>7}  trend {:>7}  {}",
+                                "{:<10} {:>9} {c}  margin {:>6}  stock {:>7}  velocity/day {}  cover {:>7}  trend {:>7}  rivals {:>9}  views/carts {:>11}  {}",
                                 r.sku,
                                 format_major(r.price_minor, c),
                                 r.margin_bp.map_or("—".into(), |m| format!("{:.1}%", m as f64 / 100.0)),
@@ -581,6 +660,11 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
                                 r.velocity.iter().map(|v| format!("{v:.2}")).collect::<Vec<_>>().join("/"),
                                 opt(r.days_of_cover, &|d| format!("{d:.0} d")),
                                 opt(r.trend, &|t| format!("{:+.0}%", t * 100.0)),
+                                r.competitor_min_minor.map_or("—".into(), |m| format_major(m, c)),
+                                match (r.views, r.add_to_carts) {
+                                    (Some(v), Some(a)) => format!("{v}/{a}"),
+                                    _ => "—".into(),
+                                },
                                 r.title
                             );
                         }
@@ -639,6 +723,64 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
                         }
                     }
                 }
+                PriceCommand::Suggest { rules, json } => {
+                    use merchant_desk::pricing::{proposals, rules::RuleSet};
+                    let rules = match rules {
+                        Some(path) => {
+                            RuleSet::parse(&std::fs::read_to_string(&path).map_err(|e| {
+                                Error::io(format!("reading {}", path.display()), e)
+                            })?)?
+                        }
+                        None => proposals::saved_rules(store.conn())?
+                            .into_iter()
+                            .next()
+                            .map_or_else(RuleSet::starter, |s| s.rules),
+                    };
+                    let found =
+                        merchant_desk::pricing::suggest(store.conn(), &shop, Utc::now(), &rules)?;
+                    let proposal = proposals::save(store.conn(), &rules, &found, Utc::now())?;
+                    print_proposal(&proposal, &shop.currency, json);
+                }
+                PriceCommand::Apply { proposal, json } => {
+                    let p = merchant_desk::pricing::proposals::apply_to_store(
+                        store.conn(),
+                        Arc::new(AtomicBool::new(false)),
+                        proposal,
+                        merchant_desk::pricing::proposals::Take::NotRejected,
+                    )?;
+                    print_proposal(&p, &shop.currency, json);
+                }
+                PriceCommand::Proposals { id, json } => match id {
+                    Some(id) => print_proposal(
+                        &merchant_desk::pricing::proposals::get(store.conn(), id)?,
+                        &shop.currency,
+                        json,
+                    ),
+                    None => {
+                        let list = merchant_desk::pricing::proposals::list(store.conn(), 100)?;
+                        if json {
+                            println!(
+                                "{}",
+                                serde_json::to_string_pretty(
+                                    &serde_json::json!({ "proposals": list })
+                                )
+                                .expect("proposals serialise")
+                            );
+                        } else {
+                            for p in list {
+                                println!(
+                                    "{:>5}  {}  {:<8} {:<9} {:>5} prices  {}",
+                                    p.id,
+                                    p.created_at,
+                                    p.mode.name(),
+                                    p.status,
+                                    p.items,
+                                    p.name
+                                );
+                            }
+                        }
+                    }
+                },
                 PriceCommand::Backtest { weeks, json } => {
                     let b =
                         merchant_desk::pricing::backtest(store.conn(), &shop, Utc::now(), weeks)?;

@@ -10,6 +10,7 @@ pub mod csvin;
 mod generic;
 mod online_retail;
 mod shopify;
+mod signals;
 
 pub use catalog::ProductKind;
 pub use online_retail::classify_stock_code;
@@ -39,6 +40,10 @@ pub enum ImportKind {
     ShopifyOrders,
     /// Shopify admin → Products → Export.
     ShopifyProducts,
+    /// Competitor prices: `sku, competitor, price, observed_at`.
+    CompetitorPrices,
+    /// Storefront demand: `sku, date, views, add_to_carts`.
+    DemandEvents,
 }
 
 impl ImportKind {
@@ -50,7 +55,18 @@ impl ImportKind {
             ImportKind::Products => "products",
             ImportKind::ShopifyOrders => "shopify-orders",
             ImportKind::ShopifyProducts => "shopify-products",
+            ImportKind::CompetitorPrices => "competitor-prices",
+            ImportKind::DemandEvents => "demand-events",
         }
+    }
+
+    /// Whether the file can change what the sales tables are built from
+    /// (orders, or the products they point at).
+    fn touches_sales(self) -> bool {
+        !matches!(
+            self,
+            ImportKind::CompetitorPrices | ImportKind::DemandEvents
+        )
     }
 }
 
@@ -325,6 +341,8 @@ fn import_in_transaction(
         ImportKind::Products => generic::products(&mut ctx, input, &mut tick)?,
         ImportKind::ShopifyOrders => shopify::orders(&mut ctx, input, &mut tick)?,
         ImportKind::ShopifyProducts => shopify::products(&mut ctx, input, &mut tick)?,
+        ImportKind::CompetitorPrices => signals::competitor_prices(&mut ctx, input, &mut tick)?,
+        ImportKind::DemandEvents => signals::demand_events(&mut ctx, input, &mut tick)?,
     }
     tick(input, ctx.tally.rows_read)?;
     let t = ctx.tally;
@@ -334,7 +352,9 @@ fn import_in_transaction(
         total: size,
         rows: t.rows_read,
     })?;
-    crate::report::refresh_sales(&tx)?;
+    if kind.touches_sales() {
+        crate::report::refresh_sales(&tx)?;
+    }
     if t.rows_read == 0 {
         return Err(Error::BadInput {
             file: file_name.to_string(),

@@ -142,3 +142,56 @@ pub fn weekly_items(
     }
     out
 }
+
+/// Variants in a promotion live at `now`, with the promotion's name: a
+/// discount running now that names the variant or its product (or an
+/// automatic one on everything), or a price marked down below compare-at.
+pub fn live_promotions(
+    conn: &Connection,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<HashMap<i64, String>> {
+    use crate::storefront::{Discount, DiscountMethod, Items};
+    let stamp = crate::store::fmt_utc(now);
+    let mut out = HashMap::new();
+    let mut stmt = conn.prepare(
+        "SELECT v.id, v.compare_at_minor FROM variants v WHERE v.compare_at_minor > v.price_minor",
+    )?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+        let (id, _) = row?;
+        out.insert(id, "marked down below its compare-at price".to_string());
+    }
+    let mut stmt = conn.prepare("SELECT definition FROM discounts")?;
+    let discounts: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut by_variant = conn.prepare_cached(
+        "SELECT v.id FROM variants v JOIN products p ON p.id = v.product_id
+         WHERE v.external_id = ?1 OR p.external_id = ?1",
+    )?;
+    for text in discounts {
+        let Ok(d) = serde_json::from_str::<Discount>(&text) else {
+            continue;
+        };
+        let live = d.starts_at <= stamp && d.ends_at.as_ref().is_none_or(|e| *e > stamp);
+        if !live {
+            continue;
+        }
+        match &d.items {
+            Items::All if d.method == DiscountMethod::Automatic => {
+                let mut all = conn.prepare("SELECT id FROM variants")?;
+                for id in all.query_map([], |r| r.get::<_, i64>(0))? {
+                    out.entry(id?).or_insert_with(|| d.title.clone());
+                }
+            }
+            Items::All => {}
+            Items::Some { products, variants } => {
+                for ext in products.iter().chain(variants) {
+                    for id in by_variant.query_map([ext], |r| r.get::<_, i64>(0))? {
+                        out.entry(id?).or_insert_with(|| d.title.clone());
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}

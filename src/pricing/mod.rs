@@ -4,7 +4,9 @@
 pub mod data;
 pub mod elasticity;
 pub mod model;
+pub mod proposals;
 pub mod rng;
+pub mod rules;
 pub mod scenario;
 pub mod signals;
 
@@ -115,6 +117,56 @@ pub fn build(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> Result<Built
         model,
         today,
     })
+}
+
+/// The velocity window the rules read, in days (the middle of the signals'
+/// default windows).
+pub const RULE_WINDOWS: [i64; 3] = [7, 28, 90];
+
+/// What `rules` propose for the shop today: the signals (and, for the
+/// optimiser, the demand model) of every merchandise variant, bounded by
+/// the guardrails, with items in a live promotion held.
+pub fn suggest(
+    conn: &Connection,
+    shop: &Shop,
+    now: DateTime<Utc>,
+    rules: &rules::RuleSet,
+) -> Result<rules::Suggestions> {
+    rules.checked(&shop.currency)?;
+    let signals = signals::signals(conn, shop, now, &RULE_WINDOWS)?;
+    let promotions = data::live_promotions(conn, now)?;
+    let built = match rules.mode {
+        rules::Mode::Rules => None,
+        _ => Some(build(conn, shop, now)?),
+    };
+    if let Some(b) = &built {
+        // Both come from `data::variants`, in its order.
+        if b.variants.len() != signals.len()
+            || b.variants
+                .iter()
+                .zip(&signals)
+                .any(|(v, s)| v.id != s.variant_id)
+        {
+            return Err(crate::Error::InvalidArgument(
+                "the catalog changed while the suggestions were made; try again".into(),
+            ));
+        }
+    }
+    let inputs: Vec<rules::Input> = signals
+        .iter()
+        .map(|s| rules::Input {
+            variant_id: s.variant_id,
+            signal: s,
+            velocity: s.velocity[1],
+            in_promotion: promotions.get(&s.variant_id).cloned(),
+        })
+        .collect();
+    rules::suggest(
+        rules,
+        &inputs,
+        built.as_ref().map(|b| &b.model),
+        &shop.currency,
+    )
 }
 
 /// A back-test of the base model: what it forecast for the last `weeks`
@@ -259,6 +311,12 @@ pub struct SimulationReport {
     pub baseline: Totals,
     /// The variants whose price the scenario changes.
     pub items: Vec<ItemReport>,
+    /// Cumulative units, revenue and profit (minor units) by day, for the
+    /// fan chart; not printed by the CLI.
+    #[serde(skip)]
+    pub by_day: Vec<model::DayBand>,
+    #[serde(skip)]
+    pub baseline_by_day: Vec<model::DayBand>,
 }
 
 /// Simulates `scenario` and current prices over `days` (`paths` = 0: the
@@ -266,6 +324,20 @@ pub struct SimulationReport {
 pub fn simulate(
     built: &Built,
     scenario: &scenario::Scenario,
+    currency: &str,
+    run: model::Run,
+    threads: usize,
+) -> Result<SimulationReport> {
+    let prices = scenario.prices(&built.variants, currency)?;
+    simulate_prices(built, &scenario.name, &prices, currency, run, threads)
+}
+
+/// Simulates new `prices` (one per variant of `built`, in order) and
+/// current prices.
+pub fn simulate_prices(
+    built: &Built,
+    name: &str,
+    prices: &[i64],
     currency: &str,
     run: model::Run,
     threads: usize,
@@ -280,8 +352,12 @@ pub fn simulate(
             "at most 100,000 paths".into(),
         ));
     }
+    if prices.len() != built.variants.len() || prices.iter().any(|p| *p <= 0) {
+        return Err(crate::Error::InvalidArgument(
+            "every product needs a price above zero".into(),
+        ));
+    }
     let current: Vec<i64> = built.variants.iter().map(|v| v.price_minor).collect();
-    let prices = scenario.prices(&built.variants, currency)?;
     let go = |p: &[i64]| {
         if run.paths == 0 {
             built.model.expected(p, run.days)
@@ -289,7 +365,7 @@ pub fn simulate(
             built.model.simulate(p, run, threads)
         }
     };
-    let (base, new) = (go(&current), go(&prices));
+    let (base, new) = (go(&current), go(prices));
     let totals = |o: &model::Outcome| Totals {
         units: o.units,
         revenue: MoneyQuantiles::of(o.revenue, currency),
@@ -316,7 +392,9 @@ pub fn simulate(
         })
         .collect();
     Ok(SimulationReport {
-        name: scenario.name.clone(),
+        name: name.to_string(),
+        by_day: new.by_day.clone(),
+        baseline_by_day: base.by_day.clone(),
         days: run.days,
         paths: run.paths,
         seed: run.seed,

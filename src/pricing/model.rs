@@ -130,6 +130,7 @@ pub struct Outcome {
 
 /// The fan chart at one day: cumulative units, revenue and profit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct DayBand {
     pub day: usize,
     pub units: Quantiles,
@@ -288,7 +289,8 @@ fn simulate_item(
 }
 
 impl Model {
-    fn daily_factors(&self, days: usize) -> Vec<f64> {
+    /// The day-of-week factor of each of the next `days` days.
+    pub fn daily_factors(&self, days: usize) -> Vec<f64> {
         (0..days)
             .map(|d| self.weekday[(self.first_weekday + d) % 7])
             .collect()

@@ -5,7 +5,7 @@ use super::data;
 use crate::error::{Error, Result};
 use crate::store::Shop;
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
+use rusqlite::{params, Connection};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -13,6 +13,8 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct Signal {
+    #[cfg_attr(test, ts(type = "number"))]
+    pub variant_id: i64,
     pub sku: String,
     pub title: String,
     pub category: Option<String>,
@@ -36,6 +38,69 @@ pub struct Signal {
     pub trend: Option<f64>,
     /// When the price last changed (UTC), if the store knows.
     pub last_price_change: Option<String>,
+    /// The lowest of the competitors' latest prices seen in the last
+    /// [`COMPETITOR_DAYS`] days, and whose it is.
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub competitor_min_minor: Option<i64>,
+    pub competitor: Option<String>,
+    /// Competitors with a price in that time.
+    pub competitors: u32,
+    /// Views and add-to-carts over the middle window (imported events).
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub views: Option<i64>,
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub add_to_carts: Option<i64>,
+}
+
+/// Competitor prices older than this many days are not used.
+pub const COMPETITOR_DAYS: i64 = 30;
+
+/// Each variant's competitors' latest prices seen in the `days` days up to
+/// the shop's `today`: variant id → (competitor, price), cheapest first.
+pub fn competitor_prices(
+    conn: &Connection,
+    today: chrono::NaiveDate,
+    days: i64,
+) -> Result<HashMap<i64, Vec<(String, i64)>>> {
+    // UTC times compare as text; the day bounds are the shop's days.
+    let since = (today - chrono::Days::new(days as u64)).to_string();
+    let until = (today + chrono::Days::new(1)).to_string();
+    let mut stmt = conn.prepare(
+        "SELECT c.variant_id, c.competitor, c.price_minor FROM competitor_prices c
+         WHERE c.observed_at = (SELECT max(observed_at) FROM competitor_prices l
+                                WHERE l.variant_id = c.variant_id AND l.competitor = c.competitor
+                                  AND l.observed_at >= ?1 AND l.observed_at <= ?2)
+         ORDER BY c.variant_id, c.price_minor, c.competitor",
+    )?;
+    let mut out: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
+    for row in stmt.query_map(params![since, until], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })? {
+        let (v, who, price) = row?;
+        out.entry(v).or_default().push((who, price));
+    }
+    Ok(out)
+}
+
+/// Views and add-to-carts per variant over the shop-local days `(to − days, to]`.
+fn demand_events(
+    conn: &Connection,
+    to: chrono::NaiveDate,
+    days: i64,
+) -> Result<HashMap<i64, (i64, i64)>> {
+    let from = to - chrono::Days::new(days as u64);
+    let mut stmt = conn.prepare(
+        "SELECT variant_id, sum(views), sum(add_to_carts) FROM demand_events
+         WHERE day > ?1 AND day <= ?2 GROUP BY variant_id",
+    )?;
+    let rows = stmt.query_map(params![from.to_string(), to.to_string()], |r| {
+        Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?)))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Signals for every merchandise variant, with velocities over `windows`
@@ -65,6 +130,8 @@ pub fn signals(
         let (v, at) = row?;
         changed.insert(v, at);
     }
+    let competitors = competitor_prices(conn, today, COMPETITOR_DAYS)?;
+    let events = demand_events(conn, today, middle)?;
     let units_in = |rows, farthest, nearest| data::sum_back(rows, today, farthest, nearest).0;
     Ok(data::variants(conn, shop)?
         .into_iter()
@@ -76,7 +143,15 @@ pub fn signals(
                 .collect();
             let current = units_in(rows, middle, 0) as f64 / middle as f64;
             let before = units_in(rows, 2 * middle, middle) as f64 / middle as f64;
+            let rivals = competitors.get(&v.id);
+            let cheapest = rivals.and_then(|r| r.first());
+            let seen = events.get(&v.id);
             Signal {
+                competitor_min_minor: cheapest.map(|c| c.1),
+                competitor: cheapest.map(|c| c.0.clone()),
+                competitors: rivals.map_or(0, |r| r.len() as u32),
+                views: seen.map(|e| e.0),
+                add_to_carts: seen.map(|e| e.1),
                 margin_bp: match (v.cost_minor, v.price_minor) {
                     (Some(c), p) if p > 0 => Some((p - c) * 10_000 / p),
                     _ => None,
@@ -88,6 +163,7 @@ pub fn signals(
                 trend: (before > 0.0).then(|| current / before - 1.0),
                 last_price_change: changed.get(&v.id).cloned(),
                 velocity,
+                variant_id: v.id,
                 sku: v.sku,
                 title: v.title,
                 category: v.category,

@@ -1,0 +1,521 @@
+//! Price proposals: what a rule set or the optimiser suggests, stored so the
+//! owner can edit, approve or reject each price, then apply the approved
+//! ones as one journaled, revertible batch. Saved rule sets live here too.
+
+use super::rules::{Mode, Proposed, Reason, RuleSet, Source};
+use crate::error::{Error, Result};
+use crate::store::fmt_utc;
+use crate::storefront::{Storefront, Target, Value};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+/// A saved rule set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct SavedRules {
+    #[cfg_attr(test, ts(type = "number"))]
+    pub id: i64,
+    pub rules: RuleSet,
+    pub updated_at: String,
+}
+
+/// Saves a rule set under its name (replacing one of the same name) after
+/// checking it against the shop's currency.
+pub fn save_rules(
+    conn: &Connection,
+    rules: &RuleSet,
+    currency: &str,
+    now: DateTime<Utc>,
+) -> Result<SavedRules> {
+    rules.checked(currency)?;
+    let definition = serde_json::to_string(rules).expect("rule sets serialise");
+    let stamp = fmt_utc(now);
+    conn.execute(
+        "INSERT INTO price_rule_sets (name, definition, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at",
+        params![rules.name.trim(), definition, stamp],
+    )?;
+    let id = conn.query_row(
+        "SELECT id FROM price_rule_sets WHERE name = ?1",
+        [rules.name.trim()],
+        |r| r.get(0),
+    )?;
+    Ok(SavedRules {
+        id,
+        rules: rules.clone(),
+        updated_at: stamp,
+    })
+}
+
+/// Every saved rule set, by name; the starter set when none is saved yet.
+pub fn saved_rules(conn: &Connection) -> Result<Vec<SavedRules>> {
+    let mut stmt =
+        conn.prepare("SELECT id, definition, updated_at FROM price_rule_sets ORDER BY name")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, def, updated_at) = row?;
+        let rules: RuleSet = serde_json::from_str(&def).map_err(|e| {
+            Error::InvalidArgument(format!("saved rule set {id} is unreadable: {e}"))
+        })?;
+        out.push(SavedRules {
+            id,
+            rules,
+            updated_at,
+        });
+    }
+    Ok(out)
+}
+
+/// Deletes a saved rule set.
+pub fn delete_rules(conn: &Connection, id: i64) -> Result<()> {
+    if conn.execute("DELETE FROM price_rule_sets WHERE id = ?1", [id])? == 0 {
+        return Err(Error::InvalidArgument(format!("there is no rule set {id}")));
+    }
+    Ok(())
+}
+
+/// A proposal's item as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct ProposalItem {
+    #[cfg_attr(test, ts(type = "number"))]
+    pub variant_id: i64,
+    pub sku: String,
+    pub title: String,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub current_minor: i64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub proposed_minor: i64,
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub floor_minor: Option<i64>,
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub ceiling_minor: Option<i64>,
+    /// 'proposed', 'approved', 'rejected', 'applied', 'failed'.
+    pub status: String,
+    pub reasons: Vec<Reason>,
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub journal_id: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// A proposal with its items.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Proposal {
+    #[cfg_attr(test, ts(type = "number"))]
+    pub id: i64,
+    pub created_at: String,
+    pub name: String,
+    pub mode: Mode,
+    /// 'open', 'applied', 'discarded'.
+    pub status: String,
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub batch: Option<i64>,
+    pub applied_at: Option<String>,
+    pub items: Vec<ProposalItem>,
+    /// Variants a rule would change but a guardrail or promotion held.
+    pub held: Vec<super::rules::Held>,
+}
+
+/// A proposal in a list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct ProposalSummary {
+    #[cfg_attr(test, ts(type = "number"))]
+    pub id: i64,
+    pub created_at: String,
+    pub name: String,
+    pub mode: Mode,
+    pub status: String,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub items: i64,
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub batch: Option<i64>,
+}
+
+/// Stores `suggestions` from `rules` as an open proposal; returns it.
+pub fn save(
+    conn: &Connection,
+    rules: &RuleSet,
+    suggestions: &super::rules::Suggestions,
+    now: DateTime<Utc>,
+) -> Result<Proposal> {
+    let tx = conn.unchecked_transaction()?;
+    tx.execute(
+        "INSERT INTO price_proposals (created_at, name, mode, rules, status) VALUES (?1, ?2, ?3, ?4, 'open')",
+        params![
+            fmt_utc(now),
+            rules.name,
+            rules.mode.name(),
+            serde_json::to_string(&serde_json::json!({
+                "rules": rules,
+                "held": suggestions.held,
+            }))
+            .expect("rule sets serialise"),
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    for p in &suggestions.items {
+        insert_item(&tx, id, p)?;
+    }
+    tx.commit()?;
+    get(conn, id)
+}
+
+fn insert_item(conn: &Connection, id: i64, p: &Proposed) -> Result<()> {
+    conn.execute(
+        "INSERT INTO price_proposal_items (proposal_id, variant_id, current_minor, proposed_minor,
+            floor_minor, ceiling_minor, status, reasons)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'proposed', ?7)",
+        params![
+            id,
+            p.variant_id,
+            p.current_minor,
+            p.proposed_minor,
+            p.floor_minor,
+            p.ceiling_minor,
+            serde_json::to_string(&p.reasons).expect("reasons serialise"),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The newest proposals first.
+pub fn list(conn: &Connection, limit: u32) -> Result<Vec<ProposalSummary>> {
+    let mut stmt = conn.prepare(
+        "SELECT p.id, p.created_at, p.name, p.mode, p.status, p.batch_id,
+                (SELECT count(*) FROM price_proposal_items i WHERE i.proposal_id = p.id)
+         FROM price_proposals p ORDER BY p.id DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit], |r| {
+        Ok(ProposalSummary {
+            id: r.get(0)?,
+            created_at: r.get(1)?,
+            name: r.get(2)?,
+            mode: mode(&r.get::<_, String>(3)?),
+            status: r.get(4)?,
+            batch: r.get(5)?,
+            items: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn mode(text: &str) -> Mode {
+    match text {
+        "profit" => Mode::Profit,
+        "revenue" => Mode::Revenue,
+        _ => Mode::Rules,
+    }
+}
+
+/// One proposal with its items.
+pub fn get(conn: &Connection, id: i64) -> Result<Proposal> {
+    let head = conn
+        .query_row(
+            "SELECT id, created_at, name, mode, status, batch_id, applied_at, rules FROM price_proposals WHERE id = ?1",
+            [id],
+            |r| {
+                Ok((
+                    Proposal {
+                        id: r.get(0)?,
+                        created_at: r.get(1)?,
+                        name: r.get(2)?,
+                        mode: mode(&r.get::<_, String>(3)?),
+                        status: r.get(4)?,
+                        batch: r.get(5)?,
+                        applied_at: r.get(6)?,
+                        items: Vec::new(),
+                        held: Vec::new(),
+                    },
+                    r.get::<_, String>(7)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((mut p, stored)) = head else {
+        return Err(Error::InvalidArgument(format!("there is no proposal {id}")));
+    };
+    #[derive(Deserialize)]
+    struct Stored {
+        #[serde(default)]
+        held: Vec<HeldStored>,
+    }
+    #[derive(Deserialize)]
+    struct HeldStored {
+        sku: String,
+        title: String,
+        reasons: Vec<Reason>,
+    }
+    if let Ok(s) = serde_json::from_str::<Stored>(&stored) {
+        p.held = s
+            .held
+            .into_iter()
+            .map(|h| super::rules::Held {
+                sku: h.sku,
+                title: h.title,
+                reasons: h.reasons,
+            })
+            .collect();
+    }
+    let mut stmt = conn.prepare(
+        "SELECT i.variant_id, coalesce(v.sku, ''), pr.title, i.current_minor, i.proposed_minor,
+                i.floor_minor, i.ceiling_minor, i.status, i.reasons, i.journal_id, i.error
+         FROM price_proposal_items i JOIN variants v ON v.id = i.variant_id
+         JOIN products pr ON pr.id = v.product_id
+         WHERE i.proposal_id = ?1 ORDER BY v.sku, i.variant_id",
+    )?;
+    let rows = stmt.query_map([id], |r| {
+        let reasons: String = r.get(8)?;
+        Ok(ProposalItem {
+            variant_id: r.get(0)?,
+            sku: r.get(1)?,
+            title: r.get(2)?,
+            current_minor: r.get(3)?,
+            proposed_minor: r.get(4)?,
+            floor_minor: r.get(5)?,
+            ceiling_minor: r.get(6)?,
+            status: r.get(7)?,
+            reasons: serde_json::from_str(&reasons).unwrap_or_default(),
+            journal_id: r.get(9)?,
+            error: r.get(10)?,
+        })
+    })?;
+    p.items = rows.collect::<rusqlite::Result<_>>()?;
+    Ok(p)
+}
+
+fn open_proposal(conn: &Connection, id: i64) -> Result<()> {
+    let status: Option<String> = conn
+        .query_row(
+            "SELECT status FROM price_proposals WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match status.as_deref() {
+        None => Err(Error::InvalidArgument(format!("there is no proposal {id}"))),
+        Some("open") => Ok(()),
+        Some(s) => Err(Error::InvalidArgument(format!(
+            "proposal {id} is {s}; only an open proposal can change"
+        ))),
+    }
+}
+
+/// The owner's own price for one item: kept inside the item's floor and
+/// ceiling, and marked approved.
+pub fn edit(
+    conn: &Connection,
+    id: i64,
+    variant_id: i64,
+    price_minor: i64,
+    currency: &str,
+) -> Result<ProposalItem> {
+    open_proposal(conn, id)?;
+    let item = get(conn, id)?
+        .items
+        .into_iter()
+        .find(|i| i.variant_id == variant_id)
+        .ok_or_else(|| Error::InvalidArgument(format!("proposal {id} has no such item")))?;
+    let money = |m: i64| crate::money::format_major(m, currency);
+    if price_minor <= 0 {
+        return Err(Error::InvalidArgument("a price is above zero".into()));
+    }
+    if item.floor_minor.is_some_and(|f| price_minor < f) {
+        return Err(Error::InvalidArgument(format!(
+            "{} is below this item's floor {} (its cost plus the minimum margin, or the minimum price)",
+            money(price_minor),
+            money(item.floor_minor.unwrap_or(0))
+        )));
+    }
+    if item.ceiling_minor.is_some_and(|c| price_minor > c) {
+        return Err(Error::InvalidArgument(format!(
+            "{} is above this item's ceiling {}",
+            money(price_minor),
+            money(item.ceiling_minor.unwrap_or(0))
+        )));
+    }
+    let mut reasons = item.reasons.clone();
+    reasons.retain(|r| r.source != Source::Owner);
+    if price_minor != item.proposed_minor || !reasons.is_empty() {
+        reasons.push(Reason {
+            source: Source::Owner,
+            text: format!(
+                "set by the owner to {} (proposed {})",
+                money(price_minor),
+                money(item.proposed_minor)
+            ),
+        });
+    }
+    conn.execute(
+        "UPDATE price_proposal_items SET proposed_minor = ?3, status = 'approved', reasons = ?4
+         WHERE proposal_id = ?1 AND variant_id = ?2",
+        params![
+            id,
+            variant_id,
+            price_minor,
+            serde_json::to_string(&reasons).expect("reasons serialise")
+        ],
+    )?;
+    get(conn, id)?
+        .items
+        .into_iter()
+        .find(|i| i.variant_id == variant_id)
+        .ok_or_else(|| Error::InvalidArgument("the item went away".into()))
+}
+
+/// Approves, rejects or un-reviews items (`variant_ids` empty: all of them).
+pub fn review(conn: &Connection, id: i64, variant_ids: &[i64], status: &str) -> Result<Proposal> {
+    if !matches!(status, "approved" | "rejected" | "proposed") {
+        return Err(Error::InvalidArgument(format!(
+            "an item is approved, rejected or proposed, not {status}"
+        )));
+    }
+    open_proposal(conn, id)?;
+    let tx = conn.unchecked_transaction()?;
+    if variant_ids.is_empty() {
+        tx.execute(
+            "UPDATE price_proposal_items SET status = ?2 WHERE proposal_id = ?1",
+            params![id, status],
+        )?;
+    } else {
+        for v in variant_ids {
+            if tx.execute(
+                "UPDATE price_proposal_items SET status = ?3 WHERE proposal_id = ?1 AND variant_id = ?2",
+                params![id, v, status],
+            )? == 0
+            {
+                return Err(Error::InvalidArgument(format!(
+                    "proposal {id} has no item for variant {v}"
+                )));
+            }
+        }
+    }
+    tx.commit()?;
+    get(conn, id)
+}
+
+/// Closes an open proposal without applying it.
+pub fn discard(conn: &Connection, id: i64) -> Result<Proposal> {
+    open_proposal(conn, id)?;
+    conn.execute(
+        "UPDATE price_proposals SET status = 'discarded' WHERE id = ?1",
+        [id],
+    )?;
+    get(conn, id)
+}
+
+/// Which items `apply` sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Take {
+    /// Only those the owner approved (the app).
+    Approved,
+    /// Every item not rejected (the CLI's `price apply`).
+    NotRejected,
+}
+
+/// Pushes the proposal's items as one journaled batch through
+/// `storefront`, after checking each price is still what the proposal
+/// started from. Items whose price moved since are marked failed and not
+/// sent. Returns the proposal as it now stands.
+pub fn apply(
+    conn: &Connection,
+    storefront: &mut dyn Storefront,
+    id: i64,
+    take: Take,
+    now: DateTime<Utc>,
+) -> Result<Proposal> {
+    open_proposal(conn, id)?;
+    let proposal = get(conn, id)?;
+    let chosen: Vec<&ProposalItem> = proposal
+        .items
+        .iter()
+        .filter(|i| match take {
+            Take::Approved => i.status == "approved",
+            Take::NotRejected => matches!(i.status.as_str(), "approved" | "proposed"),
+        })
+        .collect();
+    if chosen.is_empty() {
+        return Err(Error::InvalidArgument(match take {
+            Take::Approved => format!("approve at least one price of proposal {id} first"),
+            Take::NotRejected => format!("every price of proposal {id} was rejected"),
+        }));
+    }
+    let mut changes = Vec::new();
+    let mut sent = Vec::new();
+    for item in chosen {
+        let (product, variant, price, compare_at): (String, String, i64, Option<i64>) = conn
+            .query_row(
+                "SELECT p.external_id, v.external_id, v.price_minor, v.compare_at_minor
+             FROM variants v JOIN products p ON p.id = v.product_id WHERE v.id = ?1",
+                [item.variant_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
+        if price != item.current_minor {
+            conn.execute(
+                "UPDATE price_proposal_items SET status = 'failed', error = ?3 WHERE proposal_id = ?1 AND variant_id = ?2",
+                params![
+                    id,
+                    item.variant_id,
+                    "the price changed after the proposal was made; make a new proposal"
+                ],
+            )?;
+            continue;
+        }
+        changes.push(crate::journal::Change {
+            target: Target::VariantPrice { product, variant },
+            label: format!("Price of {}", item.sku),
+            value: Value::Price(crate::storefront::Price {
+                price_minor: item.proposed_minor,
+                compare_at_minor: compare_at,
+            }),
+        });
+        sent.push(item.variant_id);
+    }
+    if changes.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "every chosen price of proposal {id} changed since it was made; nothing was sent"
+        )));
+    }
+    let why = crate::journal::Why {
+        playbook: "pricing".into(),
+        reason: format!("proposal {id}: {}", proposal.name),
+    };
+    let entries = crate::journal::push(conn, storefront, changes, &why, now)?;
+    let tx = conn.unchecked_transaction()?;
+    for (variant_id, entry) in sent.iter().zip(&entries) {
+        let status = if entry.status == "confirmed" {
+            "applied"
+        } else {
+            "failed"
+        };
+        tx.execute(
+            "UPDATE price_proposal_items SET status = ?3, journal_id = ?4, error = ?5
+             WHERE proposal_id = ?1 AND variant_id = ?2",
+            params![id, variant_id, status, entry.id, entry.error],
+        )?;
+    }
+    tx.execute(
+        "UPDATE price_proposals SET status = 'applied', batch_id = ?2, applied_at = ?3 WHERE id = ?1",
+        params![id, entries.first().map(|e| e.batch), fmt_utc(now)],
+    )?;
+    tx.commit()?;
+    get(conn, id)
+}
+
+/// [`apply`] through the connected storefront, or the local store when the
+/// shop has none (the app and the CLI share this).
+pub fn apply_to_store(
+    conn: &Connection,
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    id: i64,
+    take: Take,
+) -> Result<Proposal> {
+    crate::storefront::connection::with_storefront(conn, cancel, |sf| {
+        apply(conn, sf, id, take, Utc::now())
+    })
+}
