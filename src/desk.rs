@@ -17,6 +17,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+mod pricing;
+pub use pricing::{CompareRequest, Compared, NamedSource, RuleSets, ScenarioSource};
+
 /// Which of the two databases in the data folder is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
@@ -86,6 +89,7 @@ pub struct Desk {
     busy: AtomicBool,
     cancel: Arc<AtomicBool>,
     prefer_demo: bool,
+    model_cache: Mutex<Option<pricing::ModelCache>>,
 }
 
 const LAST_WORKSPACE_FILE: &str = "last-workspace";
@@ -100,6 +104,7 @@ impl Desk {
             busy: AtomicBool::new(false),
             cancel: Arc::new(AtomicBool::new(false)),
             prefer_demo,
+            model_cache: Mutex::new(None),
         };
         let last =
             std::fs::read_to_string(desk.data_dir.join(LAST_WORKSPACE_FILE)).unwrap_or_default();

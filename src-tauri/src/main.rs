@@ -4,9 +4,15 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 use merchant_desk::bench::StartupProbe;
-use merchant_desk::desk::{AppStatus, DashboardRequest, Desk, PushRequest, StorefrontStatus};
+use merchant_desk::desk::{
+    AppStatus, CompareRequest, Compared, DashboardRequest, Desk, PushRequest, RuleSets,
+    StorefrontStatus,
+};
 use merchant_desk::import::{ImportKind, ImportReport, Progress};
 use merchant_desk::journal::{Entry, RevertScope};
+use merchant_desk::pricing::proposals::{Proposal, ProposalSummary, SavedRules};
+use merchant_desk::pricing::rules::RuleSet;
+use merchant_desk::pricing::signals::Signal;
 use merchant_desk::report::Dashboard;
 use merchant_desk::store::Shop;
 use merchant_desk::storefront::connection::ConnectRequest;
@@ -111,6 +117,78 @@ async fn revert_change(
 }
 
 #[tauri::command]
+async fn pricing_signals(desk: State<'_, Desk>) -> Reply<Vec<Signal>> {
+    desk.pricing_signals().map_err(Into::into)
+}
+
+#[tauri::command]
+async fn rule_sets(desk: State<'_, Desk>) -> Reply<RuleSets> {
+    desk.rule_sets().map_err(Into::into)
+}
+
+#[tauri::command]
+async fn save_rules(desk: State<'_, Desk>, rules: RuleSet) -> Reply<SavedRules> {
+    desk.save_rules(rules).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn delete_rules(desk: State<'_, Desk>, id: i64) -> Reply<RuleSets> {
+    desk.delete_rules(id).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn suggest_prices(desk: State<'_, Desk>, rules: RuleSet) -> Reply<Proposal> {
+    desk.suggest(rules).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn proposal_list(desk: State<'_, Desk>) -> Reply<Vec<ProposalSummary>> {
+    desk.proposals().map_err(Into::into)
+}
+
+#[tauri::command]
+async fn proposal_get(desk: State<'_, Desk>, id: i64) -> Reply<Proposal> {
+    desk.proposal(id).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn proposal_edit(
+    desk: State<'_, Desk>,
+    id: i64,
+    variant_id: i64,
+    price: String,
+) -> Reply<Proposal> {
+    desk.edit_proposal(id, variant_id, price)
+        .map_err(Into::into)
+}
+
+#[tauri::command]
+async fn proposal_review(
+    desk: State<'_, Desk>,
+    id: i64,
+    variant_ids: Vec<i64>,
+    status: String,
+) -> Reply<Proposal> {
+    desk.review_proposal(id, variant_ids, status)
+        .map_err(Into::into)
+}
+
+#[tauri::command]
+async fn proposal_discard(desk: State<'_, Desk>, id: i64) -> Reply<Proposal> {
+    desk.discard_proposal(id).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn proposal_apply(desk: State<'_, Desk>, id: i64) -> Reply<Proposal> {
+    desk.apply_proposal(id).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn compare_scenarios(desk: State<'_, Desk>, request: CompareRequest) -> Reply<Vec<Compared>> {
+    desk.compare(request).map_err(Into::into)
+}
+
+#[tauri::command]
 fn app_painted(probe: State<'_, StartupProbe>, page_ms: f64) -> Reply<()> {
     probe.painted(page_ms).map_err(Into::into)
 }
@@ -156,6 +234,18 @@ fn main() {
             journal_list,
             push_change,
             revert_change,
+            pricing_signals,
+            rule_sets,
+            save_rules,
+            delete_rules,
+            suggest_prices,
+            proposal_list,
+            proposal_get,
+            proposal_edit,
+            proposal_review,
+            proposal_discard,
+            proposal_apply,
+            compare_scenarios,
             app_painted
         ])
         .run(tauri::generate_context!())

@@ -255,6 +255,7 @@ pub fn backtest(
 
 /// Quantiles of an amount, as decimal strings in major units.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct MoneyQuantiles {
     pub mean: String,
     pub p10: String,
@@ -276,6 +277,7 @@ impl MoneyQuantiles {
 
 /// Units, revenue and profit over the horizon.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct Totals {
     pub units: model::Quantiles,
     pub revenue: MoneyQuantiles,
@@ -284,6 +286,7 @@ pub struct Totals {
 
 /// One changed variant in a simulation report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct ItemReport {
     pub sku: String,
     pub title: String,
@@ -301,11 +304,13 @@ pub struct ItemReport {
 
 /// `price simulate`: the scenario against current prices.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct SimulationReport {
     pub name: String,
     pub days: usize,
     /// 0: expected values, no sampling.
     pub paths: usize,
+    #[cfg_attr(test, ts(type = "number"))]
     pub seed: u64,
     pub total: Totals,
     pub baseline: Totals,

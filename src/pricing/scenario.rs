@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 /// A scenario as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, rename = "ScenarioFile"))]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     pub name: String,
@@ -27,6 +28,7 @@ pub struct Scenario {
 
 /// One change: which variants, and to what.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, rename = "ScenarioChange"))]
 #[serde(deny_unknown_fields)]
 pub struct Change {
     pub sku: Option<String>,
@@ -34,6 +36,7 @@ pub struct Change {
     #[serde(default)]
     pub all: bool,
     /// Percent up (positive) or down (negative), e.g. -10 or 2.5.
+    #[cfg_attr(test, ts(type = "number | string | null"))]
     pub percent: Option<toml::Value>,
     /// A new price in major units, as a string: "2.49".
     pub price: Option<String>,

@@ -13,6 +13,13 @@ import type { Dashboard } from './bindings/Dashboard';
 import type { DashboardRequest } from './bindings/DashboardRequest';
 import type { ImportReport } from './bindings/ImportReport';
 import type { Shop } from './bindings/Shop';
+import type { Signal } from './bindings/Signal';
+import type { RuleSet } from './bindings/RuleSet';
+import type { SavedRules } from './bindings/SavedRules';
+import type { Proposal } from './bindings/Proposal';
+import type { CompareRequest } from './bindings/CompareRequest';
+import type { Compared } from './bindings/Compared';
+import type { Quantiles } from './bindings/Quantiles';
 import { type Backend, BackendError } from './transport';
 
 export const demoShop: Shop = {
@@ -262,6 +269,175 @@ export class MockBackend implements Backend {
     this.prices[sku] = entry.prior.value.price_minor;
     entry.status = 'reverted';
     return [this.record(entry.target, entry.label, entry.new, entry.prior, 'revert', `revert of entry ${entry.id}`, entry.id)];
+  }
+  // Pricing: two products with a known demand curve, units a day =
+  // LAMBDA × (p / p0)^ELASTICITY, so tests can check the figures by hand.
+  static readonly LAMBDA: Record<string, number> = { '85123A': 2, '22423': 1 };
+  static readonly ELASTICITY = -2;
+  static readonly COST: Record<string, number> = { '85123A': 100, '22423': 600 };
+  readonly referencePrices: Record<string, number> = { '85123A': 295, '22423': 1275 };
+  saved: SavedRules[] = [];
+  proposalsMade: Proposal[] = [];
+  static readonly starter: RuleSet = {
+    name: 'Stock and competitors',
+    mode: 'rules',
+    horizon_days: 30,
+    guardrails: { min_margin_percent: 20, min_price: null, max_price: null, max_change_percent: 10, min_change_percent: 2, charm: 'none' },
+    rule: [{ kind: 'low_stock', max_days_of_cover: 21, min_velocity: 0.5, change_percent: 5, category: null }],
+  };
+
+  async pricingSignals(): Promise<Signal[]> {
+    this.check('pricingSignals');
+    return Object.keys(this.prices).map((sku, i) => ({
+      variant_id: i + 1, sku, title: sku === '85123A' ? 'WHITE HANGING HEART T-LIGHT HOLDER' : 'REGENCY CAKESTAND 3 TIER',
+      category: sku === '85123A' ? 'Lighting' : 'Kitchen & Dining', price_minor: this.prices[sku], compare_at_minor: null,
+      cost_minor: MockBackend.COST[sku], margin_bp: Math.trunc(((this.prices[sku] - MockBackend.COST[sku]) * 10000) / this.prices[sku]),
+      stock: sku === '85123A' ? 20 : 500, velocity: [MockBackend.LAMBDA[sku], MockBackend.LAMBDA[sku], MockBackend.LAMBDA[sku]],
+      days_of_cover: (sku === '85123A' ? 20 : 500) / MockBackend.LAMBDA[sku], trend: null, last_price_change: null,
+      competitor_min_minor: sku === '22423' ? 1199 : null, competitor: sku === '22423' ? 'rival.example' : null, competitors: sku === '22423' ? 1 : 0,
+      views: null, add_to_carts: null,
+    }));
+  }
+  async ruleSets() {
+    this.check('ruleSets');
+    return { saved: this.saved, starter: MockBackend.starter };
+  }
+  async saveRules(rules: RuleSet) {
+    this.check('saveRules');
+    const found = this.saved.find((s) => s.rules.name === rules.name);
+    const saved = { id: found?.id ?? this.saved.length + 1, rules, updated_at: '2024-01-01T09:00:00Z' };
+    this.saved = [...this.saved.filter((s) => s.id !== saved.id), saved];
+    return saved;
+  }
+  async deleteRules(id: number) {
+    this.check('deleteRules');
+    this.saved = this.saved.filter((s) => s.id !== id);
+    return this.ruleSets();
+  }
+  /** The mock's one rule: low stock raises 85123A by the rule's percentage. */
+  async suggestPrices(rules: RuleSet) {
+    this.check('suggestPrices');
+    const rule = rules.rule.find((r) => r.kind === 'low_stock');
+    const now = this.prices['85123A'];
+    const proposal: Proposal = {
+      id: this.proposalsMade.length + 1, created_at: '2024-01-01T10:00:00Z', name: rules.name, mode: rules.mode, status: 'open',
+      batch: null, applied_at: null, held: [], items: [],
+    };
+    if (rule && rule.kind === 'low_stock') {
+      proposal.items.push({
+        variant_id: 1, sku: '85123A', title: 'WHITE HANGING HEART T-LIGHT HOLDER', current_minor: now,
+        proposed_minor: Math.round(now * (1 + rule.change_percent / 100)), floor_minor: 120, ceiling_minor: null, status: 'proposed',
+        reasons: [
+          { source: 'signal', text: '20 in stock: 10 days of cover at 2.00 sold a day' },
+          { source: 'rule', text: `rule 1 (low stock): +${rule.change_percent} %` },
+        ],
+        journal_id: null, error: null,
+      });
+    }
+    this.proposalsMade.push(proposal);
+    return structuredClone(proposal);
+  }
+  async proposals() {
+    this.check('proposals');
+    return [...this.proposalsMade].reverse().map((p) => ({ id: p.id, created_at: p.created_at, name: p.name, mode: p.mode, status: p.status, items: p.items.length, batch: p.batch }));
+  }
+  private findProposal(id: number): Proposal {
+    const p = this.proposalsMade.find((x) => x.id === id);
+    if (!p) throw new BackendError({ code: 'invalid_argument', message: `there is no proposal ${id}` });
+    return p;
+  }
+  async proposal(id: number) {
+    this.check('proposal');
+    return structuredClone(this.findProposal(id));
+  }
+  async editProposal(id: number, variantId: number, price: string) {
+    this.check('editProposal');
+    const item = this.findProposal(id).items.find((i) => i.variant_id === variantId)!;
+    const minor = Math.round(Number(price) * 100);
+    if (!Number.isFinite(minor) || minor <= 0) throw new BackendError({ code: 'invalid_argument', message: `"${price}" is not an amount` });
+    if (item.floor_minor !== null && minor < item.floor_minor) {
+      throw new BackendError({ code: 'invalid_argument', message: `${price} is below this item's floor 1.20` });
+    }
+    item.proposed_minor = minor;
+    item.status = 'approved';
+    item.reasons.push({ source: 'owner', text: `set by the owner to ${price}` });
+    return structuredClone(this.findProposal(id));
+  }
+  async reviewProposal(id: number, variantIds: number[], status: string) {
+    this.check('reviewProposal');
+    for (const i of this.findProposal(id).items) if (variantIds.length === 0 || variantIds.includes(i.variant_id)) i.status = status;
+    return structuredClone(this.findProposal(id));
+  }
+  async discardProposal(id: number) {
+    this.check('discardProposal');
+    this.findProposal(id).status = 'discarded';
+    return structuredClone(this.findProposal(id));
+  }
+  async applyProposal(id: number) {
+    this.check('applyProposal');
+    const p = this.findProposal(id);
+    const chosen = p.items.filter((i) => i.status === 'approved');
+    if (!chosen.length) throw new BackendError({ code: 'invalid_argument', message: `approve at least one price of proposal ${id} first` });
+    const batch = this.entries.length + 1;
+    for (const i of chosen) {
+      const prior = this.prices[i.sku];
+      this.prices[i.sku] = i.proposed_minor;
+      const e = this.record({ kind: 'variant_price', product: `P-${i.sku}`, variant: `V-${i.sku}` }, `Price of ${i.sku}`, MockBackend.price(prior), MockBackend.price(i.proposed_minor), 'pricing', `proposal ${id}: ${p.name}`, null);
+      e.batch = batch;
+      i.status = 'applied';
+      i.journal_id = e.id;
+    }
+    p.status = 'applied';
+    p.batch = batch;
+    return structuredClone(p);
+  }
+  async compareScenarios(request: CompareRequest): Promise<Compared[]> {
+    this.check('compareScenarios');
+    if (request.scenarios.length < 1 || request.scenarios.length > 4) throw new BackendError({ code: 'invalid_argument', message: 'compare one to four scenarios' });
+    const skus = Object.keys(this.prices);
+    const q = (v: number): Quantiles => ({ mean: v, p10: v * 0.9, p50: v, p90: v * 1.1 });
+    const money = (m: number) => (Math.round(m) / 100).toFixed(2);
+    const mq = (m: number) => ({ mean: money(m), p10: money(m * 0.9), p50: money(m), p90: money(m * 1.1) });
+    const outcome = (prices: Record<string, number>) => {
+      const per = skus.map((sku) => {
+        const units = MockBackend.LAMBDA[sku] * (prices[sku] / this.prices[sku]) ** MockBackend.ELASTICITY;
+        return { sku, units, revenue: units * prices[sku], profit: units * (prices[sku] - MockBackend.COST[sku]) };
+      });
+      const sum = (k: 'units' | 'revenue' | 'profit') => per.reduce((a, x) => a + x[k], 0);
+      return { per, units: sum('units'), revenue: sum('revenue'), profit: sum('profit') };
+    };
+    const base = outcome(this.prices);
+    return request.scenarios.map((s) => {
+      const prices = { ...this.prices };
+      if (s.source.kind === 'proposal') {
+        for (const i of this.findProposal(s.source.id).items) if (i.status !== 'rejected') prices[i.sku] = i.proposed_minor;
+      } else if (s.source.kind === 'changes') {
+        for (const c of s.source.scenario.change) {
+          for (const sku of skus) {
+            if (c.sku !== null && c.sku !== sku) continue;
+            if (c.sku === null && !c.all && c.category !== (sku === '85123A' ? 'Lighting' : 'Kitchen & Dining')) continue;
+            prices[sku] = c.price !== null ? Math.round(Number(c.price) * 100) : Math.round(prices[sku] * (1 + Number(c.percent) / 100));
+          }
+        }
+      }
+      const o = outcome(prices);
+      const d = request.days;
+      const totals = (x: typeof o) => ({ units: q(x.units * d), revenue: mq(x.revenue * d), profit: mq(x.profit * d) });
+      return {
+        report: {
+          name: s.name, days: d, paths: request.paths, seed: request.seed, total: totals(o), baseline: totals(base),
+          items: o.per.filter((x) => prices[x.sku] !== this.prices[x.sku]).map((x) => {
+            const b = base.per.find((y) => y.sku === x.sku)!;
+            return {
+              sku: x.sku, title: x.sku, current_price: money(this.prices[x.sku]), price: money(prices[x.sku]), elasticity: MockBackend.ELASTICITY,
+              units: q(x.units * d), revenue: mq(x.revenue * d), profit: mq(x.profit * d), stockout_probability: 0,
+              baseline_units: q(b.units * d), baseline_profit: mq(b.profit * d),
+            };
+          }),
+        },
+        by_day: Array.from({ length: d }, (_, k) => ({ day: k + 1, units: q(o.units * (k + 1)), revenue: q(o.revenue * (k + 1)), profit: q(o.profit * (k + 1)) })),
+      };
+    });
   }
   async pickFile() {
     this.check('pickFile');

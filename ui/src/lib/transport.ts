@@ -16,6 +16,14 @@ import type { ImportKind } from './bindings/ImportKind';
 import type { ImportReport } from './bindings/ImportReport';
 import type { Progress } from './bindings/Progress';
 import type { Shop } from './bindings/Shop';
+import type { Signal } from './bindings/Signal';
+import type { RuleSets } from './bindings/RuleSets';
+import type { RuleSet } from './bindings/RuleSet';
+import type { SavedRules } from './bindings/SavedRules';
+import type { Proposal } from './bindings/Proposal';
+import type { ProposalSummary } from './bindings/ProposalSummary';
+import type { CompareRequest } from './bindings/CompareRequest';
+import type { Compared } from './bindings/Compared';
 
 export interface Backend {
   status(): Promise<AppStatus>;
@@ -38,6 +46,24 @@ export interface Backend {
   pushChange(request: PushRequest): Promise<Entry[]>;
   /** Fails with code `conflict` when the value changed upstream, unless `force`. */
   revertChange(scope: RevertScope, force: boolean): Promise<Entry[]>;
+  /** Every variant's pricing signals. */
+  pricingSignals(): Promise<Signal[]>;
+  ruleSets(): Promise<RuleSets>;
+  saveRules(rules: RuleSet): Promise<SavedRules>;
+  deleteRules(id: number): Promise<RuleSets>;
+  /** Runs a rule set and stores what it proposes. */
+  suggestPrices(rules: RuleSet): Promise<Proposal>;
+  proposals(): Promise<ProposalSummary[]>;
+  proposal(id: number): Promise<Proposal>;
+  /** The owner's own price (major units, as typed); marks the item approved. */
+  editProposal(id: number, variantId: number, price: string): Promise<Proposal>;
+  /** 'approved' | 'rejected' | 'proposed'; no ids: every item. */
+  reviewProposal(id: number, variantIds: number[], status: string): Promise<Proposal>;
+  discardProposal(id: number): Promise<Proposal>;
+  /** Pushes the approved prices as one journaled batch. */
+  applyProposal(id: number): Promise<Proposal>;
+  /** Simulates one to four scenarios with the same seed. */
+  compareScenarios(request: CompareRequest): Promise<Compared[]>;
   /** Asks the user for a file to import; null when they cancel. */
   pickFile(): Promise<string | null>;
   /** Tells the backend the first dashboard is on screen (startup benchmark). */

@@ -3,7 +3,7 @@
 /**
  * One variant's signals.
  */
-export type Signal = { sku: string, title: string, category: string | null, price_minor: number, compare_at_minor: number | null, cost_minor: number | null, 
+export type Signal = { variant_id: number, sku: string, title: string, category: string | null, price_minor: number, compare_at_minor: number | null, cost_minor: number | null, 
 /**
  * (price − cost) / price, in basis points.
  */
@@ -24,4 +24,17 @@ trend: number | null,
 /**
  * When the price last changed (UTC), if the store knows.
  */
-last_price_change: string | null, };
+last_price_change: string | null, 
+/**
+ * The lowest of the competitors' latest prices seen in the last
+ * [`COMPETITOR_DAYS`] days, and whose it is.
+ */
+competitor_min_minor: number | null, competitor: string | null, 
+/**
+ * Competitors with a price in that time.
+ */
+competitors: number, 
+/**
+ * Views and add-to-carts over the middle window (imported events).
+ */
+views: number | null, add_to_carts: number | null, };

@@ -1,0 +1,261 @@
+//! The app's pricing page: signals, rule sets, proposals and the what-if
+//! comparison. The demand model is built once per state of the shop's data
+//! and kept, so the page recomputes on every edit without rebuilding it.
+
+use super::Desk;
+use crate::error::{Error, Result};
+use crate::pricing::model::{DayBand, Run};
+use crate::pricing::proposals::{self, Proposal, ProposalSummary, SavedRules, Take};
+use crate::pricing::rules::RuleSet;
+use crate::pricing::scenario::Scenario;
+use crate::pricing::signals::Signal;
+use crate::pricing::{self, Built, SimulationReport};
+use crate::store::Store;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// The saved rule sets, and the starter set to begin from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct RuleSets {
+    pub saved: Vec<SavedRules>,
+    pub starter: RuleSet,
+}
+
+/// What a compared scenario sets prices from.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ScenarioSource {
+    /// Today's prices.
+    Current,
+    /// A proposal's prices (all but rejected items).
+    Proposal {
+        #[cfg_attr(test, ts(type = "number"))]
+        id: i64,
+    },
+    /// Manual edits: a percentage on a category, a price on one SKU, …
+    Changes { scenario: Scenario },
+}
+
+/// Up to four scenarios to simulate side by side.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct CompareRequest {
+    pub scenarios: Vec<NamedSource>,
+    pub days: usize,
+    /// 0: expected values, instantly.
+    pub paths: usize,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub seed: u64,
+}
+
+/// A scenario with its name.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct NamedSource {
+    pub name: String,
+    pub source: ScenarioSource,
+}
+
+/// One scenario's outcome, with its fan chart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Compared {
+    pub report: SimulationReport,
+    /// Cumulative units, revenue and profit (minor units) by day.
+    pub by_day: Vec<DayBand>,
+}
+
+/// The model built for one state of the data.
+pub(super) struct ModelCache {
+    key: (String, String),
+    built: std::sync::Arc<Built>,
+}
+
+/// What changes whenever prices, stock, sales or the catalog can change:
+/// imports, syncs and pushes all leave a row behind.
+fn data_key(store: &Store) -> Result<(String, String)> {
+    let stamp: String = store.conn().query_row(
+        "SELECT coalesce((SELECT max(id) FROM import_runs), 0) || '/' ||
+                coalesce((SELECT max(id) FROM sync_runs), 0) || '/' ||
+                coalesce((SELECT max(id) FROM journal), 0) || '/' ||
+                coalesce((SELECT max(confirmed_at) FROM journal), '')",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok((store.path().display().to_string(), stamp))
+}
+
+impl Desk {
+    /// The demand model for the open shop as its data stands now.
+    fn model(&self, store: &Store) -> Result<std::sync::Arc<Built>> {
+        let key = data_key(store)?;
+        let mut cache = self.model_cache.lock().expect("model cache lock");
+        if let Some(c) = cache.as_ref().filter(|c| c.key == key) {
+            return Ok(c.built.clone());
+        }
+        let built = std::sync::Arc::new(pricing::build(
+            store.conn(),
+            &store.require_shop()?,
+            Utc::now(),
+        )?);
+        *cache = Some(ModelCache {
+            key,
+            built: built.clone(),
+        });
+        Ok(built)
+    }
+
+    /// Every variant's signals (velocity over 7, 28 and 90 days).
+    pub fn pricing_signals(&self) -> Result<Vec<Signal>> {
+        self.with_store(|store| {
+            pricing::signals::signals(
+                store.conn(),
+                &store.require_shop()?,
+                Utc::now(),
+                &pricing::RULE_WINDOWS,
+            )
+        })
+    }
+
+    /// The saved rule sets and the starter.
+    pub fn rule_sets(&self) -> Result<RuleSets> {
+        self.with_store(|store| {
+            Ok(RuleSets {
+                saved: proposals::saved_rules(store.conn())?,
+                starter: RuleSet::starter(),
+            })
+        })
+    }
+
+    /// Saves a rule set under its name.
+    pub fn save_rules(&self, rules: RuleSet) -> Result<SavedRules> {
+        self.with_store(|store| {
+            let currency = store.require_shop()?.currency;
+            proposals::save_rules(store.conn(), &rules, &currency, Utc::now())
+        })
+    }
+
+    /// Deletes a saved rule set.
+    pub fn delete_rules(&self, id: i64) -> Result<RuleSets> {
+        self.with_store(|store| proposals::delete_rules(store.conn(), id))?;
+        self.rule_sets()
+    }
+
+    /// Runs a rule set and stores what it proposes.
+    pub fn suggest(&self, rules: RuleSet) -> Result<Proposal> {
+        self.with_store(|store| {
+            let shop = store.require_shop()?;
+            let found = pricing::suggest(store.conn(), &shop, Utc::now(), &rules)?;
+            proposals::save(store.conn(), &rules, &found, Utc::now())
+        })
+    }
+
+    /// The newest proposals first.
+    pub fn proposals(&self) -> Result<Vec<ProposalSummary>> {
+        self.with_store(|store| proposals::list(store.conn(), 50))
+    }
+
+    /// One proposal with its items and reasons.
+    pub fn proposal(&self, id: i64) -> Result<Proposal> {
+        self.with_store(|store| proposals::get(store.conn(), id))
+    }
+
+    /// The owner's own price for one item (major units, as typed).
+    pub fn edit_proposal(&self, id: i64, variant_id: i64, price: String) -> Result<Proposal> {
+        self.with_store(|store| {
+            let currency = store.require_shop()?.currency;
+            let minor = crate::money::parse_decimal(price.trim())
+                .and_then(|d| crate::money::to_minor(d, &currency))
+                .ok_or_else(|| Error::InvalidArgument(format!("\"{price}\" is not an amount")))?;
+            proposals::edit(store.conn(), id, variant_id, minor, &currency)?;
+            proposals::get(store.conn(), id)
+        })
+    }
+
+    /// Approves, rejects or un-reviews items (none named: all).
+    pub fn review_proposal(
+        &self,
+        id: i64,
+        variant_ids: Vec<i64>,
+        status: String,
+    ) -> Result<Proposal> {
+        self.with_store(|store| proposals::review(store.conn(), id, &variant_ids, &status))
+    }
+
+    /// Closes a proposal without applying it.
+    pub fn discard_proposal(&self, id: i64) -> Result<Proposal> {
+        self.with_store(|store| proposals::discard(store.conn(), id))
+    }
+
+    /// Pushes the approved prices as one journaled batch.
+    pub fn apply_proposal(&self, id: i64) -> Result<Proposal> {
+        self.exclusive(|| {
+            self.with_store(|store| {
+                proposals::apply_to_store(store.conn(), self.cancel.clone(), id, Take::Approved)
+            })
+        })
+    }
+
+    /// Simulates up to four scenarios against today's prices, each with the
+    /// same seed.
+    pub fn compare(&self, request: CompareRequest) -> Result<Vec<Compared>> {
+        if request.scenarios.is_empty() || request.scenarios.len() > 4 {
+            return Err(Error::InvalidArgument(
+                "compare one to four scenarios".into(),
+            ));
+        }
+        let (built, currency, proposals) = self.with_store(|store| {
+            let built = self.model(store)?;
+            let mut wanted = HashMap::new();
+            for s in &request.scenarios {
+                if let ScenarioSource::Proposal { id } = s.source {
+                    wanted.insert(id, proposals::get(store.conn(), id)?);
+                }
+            }
+            Ok((built, store.require_shop()?.currency, wanted))
+        })?;
+        let run = Run {
+            days: request.days,
+            paths: request.paths,
+            seed: request.seed,
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        request
+            .scenarios
+            .iter()
+            .map(|s| {
+                let prices: Vec<i64> = match &s.source {
+                    ScenarioSource::Current => {
+                        built.variants.iter().map(|v| v.price_minor).collect()
+                    }
+                    ScenarioSource::Changes { scenario } => {
+                        scenario.prices(&built.variants, &currency)?
+                    }
+                    ScenarioSource::Proposal { id } => {
+                        let p = &proposals[id];
+                        let new: HashMap<i64, i64> = p
+                            .items
+                            .iter()
+                            .filter(|i| i.status != "rejected")
+                            .map(|i| (i.variant_id, i.proposed_minor))
+                            .collect();
+                        built
+                            .variants
+                            .iter()
+                            .map(|v| new.get(&v.id).copied().unwrap_or(v.price_minor))
+                            .collect()
+                    }
+                };
+                let report =
+                    pricing::simulate_prices(&built, &s.name, &prices, &currency, run, threads)?;
+                Ok(Compared {
+                    by_day: report.by_day.clone(),
+                    report,
+                })
+            })
+            .collect()
+    }
+}
