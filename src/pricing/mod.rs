@@ -357,12 +357,18 @@ pub fn simulate_prices(
             "at most 100,000 paths".into(),
         ));
     }
-    if prices.len() != built.variants.len() || prices.iter().any(|p| *p <= 0) {
+    let current: Vec<i64> = built.variants.iter().map(|v| v.price_minor).collect();
+    // A product may be free today; a scenario may not make one free.
+    if prices.len() != current.len()
+        || prices
+            .iter()
+            .zip(&current)
+            .any(|(p, c)| *p < 0 || (*p == 0 && *c != 0))
+    {
         return Err(crate::Error::InvalidArgument(
-            "every product needs a price above zero".into(),
+            "every changed product needs a price above zero".into(),
         ));
     }
-    let current: Vec<i64> = built.variants.iter().map(|v| v.price_minor).collect();
     let go = |p: &[i64]| {
         if run.paths == 0 {
             built.model.expected(p, run.days)

@@ -9,6 +9,7 @@ mod fixtures;
 mod generic_and_shopify;
 mod migrations;
 mod pricing;
+mod pricing_rules;
 mod properties;
 mod real_data;
 mod summary;

@@ -3,11 +3,11 @@
 // the dashboard shows the same figures as `merchant-desk report summary`.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Session, sleep, startDriver, stopDriver } from './webdriver.mjs';
+import { Session, closeApp, sleep, startDriver } from './webdriver.mjs';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
@@ -28,15 +28,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (session && process.env.E2E_SCREENSHOT) {
-    try {
-      writeFileSync(process.env.E2E_SCREENSHOT, await session.screenshot());
-    } catch {
-      // best effort
-    }
-  }
-  await session?.close();
-  stopDriver(driver);
+  await closeApp(session, driver, '');
   rmSync(dataDir, { recursive: true, force: true });
 });
 

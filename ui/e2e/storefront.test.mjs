@@ -8,12 +8,12 @@
 // keyring of whoever runs it.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
-import { Session, startDriver, stopDriver } from './webdriver.mjs';
+import { Session, closeApp, startDriver } from './webdriver.mjs';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
@@ -73,15 +73,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (session && process.env.E2E_SCREENSHOT) {
-    try {
-      writeFileSync(process.env.E2E_SCREENSHOT.replace(/(\.png)?$/, '-sync.png'), await session.screenshot());
-    } catch {
-      // best effort
-    }
-  }
-  await session?.close();
-  stopDriver(driver);
+  await closeApp(session, driver, '-sync');
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
 });

@@ -79,6 +79,16 @@ export class Session {
     return this.cmd('GET', `/element/${await this.find(css)}/text`);
   }
 
+  /** An attribute of the first element matching `css`. */
+  async attribute(css, name) {
+    return this.cmd('GET', `/element/${await this.find(css)}/attribute/${name}`);
+  }
+
+  /** A DOM property of the first element matching `css` (e.g. an input's value). */
+  async property(css, name) {
+    return this.cmd('GET', `/element/${await this.find(css)}/property/${name}`);
+  }
+
   async click(css) {
     await this.cmd('POST', `/element/${await this.find(css)}/click`, {});
   }
@@ -130,4 +140,19 @@ async function call(method, url, body) {
     throw new Error(`${method} ${url}: ${JSON.stringify(json.value ?? json)}`);
   }
   return json.value;
+}
+
+/** Saves a screenshot to `$E2E_SCREENSHOT` (with `suffix`), then ends the
+ * session and the driver. Best effort: the test's own result stands. */
+export async function closeApp(session, driver, suffix = '') {
+  if (session && process.env.E2E_SCREENSHOT) {
+    try {
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(process.env.E2E_SCREENSHOT.replace(/(\.png)?$/, `${suffix}.png`), await session.screenshot());
+    } catch {
+      // best effort
+    }
+  }
+  await session?.close();
+  stopDriver(driver);
 }
