@@ -252,8 +252,16 @@ enum PriceCommand {
     },
     /// Simulate a scenario file (TOML) against current prices.
     Simulate {
+        /// A scenario file (TOML).
+        #[arg(
+            long,
+            required_unless_present = "proposal",
+            conflicts_with = "proposal"
+        )]
+        scenario: Option<PathBuf>,
+        /// Or a stored proposal's prices (its items not rejected).
         #[arg(long)]
-        scenario: PathBuf,
+        proposal: Option<i64>,
         /// Days ahead.
         #[arg(long, default_value_t = 30)]
         days: usize,
@@ -672,19 +680,35 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
                 }
                 PriceCommand::Simulate {
                     scenario,
+                    proposal,
                     days,
                     paths,
                     seed,
                     json,
                 } => {
-                    let text = std::fs::read_to_string(&scenario)
-                        .map_err(|e| Error::io(format!("reading {}", scenario.display()), e))?;
-                    let scenario = merchant_desk::pricing::scenario::Scenario::parse(&text)?;
                     let built = merchant_desk::pricing::build(store.conn(), &shop, Utc::now())?;
+                    let (name, prices) = match (scenario, proposal) {
+                        (Some(path), _) => {
+                            let text = std::fs::read_to_string(&path)
+                                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+                            let scenario =
+                                merchant_desk::pricing::scenario::Scenario::parse(&text)?;
+                            let prices = scenario.prices(&built.variants, &shop.currency)?;
+                            (scenario.name, prices)
+                        }
+                        (None, Some(id)) => {
+                            let p = merchant_desk::pricing::proposals::get(store.conn(), id)?;
+                            let prices =
+                                merchant_desk::pricing::proposals::prices(&p, &built.variants);
+                            (format!("proposal {id}: {}", p.name), prices)
+                        }
+                        (None, None) => unreachable!("clap requires one"),
+                    };
                     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-                    let report = merchant_desk::pricing::simulate(
+                    let report = merchant_desk::pricing::simulate_prices(
                         &built,
-                        &scenario,
+                        &name,
+                        &prices,
                         &shop.currency,
                         merchant_desk::pricing::model::Run { days, paths, seed },
                         threads,

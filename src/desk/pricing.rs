@@ -235,18 +235,7 @@ impl Desk {
                         scenario.prices(&built.variants, &currency)?
                     }
                     ScenarioSource::Proposal { id } => {
-                        let p = &proposals[id];
-                        let new: HashMap<i64, i64> = p
-                            .items
-                            .iter()
-                            .filter(|i| i.status != "rejected")
-                            .map(|i| (i.variant_id, i.proposed_minor))
-                            .collect();
-                        built
-                            .variants
-                            .iter()
-                            .map(|v| new.get(&v.id).copied().unwrap_or(v.price_minor))
-                            .collect()
+                        proposals::prices(&proposals[id], &built.variants)
                     }
                 };
                 let report =

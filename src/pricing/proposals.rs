@@ -409,6 +409,21 @@ pub fn discard(conn: &Connection, id: i64) -> Result<Proposal> {
     get(conn, id)
 }
 
+/// Each of `variants`' prices with the proposal's items (not rejected) in
+/// place: what simulating the proposal compares with today's prices.
+pub fn prices(proposal: &Proposal, variants: &[super::data::Variant]) -> Vec<i64> {
+    let new: std::collections::HashMap<i64, i64> = proposal
+        .items
+        .iter()
+        .filter(|i| i.status != "rejected")
+        .map(|i| (i.variant_id, i.proposed_minor))
+        .collect();
+    variants
+        .iter()
+        .map(|v| new.get(&v.id).copied().unwrap_or(v.price_minor))
+        .collect()
+}
+
 /// Which items `apply` sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Take {
