@@ -398,10 +398,23 @@ fn the_cli_suggests_and_applies_a_proposal_and_journal_reverts_it() {
         .contains("low stock"));
     // Simulated before it goes out: the three raised prices sell as many
     // (stock-capped) units for more profit.
-    let sim = run(&["price", "simulate", "--proposal", &id.to_string(), "--days", "30", "--paths", "0", "--json"]);
+    let sim = run(&[
+        "price",
+        "simulate",
+        "--proposal",
+        &id.to_string(),
+        "--days",
+        "30",
+        "--paths",
+        "0",
+        "--json",
+    ]);
     assert_eq!(sim["items"].as_array().unwrap().len(), 3);
     let profit = |v: &serde_json::Value| v["mean"].as_str().unwrap().parse::<f64>().unwrap();
-    assert!(profit(&sim["total"]["profit"]) > profit(&sim["baseline"]["profit"]), "{sim}");
+    assert!(
+        profit(&sim["total"]["profit"]) > profit(&sim["baseline"]["profit"]),
+        "{sim}"
+    );
     let applied = run(&["price", "apply", &id.to_string(), "--json"]);
     assert_eq!(applied["status"], "applied");
     let batch = applied["batch"].as_i64().unwrap();
