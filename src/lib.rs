@@ -11,6 +11,7 @@ pub mod journal;
 pub mod logging;
 pub mod money;
 pub mod pricing;
+pub mod promotions;
 pub mod report;
 pub mod store;
 pub mod storefront;

@@ -84,6 +84,23 @@ enum Command {
         #[command(subcommand)]
         action: JournalCommand,
     },
+    /// Flash sales: plan, check, launch, end, report.
+    Sale {
+        #[command(subcommand)]
+        action: SaleCommand,
+    },
+    /// The margin floor every discount is checked against.
+    Floor {
+        /// Shop-wide minimum margin on cost, in percent (price ≥ cost × (1 + m)).
+        #[arg(long)]
+        shop: Option<String>,
+        /// A category's own minimum, as CATEGORY=PERCENT (repeatable);
+        /// CATEGORY= removes it.
+        #[arg(long)]
+        category: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Time our import against the sqlite3 shell and the reports on the real data.
     /// Time the pricing model on the shop (the demo) against NumPy.
     BenchPricing {
@@ -313,6 +330,36 @@ enum PriceCommand {
 }
 
 #[derive(Subcommand)]
+enum SaleCommand {
+    /// Store a sale from a TOML file as a draft; prints its id.
+    Create {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a sale before launch; exits non-zero when it would be refused.
+    Check {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Launch a draft sale (now, or at its start).
+    Launch {
+        id: i64,
+        /// Go below the margin floor anyway, for this reason.
+        #[arg(long)]
+        override_floor: Option<String>,
+    },
+    /// End a scheduled or live sale now and revert it exactly.
+    End { id: i64 },
+    /// Every sale with its status (bringing each up to now first).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum ReportCommand {
     /// Orders, customers, units, sales, refunds and AOV (docs/metrics.md).
     Summary {
@@ -536,6 +583,180 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
             print_entries(&entries, &currency);
             if let Some(e) = entries.iter().find(|e| e.status == "failed") {
                 return Err(Error::Storefront(e.error.clone().unwrap_or_default()));
+            }
+        }
+        Command::Sale { action } => {
+            use merchant_desk::promotions::sale;
+            let store = open_existing(&db)?;
+            let shop = store.require_shop()?;
+            let conn = store.conn();
+            match action {
+                SaleCommand::Create { file, json } => {
+                    let text = std::fs::read_to_string(&file)
+                        .map_err(|e| Error::io(format!("reading {}", file.display()), e))?;
+                    let s = sale::create(conn, &shop, &sale::SaleFile::parse(&text)?, Utc::now())?;
+                    if json {
+                        println!("{}", serde_json::json!({ "id": s.id }));
+                    } else {
+                        println!("{}", s.id);
+                    }
+                }
+                SaleCommand::Check { id, json } => {
+                    let s = sale::get(conn, id)?;
+                    let report = sale::check(conn, &shop, &s.file, Some(id), Utc::now())?;
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&serde_json::json!({
+                                "ok": report.ok,
+                                "problems": report.problems,
+                                "items": report.items,
+                                "starts_at": report.starts_at,
+                                "ends_at": report.ends_at,
+                            }))
+                            .expect("checks serialise")
+                        );
+                    } else {
+                        println!(
+                            "sale {id} \"{}\": {} products, {} to {} (UTC): {}",
+                            s.file.name,
+                            report.items.len(),
+                            report.starts_at,
+                            report.ends_at,
+                            if report.ok {
+                                "ready to launch"
+                            } else {
+                                "would be refused"
+                            }
+                        );
+                        for p in &report.problems {
+                            println!("  {:<7} {:<18} {}", p.severity, p.code, p.message);
+                        }
+                    }
+                    if !report.ok {
+                        std::process::exit(1);
+                    }
+                }
+                SaleCommand::Launch { id, override_floor } => {
+                    let s = connection::with_storefront(
+                        conn,
+                        Arc::new(AtomicBool::new(false)),
+                        |sf| {
+                            merchant_desk::promotions::run::launch(
+                                conn,
+                                &shop,
+                                sf,
+                                id,
+                                override_floor.as_deref(),
+                                Utc::now(),
+                            )
+                        },
+                    )?;
+                    println!(
+                        "sale {id} \"{}\" is {}: {} to {} (UTC){}",
+                        s.file.name,
+                        s.status,
+                        s.starts_at,
+                        s.ends_at,
+                        s.launch_batch
+                            .map_or(String::new(), |b| format!(", journal batch {b}"))
+                    );
+                }
+                SaleCommand::End { id } => {
+                    let s = connection::with_storefront(
+                        conn,
+                        Arc::new(AtomicBool::new(false)),
+                        |sf| merchant_desk::promotions::run::end(conn, sf, id, Utc::now()),
+                    )?;
+                    println!("sale {id} \"{}\" is {}", s.file.name, s.status);
+                }
+                SaleCommand::List { json } => {
+                    let settled = connection::with_storefront(
+                        conn,
+                        Arc::new(AtomicBool::new(false)),
+                        |sf| merchant_desk::promotions::run::settle(conn, &shop, sf, Utc::now()),
+                    )?;
+                    for n in &settled {
+                        eprintln!("sale {} \"{}\": {}", n.sale, n.name, n.what);
+                    }
+                    let all = sale::list(conn)?;
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&serde_json::json!({ "sales": all }))
+                                .expect("sales serialise")
+                        );
+                    } else {
+                        for s in all {
+                            println!(
+                                "{:>4}  {:<9} {} → {}  {:<8} {}",
+                                s.id,
+                                s.status,
+                                s.starts_at,
+                                s.ends_at,
+                                match s.file.mode {
+                                    sale::SaleMode::Discount => "discount",
+                                    sale::SaleMode::Price => "price",
+                                },
+                                s.file.name
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        Command::Floor {
+            shop: shop_pct,
+            category,
+            json,
+        } => {
+            use merchant_desk::promotions::floor::MarginFloor;
+            let store = open_existing(&db)?;
+            let conn = store.conn();
+            let mut floor = MarginFloor::load(conn)?;
+            let bp = |text: &str| -> Result<i64> {
+                merchant_desk::money::parse_decimal(text)
+                    .map(|d| d * rust_decimal::Decimal::from(100))
+                    .filter(|d| d.fract().is_zero())
+                    .and_then(|d| rust_decimal::prelude::ToPrimitive::to_i64(&d))
+                    .ok_or_else(|| {
+                        Error::InvalidArgument(format!(
+                            "\"{text}\" is not a percentage with at most two decimals"
+                        ))
+                    })
+            };
+            let changed = shop_pct.is_some() || !category.is_empty();
+            if let Some(p) = shop_pct {
+                floor.shop_bp = bp(&p)?;
+            }
+            for c in category {
+                let (name, pct) = c.split_once('=').ok_or_else(|| {
+                    Error::InvalidArgument(format!("\"{c}\": write CATEGORY=PERCENT"))
+                })?;
+                if pct.trim().is_empty() {
+                    floor.categories.remove(name.trim());
+                } else {
+                    floor
+                        .categories
+                        .insert(name.trim().to_string(), bp(pct.trim())?);
+                }
+            }
+            if changed {
+                floor.save(conn, Utc::now())?;
+            }
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&floor).expect("floors serialise")
+                );
+            } else {
+                println!(
+                    "shop-wide: price ≥ cost × (1 + {} %)",
+                    floor.shop_bp as f64 / 100.0
+                );
+                for (c, b) in &floor.categories {
+                    println!("{c}: price ≥ cost × (1 + {} %)", *b as f64 / 100.0);
+                }
             }
         }
         Command::Journal { action } => {

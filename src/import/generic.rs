@@ -16,7 +16,7 @@ const SOURCE: &str = "generic";
 
 /// Parses an ISO 8601 time. With an offset (`Z`, `+01:00`) it is exact; a
 /// date or wall-clock time without one is read in the shop's time zone.
-pub(super) fn parse_instant(text: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+pub fn parse_instant(text: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.with_timezone(&Utc));
     }

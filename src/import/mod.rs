@@ -13,6 +13,7 @@ mod shopify;
 mod signals;
 
 pub use catalog::ProductKind;
+pub use generic::parse_instant;
 pub use online_retail::classify_stock_code;
 
 use crate::error::{Error, Result};

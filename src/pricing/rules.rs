@@ -49,7 +49,7 @@ use serde::{Deserialize, Serialize};
 pub struct Percent(pub i64);
 
 impl Percent {
-    fn decimal(self) -> Decimal {
+    pub fn decimal(self) -> Decimal {
         Decimal::new(self.0, 2)
     }
 }

@@ -1,0 +1,332 @@
+//! Launching and ending sales through the change journal.
+//!
+//! - **Discount mode** pushes storefront discounts carrying the sale's start
+//!   and end: the platform starts and ends the sale itself, whether or not
+//!   Merchant Desk is running. Ending early reverts (deletes) them.
+//! - **Price mode** sets each price to the sale price with the old price as
+//!   compare-at. No platform ends that: Merchant Desk launches it at its
+//!   start and reverts it at its end whenever it runs ([`settle`]), and a
+//!   sale found past its end on the next start is reverted at once.
+
+use super::sale::{self, Sale, SaleMode};
+use crate::error::{Error, Result};
+use crate::journal::{self, Change, RevertScope, Why};
+use crate::store::{fmt_utc, Shop};
+use crate::storefront::{
+    Discount, DiscountMethod, DiscountValue, Items, Minimum, Price, Storefront, Target, Value,
+};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection};
+use std::collections::BTreeMap;
+
+/// The journal changes that put `s` on the storefront.
+pub fn changes(conn: &Connection, shop: &Shop, s: &Sale) -> Result<Vec<Change>> {
+    let items = sale::items(conn, shop, &s.file)?;
+    let money = |m: i64| crate::money::format_major(m, &shop.currency);
+    Ok(match s.file.mode {
+        SaleMode::Price => items
+            .iter()
+            .map(|i| Change {
+                target: Target::VariantPrice {
+                    product: i.product_external.clone(),
+                    variant: i.variant_external.clone(),
+                },
+                label: format!("Price of {} (sale {})", i.sku, s.id),
+                value: Value::Price(Price {
+                    price_minor: i.sale_minor,
+                    // The old price shows as "was"; a higher "was" stays.
+                    compare_at_minor: Some(i.compare_at_minor.unwrap_or(0).max(i.price_minor)),
+                }),
+            })
+            .collect(),
+        SaleMode::Discount => {
+            // One discount for a percentage or an amount; a fixed sale
+            // price is an amount off that differs by item, so one discount
+            // per distinct amount.
+            let mut groups: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+            let value_of = |i: &sale::SaleItem| match s.file.discount.percent {
+                Some(p) => p.0,
+                None => i.price_minor - i.sale_minor,
+            };
+            for i in &items {
+                groups
+                    .entry(value_of(i))
+                    .or_default()
+                    .push(i.variant_external.clone());
+            }
+            let several = groups.len() > 1;
+            groups
+                .into_iter()
+                .map(|(value, variants)| {
+                    let title = if several {
+                        format!("{} ({} off)", s.file.name, money(value))
+                    } else {
+                        s.file.name.clone()
+                    };
+                    Change {
+                        target: Target::Discount { id: None },
+                        label: format!("Discount \"{title}\" (sale {})", s.id),
+                        value: Value::Discount(Some(Discount {
+                            title,
+                            method: if s.file.code.is_some() {
+                                DiscountMethod::Code
+                            } else {
+                                DiscountMethod::Automatic
+                            },
+                            code: s.file.code.clone(),
+                            value: match s.file.discount.percent {
+                                Some(_) => DiscountValue::Percentage {
+                                    basis_points: value,
+                                },
+                                None => DiscountValue::Amount {
+                                    amount_minor: value,
+                                    each_item: true,
+                                },
+                            },
+                            minimum: Minimum::None,
+                            items: Items::Some {
+                                products: Vec::new(),
+                                variants,
+                            },
+                            starts_at: s.starts_at.clone(),
+                            ends_at: Some(s.ends_at.clone()),
+                            usage_limit: None,
+                        })),
+                    }
+                })
+                .collect()
+        }
+    })
+}
+
+fn set_status(conn: &Connection, id: i64, status: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE sales SET status = ?2 WHERE id = ?1",
+        params![id, status],
+    )?;
+    Ok(())
+}
+
+fn push(
+    conn: &Connection,
+    shop: &Shop,
+    sf: &mut dyn Storefront,
+    s: &Sale,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let why = Why {
+        playbook: "promotions".into(),
+        reason: match &s.override_reason {
+            Some(r) => format!(
+                "sale {}: {} (margin floor overridden: {r})",
+                s.id, s.file.name
+            ),
+            None => format!("sale {}: {}", s.id, s.file.name),
+        },
+    };
+    let entries = journal::push(conn, sf, changes(conn, shop, s)?, &why, now)?;
+    let batch = entries.first().map(|e| e.batch).unwrap_or_default();
+    if let Some(refused) = entries.iter().find(|e| e.status != "confirmed") {
+        // Take back what did go out: a sale is all or nothing.
+        if entries.iter().any(|e| e.status == "confirmed") {
+            journal::revert(conn, sf, RevertScope::Batch(batch), true, now)?;
+        }
+        return Err(Error::InvalidArgument(format!(
+            "the store refused {}: {}; nothing of the sale is live",
+            refused.label,
+            refused.error.as_deref().unwrap_or("no reason given")
+        )));
+    }
+    conn.execute(
+        "UPDATE sales SET launch_batch = ?2, launched_at = ?3 WHERE id = ?1",
+        params![s.id, batch, fmt_utc(now)],
+    )?;
+    Ok(batch)
+}
+
+/// Launches a draft sale: refused when `check` finds an error, unless every
+/// error is the margin floor's and `override_reason` says why.
+pub fn launch(
+    conn: &Connection,
+    shop: &Shop,
+    sf: &mut dyn Storefront,
+    id: i64,
+    override_reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Sale> {
+    let s = sale::get(conn, id)?;
+    if s.status != "draft" {
+        return Err(Error::InvalidArgument(format!(
+            "sale {id} is {}; only a draft is launched",
+            s.status
+        )));
+    }
+    let report = sale::check(conn, shop, &s.file, Some(id), now)?;
+    let errors: Vec<&sale::Problem> = report
+        .problems
+        .iter()
+        .filter(|p| p.severity == "error")
+        .collect();
+    let reason = override_reason.map(str::trim).filter(|r| !r.is_empty());
+    if !errors.is_empty() {
+        let floor_only = errors.iter().all(|p| p.overridable);
+        if !(floor_only && reason.is_some()) {
+            let list: Vec<&str> = errors.iter().map(|p| p.message.as_str()).collect();
+            return Err(Error::InvalidArgument(format!(
+                "sale {id} was not launched: {}{}",
+                list.join("; "),
+                if floor_only {
+                    " (to go below the margin floor anyway, give the reason)"
+                } else {
+                    ""
+                }
+            )));
+        }
+        conn.execute(
+            "UPDATE sales SET override_reason = ?2 WHERE id = ?1",
+            params![id, reason],
+        )?;
+        tracing::warn!(sale = id, reason, "margin floor overridden");
+    }
+    let s = sale::get(conn, id)?;
+    let starts_later = s.starts_at > fmt_utc(now);
+    match (s.file.mode, starts_later) {
+        // The app launches a price-mode sale at its start.
+        (SaleMode::Price, true) => set_status(conn, id, "scheduled")?,
+        _ => {
+            push(conn, shop, sf, &s, now)?;
+            set_status(conn, id, if starts_later { "scheduled" } else { "live" })?;
+        }
+    }
+    tracing::info!(sale = id, "sale launched");
+    sale::get(conn, id)
+}
+
+/// Ends a scheduled or live sale now, reverting what it changed exactly.
+pub fn end(
+    conn: &Connection,
+    sf: &mut dyn Storefront,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<Sale> {
+    let s = sale::get(conn, id)?;
+    if !matches!(s.status.as_str(), "scheduled" | "live") {
+        return Err(Error::InvalidArgument(format!(
+            "sale {id} is {}; only a scheduled or live sale is ended",
+            s.status
+        )));
+    }
+    revert(conn, sf, &s, now)?;
+    let status = if fmt_utc(now) >= s.ends_at {
+        "ended"
+    } else {
+        "reverted"
+    };
+    conn.execute(
+        "UPDATE sales SET status = ?2, ended_at = ?3 WHERE id = ?1",
+        params![id, status, fmt_utc(now)],
+    )?;
+    tracing::info!(sale = id, status, "sale ended");
+    sale::get(conn, id)
+}
+
+fn revert(conn: &Connection, sf: &mut dyn Storefront, s: &Sale, now: DateTime<Utc>) -> Result<()> {
+    if let Some(batch) = s.launch_batch {
+        let entries = journal::revert(conn, sf, RevertScope::Batch(batch), false, now)?;
+        if let Some(e) = entries.first() {
+            conn.execute(
+                "UPDATE sales SET end_batch = ?2 WHERE id = ?1",
+                params![s.id, e.batch],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// What [`settle`] did to one sale, for the owner.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Settled {
+    #[cfg_attr(test, ts(type = "number"))]
+    pub sale: i64,
+    pub name: String,
+    pub what: String,
+}
+
+/// Brings every sale up to `now`: discount-mode sales go live and end on
+/// the platform's own clock; price-mode sales are launched at their start
+/// and reverted at their end, or at once when found past it (the app was
+/// closed). Runs at start and whenever sales are listed.
+pub fn settle(
+    conn: &Connection,
+    shop: &Shop,
+    sf: &mut dyn Storefront,
+    now: DateTime<Utc>,
+) -> Result<Vec<Settled>> {
+    let stamp = fmt_utc(now);
+    let mut done = Vec::new();
+    for s in sale::list(conn)? {
+        let note = |what: String| Settled {
+            sale: s.id,
+            name: s.file.name.clone(),
+            what,
+        };
+        let over = stamp >= s.ends_at;
+        let started = stamp >= s.starts_at;
+        match (s.file.mode, s.status.as_str()) {
+            (SaleMode::Discount, "scheduled") if over => {
+                set_status(conn, s.id, "ended")?;
+                done.push(note("ended on the storefront at its end time".into()));
+            }
+            (SaleMode::Discount, "scheduled") if started => {
+                set_status(conn, s.id, "live")?;
+            }
+            (SaleMode::Discount, "live") if over => {
+                conn.execute(
+                    "UPDATE sales SET status = 'ended', ended_at = ends_at WHERE id = ?1",
+                    [s.id],
+                )?;
+                done.push(note("ended on the storefront at its end time".into()));
+            }
+            (SaleMode::Price, "scheduled") if over => {
+                // Never launched: its whole window passed while the app was closed.
+                conn.execute(
+                    "UPDATE sales SET status = 'reverted', ended_at = ?2 WHERE id = ?1",
+                    params![s.id, stamp],
+                )?;
+                done.push(note(
+                    "not launched: its window passed while Merchant Desk was closed".into(),
+                ));
+            }
+            (SaleMode::Price, "scheduled") if started => {
+                push(conn, shop, sf, &s, now)?;
+                set_status(conn, s.id, "live")?;
+                done.push(note("launched at its start".into()));
+            }
+            (SaleMode::Price, "live") if over => {
+                let late = (now - parse(&s.ends_at)?).num_minutes();
+                revert(conn, sf, &s, now)?;
+                conn.execute(
+                    "UPDATE sales SET status = 'ended', ended_at = ?2 WHERE id = ?1",
+                    params![s.id, stamp],
+                )?;
+                done.push(note(if late > 5 {
+                    format!("was still live {late} minutes past its end (Merchant Desk was closed); prices reverted now")
+                } else {
+                    "ended at its end time; prices reverted".into()
+                }));
+            }
+            _ => {}
+        }
+    }
+    for d in &done {
+        tracing::info!(sale = d.sale, "{}", d.what);
+    }
+    Ok(done)
+}
+
+fn parse(utc: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(utc)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| Error::InvalidArgument(format!("\"{utc}\" is not a UTC time")))
+}
