@@ -352,6 +352,13 @@ enum SaleCommand {
     },
     /// End a scheduled or live sale now and revert it exactly.
     End { id: i64 },
+    /// How the sale did: units, revenue and profit against the same weekdays
+    /// of the four weeks before and against the model's no-sale expectation.
+    Report {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Every sale with its status (bringing each up to now first).
     List {
         #[arg(long)]
@@ -604,6 +611,7 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
                 SaleCommand::Check { id, json } => {
                     let s = sale::get(conn, id)?;
                     let report = sale::check(conn, &shop, &s.file, Some(id), Utc::now())?;
+                    let projection = sale::projection(conn, &shop, &s.file, Utc::now())?;
                     if json {
                         println!(
                             "{}",
@@ -613,10 +621,24 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
                                 "items": report.items,
                                 "starts_at": report.starts_at,
                                 "ends_at": report.ends_at,
+                                "projection": projection,
                             }))
                             .expect("checks serialise")
                         );
                     } else {
+                        let m = |v: f64| format_major(v.round() as i64, &shop.currency);
+                        println!(
+                            "projection over {} days: units {:.0} → {:.0}, revenue {} → {}, profit {} → {}; break-even needs {}; the model expects {}",
+                            projection.days,
+                            projection.units_without,
+                            projection.units_with,
+                            m(projection.revenue_without),
+                            m(projection.revenue_with),
+                            m(projection.profit_without),
+                            m(projection.profit_with),
+                            projection.break_even_uplift.map_or("no margin left".into(), |u| format!("{:+.0} % units", u * 100.0)),
+                            projection.expected_uplift.map_or("no sales to go by".into(), |u| format!("{:+.0} % units", u * 100.0)),
+                        );
                         println!(
                             "sale {id} \"{}\": {} products, {} to {} (UTC): {}",
                             s.file.name,
@@ -661,6 +683,39 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
                         s.launch_batch
                             .map_or(String::new(), |b| format!(", journal batch {b}"))
                     );
+                }
+                SaleCommand::Report { id, json } => {
+                    let r = sale::report(conn, &shop, id, Utc::now())?;
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&r).expect("reports serialise")
+                        );
+                    } else {
+                        let m = |v: f64| format_major(v.round() as i64, &shop.currency);
+                        println!(
+                            "sale {id} \"{}\" ({}), {} to {} (UTC)",
+                            r.sale.file.name, r.sale.status, r.from, r.to
+                        );
+                        for (label, t) in [
+                            ("actual", &r.actual),
+                            ("same weekdays, 4 weeks before", &r.same_weekdays),
+                            ("model, no sale", &r.model),
+                        ] {
+                            println!(
+                                "  {label:<31} units {:>8.1}  revenue {:>10}  profit {:>10}",
+                                t.units,
+                                m(t.revenue),
+                                m(t.profit)
+                            );
+                        }
+                        println!(
+                            "  incremental profit: {} against the same weekdays, {} against the model; {} units in stock now",
+                            m(r.incremental_vs_weekdays),
+                            m(r.incremental_vs_model),
+                            r.stock_left
+                        );
+                    }
                 }
                 SaleCommand::End { id } => {
                     let s = connection::with_storefront(

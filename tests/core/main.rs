@@ -10,6 +10,7 @@ mod generic_and_shopify;
 mod migrations;
 mod pricing;
 mod pricing_rules;
+mod promotions;
 mod properties;
 mod real_data;
 mod summary;

@@ -1,0 +1,445 @@
+//! Flash sales on a small shop: the margin floor alone and stacked, the
+//! checks, launch and end through the journal, sales settled when the app
+//! finds them past their end, and exact reverts.
+
+use crate::fixtures::{import_str, shop, temp_store};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use merchant_desk::import::ImportKind;
+use merchant_desk::promotions::floor::MarginFloor;
+use merchant_desk::promotions::run;
+use merchant_desk::promotions::sale::{self, SaleFile};
+use merchant_desk::storefront::local::Local;
+use proptest::prelude::*;
+use rusqlite::Connection;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 6, 30, 12, 0, 0).unwrap()
+}
+
+/// Lamp 10.00 (cost 6.00), Vase 4.00 (cost 2.00), Mug 8.00 (no cost),
+/// Card 3.00 (cost 1.00, compare-at 3.50); floor: 20 %, Paper 50 %.
+fn small_shop() -> crate::fixtures::TempStore {
+    let mut t = temp_store();
+    t.store
+        .set_shop(&shop("GBP", "Europe/London"), now())
+        .unwrap();
+    import_str(
+        &mut t.store,
+        ImportKind::Products,
+        "products.csv",
+        "sku,title,price,category,cost,stock,compare_at_price\n\
+         LAMP,Lamp,10.00,Lighting,6.00,10,\n\
+         VASE,Vase,4.00,Home,2.00,500,\n\
+         MUG,Mug,8.00,Kitchen,,100,\n\
+         CARD,Card,3.00,Paper,1.00,40,3.50\n",
+    )
+    .unwrap();
+    let mut floor = MarginFloor {
+        shop_bp: 2000,
+        ..Default::default()
+    };
+    floor.categories.insert("Paper".into(), 5000);
+    floor.save(t.store.conn(), now()).unwrap();
+    t
+}
+
+fn file(targets: &str, discount: &str, mode: &str, start: &str, end: &str) -> SaleFile {
+    SaleFile::parse(&format!(
+        "name = \"Flash\"\ntargets = {targets}\ndiscount = {discount}\nstarts_at = \"{start}\"\nends_at = \"{end}\"\nmode = \"{mode}\"\n"
+    ))
+    .unwrap()
+}
+
+fn prices(conn: &Connection) -> Vec<(String, i64, Option<i64>)> {
+    conn.prepare("SELECT sku, price_minor, compare_at_minor FROM variants ORDER BY sku")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+fn codes(r: &sale::CheckReport) -> Vec<(String, Option<String>)> {
+    r.problems
+        .iter()
+        .map(|p| (p.code.clone(), p.sku.clone()))
+        .collect()
+}
+
+#[test]
+fn checks_find_the_floor_alone_and_stacked_and_what_else_is_wrong() {
+    let t = small_shop();
+    let shop = t.store.require_shop().unwrap();
+    let conn = t.store.conn();
+    // 20 % off: Lamp 8.00 ≥ 7.20 ok; Vase 3.20 ≥ 2.40 ok.
+    let ok = file(
+        "{ skus = [\"LAMP\", \"VASE\"] }",
+        "{ percent = 20 }",
+        "discount",
+        "2024-07-01T09:00",
+        "2024-07-01T21:00",
+    );
+    let r = sale::check(conn, &shop, &ok, None, now()).unwrap();
+    assert!(r.ok, "{:?}", r.problems);
+    assert_eq!(
+        r.starts_at, "2024-07-01T08:00:00Z",
+        "09:00 in London in summer"
+    );
+    let sale_prices: Vec<i64> = r.items.iter().map(|i| i.sale_minor).collect();
+    assert_eq!(sale_prices, vec![800, 320]);
+
+    // 30 % off: Lamp 7.00 < 7.20; Card 2.10 < 1.50? no: Paper floor 1.50, fine;
+    // Mug has no cost.
+    let deep = file(
+        "{ all = true }",
+        "{ percent = 30 }",
+        "discount",
+        "2024-07-01T09:00",
+        "2024-07-01T21:00",
+    );
+    let r = sale::check(conn, &shop, &deep, None, now()).unwrap();
+    assert!(!r.ok);
+    let found = codes(&r);
+    assert!(
+        found.contains(&("below_floor".into(), Some("LAMP".into()))),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("no_cost".into(), Some("MUG".into()))),
+        "{found:?}"
+    );
+    assert!(
+        !found.iter().any(|(_, s)| s.as_deref() == Some("CARD")),
+        "{found:?}"
+    );
+
+    // A live 15 % discount on everything stacks: Lamp 8.00 × 0.85 = 6.80 < 7.20.
+    conn.execute(
+        "INSERT INTO discounts (source, external_id, definition, updated_at) VALUES ('local', 'local-discount-9', ?1, '2024-06-01T00:00:00Z')",
+        [serde_json::json!({
+            "title": "Summer 15", "method": "automatic", "code": null,
+            "value": {"kind": "percentage", "basis_points": 1500},
+            "minimum": {"kind": "none"}, "items": {"kind": "all"},
+            "starts_at": "2024-06-01T00:00:00Z", "ends_at": "2024-07-31T00:00:00Z", "usage_limit": null
+        })
+        .to_string()],
+    )
+    .unwrap();
+    let r = sale::check(conn, &shop, &ok, None, now()).unwrap();
+    assert!(!r.ok);
+    let lamp = r.items.iter().find(|i| i.sku == "LAMP").unwrap();
+    assert_eq!(
+        (lamp.sale_minor, lamp.worst_case_minor, lamp.floor_minor),
+        (800, 680, Some(720))
+    );
+    let found = codes(&r);
+    assert!(
+        found.contains(&("stacks_below_floor".into(), Some("LAMP".into()))),
+        "{found:?}"
+    );
+    assert!(found.contains(&("overlap".into(), None)), "{found:?}");
+    // Vase 3.20 × 0.85 = 2.72 ≥ 2.40.
+    assert!(!found.contains(&("stacks_below_floor".into(), Some("VASE".into()))));
+
+    // The window, a price that is no discount, a price-mode sale's warnings.
+    let backwards = file(
+        "{ skus = [\"VASE\"] }",
+        "{ percent = 5 }",
+        "discount",
+        "2024-07-02T09:00",
+        "2024-07-01T09:00",
+    );
+    assert!(
+        codes(&sale::check(conn, &shop, &backwards, None, now()).unwrap())
+            .contains(&("window".into(), None))
+    );
+    let past = file(
+        "{ skus = [\"VASE\"] }",
+        "{ percent = 5 }",
+        "discount",
+        "2024-06-01T09:00",
+        "2024-06-02T09:00",
+    );
+    assert!(
+        codes(&sale::check(conn, &shop, &past, None, now()).unwrap())
+            .contains(&("window".into(), None))
+    );
+    let higher = file(
+        "{ skus = [\"VASE\"] }",
+        "{ sale_price = \"4.50\" }",
+        "discount",
+        "2024-08-01T09:00",
+        "2024-08-01T21:00",
+    );
+    assert!(
+        codes(&sale::check(conn, &shop, &higher, None, now()).unwrap())
+            .contains(&("not_a_discount".into(), Some("VASE".into())))
+    );
+    let card = file(
+        "{ skus = [\"CARD\"] }",
+        "{ amount_off = \"0.50\" }",
+        "price",
+        "2024-08-01T09:00",
+        "2024-08-01T21:00",
+    );
+    let found = codes(&sale::check(conn, &shop, &card, None, now()).unwrap());
+    assert!(
+        found.contains(&("compare_at_set".into(), Some("CARD".into()))),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("ends_from_the_app".into(), None)),
+        "{found:?}"
+    );
+    // An unknown SKU is refused outright.
+    let nope = file(
+        "{ skus = [\"NOPE\"] }",
+        "{ percent = 5 }",
+        "discount",
+        "2024-08-01T09:00",
+        "2024-08-01T21:00",
+    );
+    assert!(sale::check(conn, &shop, &nope, None, now())
+        .unwrap_err()
+        .to_string()
+        .contains("SKU NOPE"));
+}
+
+#[test]
+fn a_discount_sale_is_scheduled_on_the_platform_and_an_early_end_deletes_it() {
+    let t = small_shop();
+    let shop = t.store.require_shop().unwrap();
+    let conn = t.store.conn();
+    let before = prices(conn);
+    let f = file(
+        "{ skus = [\"LAMP\", \"VASE\"] }",
+        "{ percent = 20 }",
+        "discount",
+        "2024-07-01T09:00",
+        "2024-07-01T21:00",
+    );
+    let s = sale::create(conn, &shop, &f, now()).unwrap();
+    let mut local = Local::new(conn, "2024-06-30T12:00:00Z".into());
+    let s = run::launch(conn, &shop, &mut local, s.id, None, now()).unwrap();
+    assert_eq!(s.status, "scheduled");
+    let def: String = conn
+        .query_row("SELECT definition FROM discounts", [], |r| r.get(0))
+        .unwrap();
+    let d: merchant_desk::storefront::Discount = serde_json::from_str(&def).unwrap();
+    assert_eq!(
+        (d.starts_at.as_str(), d.ends_at.as_deref()),
+        ("2024-07-01T08:00:00Z", Some("2024-07-01T20:00:00Z"))
+    );
+    assert_eq!(d.title, "Flash");
+    assert_eq!(
+        prices(conn),
+        before,
+        "a discount-mode sale leaves prices alone"
+    );
+    // A second launch is refused.
+    assert!(run::launch(conn, &shop, &mut local, s.id, None, now()).is_err());
+    // At its start it shows live, and ending early deletes the discount.
+    let during = Utc.with_ymd_and_hms(2024, 7, 1, 10, 0, 0).unwrap();
+    assert!(run::settle(conn, &shop, &mut local, during)
+        .unwrap()
+        .is_empty());
+    assert_eq!(sale::get(conn, s.id).unwrap().status, "live");
+    let ended = run::end(conn, &mut local, s.id, during).unwrap();
+    assert_eq!(ended.status, "reverted");
+    let left: i64 = conn
+        .query_row("SELECT count(*) FROM discounts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 0);
+
+    // Another one runs to its end: the platform ends it; settle records it.
+    let s2 = sale::create(conn, &shop, &f, now()).unwrap();
+    run::launch(conn, &shop, &mut local, s2.id, None, now()).unwrap();
+    let after = Utc.with_ymd_and_hms(2024, 7, 2, 0, 0, 0).unwrap();
+    let notes = run::settle(conn, &shop, &mut local, after).unwrap();
+    assert_eq!(notes.len(), 1);
+    assert!(notes[0].what.contains("ended on the storefront"));
+    assert_eq!(sale::get(conn, s2.id).unwrap().status, "ended");
+}
+
+#[test]
+fn the_floor_is_overridden_only_with_a_reason_and_the_reason_is_journaled() {
+    let t = small_shop();
+    let shop = t.store.require_shop().unwrap();
+    let conn = t.store.conn();
+    let f = file(
+        "{ skus = [\"LAMP\"] }",
+        "{ percent = 30 }",
+        "price",
+        "2024-06-30T09:00",
+        "2024-06-30T21:00",
+    );
+    let s = sale::create(conn, &shop, &f, now()).unwrap();
+    let mut local = Local::new(conn, "2024-06-30T12:00:00Z".into());
+    let err = run::launch(conn, &shop, &mut local, s.id, None, now())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("below the margin floor 7.20") && err.contains("give the reason"),
+        "{err}"
+    );
+    assert!(run::launch(conn, &shop, &mut local, s.id, Some("  "), now()).is_err());
+    let s = run::launch(conn, &shop, &mut local, s.id, Some("end of line"), now()).unwrap();
+    assert_eq!(s.status, "live");
+    let reason: String = conn
+        .query_row(
+            "SELECT reason FROM journal_batches WHERE id = ?1",
+            [s.launch_batch.unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        reason.contains("margin floor overridden: end of line"),
+        "{reason}"
+    );
+    // A window error is never overridden.
+    let past = file(
+        "{ skus = [\"LAMP\"] }",
+        "{ percent = 30 }",
+        "price",
+        "2024-06-01T09:00",
+        "2024-06-01T21:00",
+    );
+    let p = sale::create(conn, &shop, &past, now()).unwrap();
+    assert!(run::launch(conn, &shop, &mut local, p.id, Some("anyway"), now()).is_err());
+}
+
+#[test]
+fn a_price_sale_found_past_its_end_is_reverted_at_once() {
+    let t = small_shop();
+    let shop = t.store.require_shop().unwrap();
+    let conn = t.store.conn();
+    let before = prices(conn);
+    // Starts later: scheduled, nothing changed until its start.
+    let f = file(
+        "{ skus = [\"VASE\", \"CARD\"] }",
+        "{ amount_off = \"0.50\" }",
+        "price",
+        "2024-07-01T09:00",
+        "2024-07-01T21:00",
+    );
+    let s = sale::create(conn, &shop, &f, now()).unwrap();
+    let mut local = Local::new(conn, "2024-06-30T12:00:00Z".into());
+    assert_eq!(
+        run::launch(conn, &shop, &mut local, s.id, None, now())
+            .unwrap()
+            .status,
+        "scheduled"
+    );
+    assert_eq!(prices(conn), before);
+    let start = Utc.with_ymd_and_hms(2024, 7, 1, 8, 1, 0).unwrap();
+    let notes = run::settle(conn, &shop, &mut local, start).unwrap();
+    assert!(notes[0].what.contains("launched at its start"));
+    let during = prices(conn);
+    assert!(
+        during.contains(&("VASE".into(), 350, Some(400))),
+        "{during:?}"
+    );
+    // The higher compare-at already on CARD stays.
+    assert!(
+        during.contains(&("CARD".into(), 250, Some(350))),
+        "{during:?}"
+    );
+    // The app was closed over the end: the next start reverts it at once.
+    let later = Utc.with_ymd_and_hms(2024, 7, 2, 9, 0, 0).unwrap();
+    let notes = run::settle(conn, &shop, &mut local, later).unwrap();
+    assert!(notes[0].what.contains("past its end"), "{notes:?}");
+    assert_eq!(prices(conn), before);
+    assert_eq!(sale::get(conn, s.id).unwrap().status, "ended");
+    // Settling again does nothing more.
+    assert!(
+        run::settle(conn, &shop, &mut local, later + Duration::hours(1))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(prices(conn), before);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    /// Whatever the prices, compare-at prices and discount, a price-mode
+    /// sale launched and ended leaves every price and compare-at exactly as
+    /// it found them.
+    #[test]
+    fn ending_a_price_sale_restores_prices_exactly(
+        rows in proptest::collection::vec((1i64..100_000, proptest::option::of(1i64..150_000)), 1..6),
+        pct in 1i64..90,
+    ) {
+        let mut t = temp_store();
+        t.store.set_shop(&shop("GBP", "Europe/London"), now()).unwrap();
+        let mut csv = String::from("sku,title,price,category,cost,stock,compare_at_price\n");
+        for (i, (p, c)) in rows.iter().enumerate() {
+            csv.push_str(&format!("S{i},Item,{}.{:02},Cat,0.01,10,{}\n", p / 100, p % 100,
+                c.map(|c| format!("{}.{:02}", c / 100, c % 100)).unwrap_or_default()));
+        }
+        import_str(&mut t.store, ImportKind::Products, "p.csv", &csv).unwrap();
+        let shop = t.store.require_shop().unwrap();
+        let conn = t.store.conn();
+        let before = prices(conn);
+        let f = file("{ all = true }", &format!("{{ percent = {pct} }}"), "price", "2024-06-30T09:00", "2024-06-30T21:00");
+        let s = sale::create(conn, &shop, &f, now()).unwrap();
+        let mut local = Local::new(conn, "2024-06-30T12:00:00Z".into());
+        let launched = run::launch(conn, &shop, &mut local, s.id, Some("test"), now());
+        prop_assume!(launched.is_ok());
+        prop_assert_ne!(prices(conn), before.clone());
+        run::end(conn, &mut local, s.id, now()).unwrap();
+        prop_assert_eq!(prices(conn), before);
+    }
+}
+
+#[test]
+fn the_report_compares_the_window_with_the_same_weekdays_before() {
+    let mut t = small_shop();
+    // Vase: 3 a day on the four Mondays before 2024-07-01, 9 during the sale
+    // (at 3.20), one order outside the window.
+    let mut orders = String::from("order_id,ordered_at,sku,title,quantity,unit_price,currency\n");
+    for (n, day) in ["2024-06-03", "2024-06-10", "2024-06-17", "2024-06-24"]
+        .iter()
+        .enumerate()
+    {
+        orders.push_str(&format!("B{n},{day}T10:00:00Z,VASE,Vase,3,4.00,GBP\n"));
+    }
+    orders.push_str("S1,2024-07-01T10:00:00Z,VASE,Vase,9,3.20,GBP\n");
+    orders.push_str("X1,2024-07-01T22:00:00Z,VASE,Vase,5,4.00,GBP\n");
+    import_str(&mut t.store, ImportKind::Orders, "orders.csv", &orders).unwrap();
+    let shop = t.store.require_shop().unwrap();
+    let conn = t.store.conn();
+    let f = file(
+        "{ skus = [\"VASE\"] }",
+        "{ percent = 20 }",
+        "discount",
+        "2024-07-01T09:00",
+        "2024-07-01T21:00",
+    );
+    let s = sale::create(conn, &shop, &f, now()).unwrap();
+    assert!(
+        sale::report(conn, &shop, s.id, now()).is_err(),
+        "a draft has no report"
+    );
+    let mut local = Local::new(conn, "2024-06-30T12:00:00Z".into());
+    run::launch(conn, &shop, &mut local, s.id, None, now()).unwrap();
+    let after = Utc.with_ymd_and_hms(2024, 7, 3, 0, 0, 0).unwrap();
+    let r = sale::report(conn, &shop, s.id, after).unwrap();
+    assert_eq!(
+        (r.from.as_str(), r.to.as_str()),
+        ("2024-07-01T08:00:00Z", "2024-07-01T20:00:00Z")
+    );
+    assert_eq!(
+        (r.actual.units, r.actual.revenue, r.actual.profit),
+        (9.0, 2880.0, 1080.0)
+    );
+    assert_eq!(
+        (
+            r.same_weekdays.units,
+            r.same_weekdays.revenue,
+            r.same_weekdays.profit
+        ),
+        (3.0, 1200.0, 600.0)
+    );
+    assert_eq!(r.incremental_vs_weekdays, 480.0);
+    assert_eq!(r.stock_left, 500);
+}
