@@ -18,7 +18,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 mod pricing;
+mod promotions;
 pub use pricing::{CompareRequest, Compared, NamedSource, RuleSets, ScenarioSource};
+pub use promotions::{SaleCheck, SalesOverview};
 
 /// Which of the two databases in the data folder is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,14 +5,16 @@
 
 use merchant_desk::bench::StartupProbe;
 use merchant_desk::desk::{
-    AppStatus, CompareRequest, Compared, DashboardRequest, Desk, PushRequest, RuleSets,
-    StorefrontStatus,
+    AppStatus, CompareRequest, Compared, DashboardRequest, Desk, PushRequest, RuleSets, SaleCheck,
+    SalesOverview, StorefrontStatus,
 };
 use merchant_desk::import::{ImportKind, ImportReport, Progress};
 use merchant_desk::journal::{Entry, RevertScope};
 use merchant_desk::pricing::proposals::{Proposal, ProposalSummary, SavedRules};
 use merchant_desk::pricing::rules::RuleSet;
 use merchant_desk::pricing::signals::Signal;
+use merchant_desk::promotions::floor::MarginFloor;
+use merchant_desk::promotions::sale::{Sale, SaleFile, SaleReport};
 use merchant_desk::report::Dashboard;
 use merchant_desk::store::Shop;
 use merchant_desk::storefront::connection::ConnectRequest;
@@ -189,6 +191,50 @@ async fn compare_scenarios(desk: State<'_, Desk>, request: CompareRequest) -> Re
 }
 
 #[tauri::command]
+async fn sales_overview(desk: State<'_, Desk>) -> Reply<SalesOverview> {
+    desk.sales().map_err(Into::into)
+}
+
+#[tauri::command]
+async fn save_floor(desk: State<'_, Desk>, floor: MarginFloor) -> Reply<MarginFloor> {
+    desk.save_floor(floor).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn check_sale(desk: State<'_, Desk>, file: SaleFile, id: Option<i64>) -> Reply<SaleCheck> {
+    desk.check_sale(file, id).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn create_sale(desk: State<'_, Desk>, file: SaleFile) -> Reply<Sale> {
+    desk.create_sale(file).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn launch_sale(
+    desk: State<'_, Desk>,
+    id: i64,
+    override_reason: Option<String>,
+) -> Reply<Sale> {
+    desk.launch_sale(id, override_reason).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn end_sale(desk: State<'_, Desk>, id: i64) -> Reply<Sale> {
+    desk.end_sale(id).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn sale_report(desk: State<'_, Desk>, id: i64) -> Reply<SaleReport> {
+    desk.sale_report(id).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn sale_snippet(desk: State<'_, Desk>, id: i64) -> Reply<String> {
+    desk.sale_snippet(id).map_err(Into::into)
+}
+
+#[tauri::command]
 fn app_painted(probe: State<'_, StartupProbe>, page_ms: f64) -> Reply<()> {
     probe.painted(page_ms).map_err(Into::into)
 }
@@ -246,6 +292,14 @@ fn main() {
             proposal_discard,
             proposal_apply,
             compare_scenarios,
+            sales_overview,
+            save_floor,
+            check_sale,
+            create_sale,
+            launch_sale,
+            end_sale,
+            sale_report,
+            sale_snippet,
             app_painted
         ])
         .run(tauri::generate_context!())

@@ -20,6 +20,11 @@ import type { Proposal } from './bindings/Proposal';
 import type { CompareRequest } from './bindings/CompareRequest';
 import type { Compared } from './bindings/Compared';
 import type { Quantiles } from './bindings/Quantiles';
+import type { Sale } from './bindings/Sale';
+import type { SaleFile } from './bindings/SaleFile';
+import type { MarginFloor } from './bindings/MarginFloor';
+import type { SaleCheck } from './bindings/SaleCheck';
+import type { Problem } from './bindings/Problem';
 import { type Backend, BackendError } from './transport';
 
 export const demoShop: Shop = {
@@ -438,6 +443,88 @@ export class MockBackend implements Backend {
         by_day: Array.from({ length: d }, (_, k) => ({ day: k + 1, units: q(o.units * (k + 1)), revenue: q(o.revenue * (k + 1)), profit: q(o.profit * (k + 1)) })),
       };
     });
+  }
+  // Promotions: sales on the two products; the floor is cost × (1 + m).
+  floor: MarginFloor = { shop_bp: 2000, categories: {} };
+  sales: Sale[] = [];
+  /** The mock's clock for sales, UTC. */
+  clock = '2024-01-01T12:00:00Z';
+  private saleItems(file: SaleFile) {
+    return Object.keys(this.prices)
+      .filter((sku) => file.targets.all || file.targets.skus.includes(sku) || (file.targets.category === (sku === '85123A' ? 'Lighting' : 'Kitchen & Dining')))
+      .map((sku, i) => {
+        const price = this.prices[sku];
+        const d = file.discount;
+        const sale = d.percent !== null ? Math.round(price * (1 - d.percent / 100)) : d.amount_off !== null ? price - Math.round(Number(d.amount_off) * 100) : Math.round(Number(d.sale_price) * 100);
+        const cost = MockBackend.COST[sku];
+        const floor = Math.ceil((cost * (10000 + this.floor.shop_bp)) / 10000);
+        return { variant_id: i + 1, sku, title: sku, category: null, price_minor: price, compare_at_minor: null, cost_minor: cost, stock: 20, sale_minor: sale, floor_minor: floor, worst_case_minor: sale };
+      });
+  }
+  async salesOverview() {
+    this.check('salesOverview');
+    return { sales: structuredClone(this.sales), floor: structuredClone(this.floor), settled: [], now: this.clock };
+  }
+  async saveFloor(floor: MarginFloor) {
+    this.check('saveFloor');
+    this.floor = structuredClone(floor);
+    return structuredClone(this.floor);
+  }
+  async checkSale(file: SaleFile): Promise<SaleCheck> {
+    this.check('checkSale');
+    const items = this.saleItems(file);
+    const problems: Problem[] = items
+      .filter((i) => i.sale_minor < i.floor_minor)
+      .map((i) => ({ code: 'below_floor', message: `${i.sku}: the sale price ${(i.sale_minor / 100).toFixed(2)} is below the margin floor ${(i.floor_minor / 100).toFixed(2)}`, sku: i.sku, severity: 'error', overridable: true }));
+    return {
+      report: { ok: problems.length === 0, problems, items, starts_at: `${file.starts_at}:00Z`, ends_at: `${file.ends_at}:00Z` },
+      projection: { days: 1, units_without: 3, units_with: 4, revenue_without: 3000, revenue_with: 3200, profit_without: 1500, profit_with: 1400, break_even_uplift: 0.5, expected_uplift: 0.33, stockouts: 0, max_stockout_probability: 0 },
+      projection_error: null,
+    };
+  }
+  async createSale(file: SaleFile) {
+    this.check('createSale');
+    const sale: Sale = {
+      id: this.sales.length + 1, file: structuredClone(file), starts_at: `${file.starts_at}:00Z`, ends_at: `${file.ends_at}:00Z`, status: 'draft',
+      override_reason: null, launch_batch: null, end_batch: null, created_at: this.clock, launched_at: null, ended_at: null,
+    };
+    this.sales.push(sale);
+    return structuredClone(sale);
+  }
+  private findSale(id: number): Sale {
+    const s = this.sales.find((x) => x.id === id);
+    if (!s) throw new BackendError({ code: 'invalid_argument', message: `there is no sale ${id}` });
+    return s;
+  }
+  async launchSale(id: number, overrideReason: string | null) {
+    this.check('launchSale');
+    const s = this.findSale(id);
+    const check = await this.checkSale(s.file);
+    if (!check.report.ok && !overrideReason?.trim()) {
+      throw new BackendError({ code: 'invalid_argument', message: `sale ${id} was not launched: ${check.report.problems.map((p) => p.message).join('; ')} (to go below the margin floor anyway, give the reason)` });
+    }
+    s.override_reason = overrideReason?.trim() || null;
+    s.status = s.starts_at > this.clock ? 'scheduled' : 'live';
+    s.launch_batch = this.entries.length + 1;
+    s.launched_at = this.clock;
+    return structuredClone(s);
+  }
+  async endSale(id: number) {
+    this.check('endSale');
+    const s = this.findSale(id);
+    s.status = 'reverted';
+    s.ended_at = this.clock;
+    return structuredClone(s);
+  }
+  async saleReport(id: number) {
+    this.check('saleReport');
+    const sale = structuredClone(this.findSale(id));
+    const t = { units: 9, revenue: 2880, profit: 1080 };
+    return { sale, from: sale.starts_at, to: sale.ends_at, actual: t, same_weekdays: { units: 3, revenue: 1200, profit: 600 }, model: { units: 4, revenue: 1600, profit: 800 }, incremental_vs_weekdays: 480, incremental_vs_model: 280, stock_left: 40 };
+  }
+  async saleSnippet(id: number) {
+    this.check('saleSnippet');
+    return `<div id="md-countdown-${id}">…</div><script>/* ends ${this.findSale(id).ends_at} */</script>`;
   }
   async pickFile() {
     this.check('pickFile');

@@ -46,6 +46,14 @@ export const tauriBackend: Backend = {
   discardProposal: (id) => call('proposal_discard', { id }),
   applyProposal: (id) => call('proposal_apply', { id }),
   compareScenarios: (request) => call('compare_scenarios', { request }),
+  salesOverview: () => call('sales_overview'),
+  saveFloor: (floor) => call('save_floor', { floor }),
+  checkSale: (file, id) => call('check_sale', { file, id }),
+  createSale: (file) => call('create_sale', { file }),
+  launchSale: (id, overrideReason) => call('launch_sale', { id, overrideReason }),
+  endSale: (id) => call('end_sale', { id }),
+  saleReport: (id) => call('sale_report', { id }),
+  saleSnippet: (id) => call('sale_snippet', { id }),
   pickFile: async () => {
     const picked = await open({
       multiple: false,

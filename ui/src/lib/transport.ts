@@ -24,6 +24,12 @@ import type { Proposal } from './bindings/Proposal';
 import type { ProposalSummary } from './bindings/ProposalSummary';
 import type { CompareRequest } from './bindings/CompareRequest';
 import type { Compared } from './bindings/Compared';
+import type { SalesOverview } from './bindings/SalesOverview';
+import type { MarginFloor } from './bindings/MarginFloor';
+import type { SaleFile } from './bindings/SaleFile';
+import type { SaleCheck } from './bindings/SaleCheck';
+import type { Sale } from './bindings/Sale';
+import type { SaleReport } from './bindings/SaleReport';
 
 export interface Backend {
   status(): Promise<AppStatus>;
@@ -64,6 +70,18 @@ export interface Backend {
   applyProposal(id: number): Promise<Proposal>;
   /** Simulates one to four scenarios with the same seed. */
   compareScenarios(request: CompareRequest): Promise<Compared[]>;
+  /** Brings sales up to now (starts, ends, overdue reverts) and lists them. */
+  salesOverview(): Promise<SalesOverview>;
+  saveFloor(floor: MarginFloor): Promise<MarginFloor>;
+  /** Checks a sale as edited and projects it; `id` when it is saved. */
+  checkSale(file: SaleFile, id: number | null): Promise<SaleCheck>;
+  createSale(file: SaleFile): Promise<Sale>;
+  /** Refused on a check error unless every error is the floor's and a reason is given. */
+  launchSale(id: number, overrideReason: string | null): Promise<Sale>;
+  endSale(id: number): Promise<Sale>;
+  saleReport(id: number): Promise<SaleReport>;
+  /** HTML+JS countdown for the storefront theme. */
+  saleSnippet(id: number): Promise<string>;
   /** Asks the user for a file to import; null when they cancel. */
   pickFile(): Promise<string | null>;
   /** Tells the backend the first dashboard is on screen (startup benchmark). */

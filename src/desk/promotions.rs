@@ -1,0 +1,131 @@
+//! The app's Promotions page: the margin floor, the sales calendar, the
+//! sale editor with its checks and projection, launch and end.
+
+use super::Desk;
+use crate::error::Result;
+use crate::promotions::floor::MarginFloor;
+use crate::promotions::run::{self, Settled};
+use crate::promotions::sale::{self, CheckReport, Projection, Sale, SaleFile, SaleReport};
+use crate::storefront::connection;
+use chrono::Utc;
+use serde::Serialize;
+
+/// The sales, the floor, and what settling did just now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct SalesOverview {
+    pub sales: Vec<Sale>,
+    pub floor: MarginFloor,
+    /// Sales started, ended or reverted because their time came (or went
+    /// while the app was closed).
+    pub settled: Vec<Settled>,
+    /// UTC, for the countdowns.
+    pub now: String,
+}
+
+/// A sale's checks and the model's projection, for the editor.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct SaleCheck {
+    pub report: CheckReport,
+    pub projection: Option<Projection>,
+    /// Why there is no projection.
+    pub projection_error: Option<String>,
+}
+
+impl Desk {
+    /// Brings every sale up to now (unless another job holds the store),
+    /// then lists them.
+    pub fn sales(&self) -> Result<SalesOverview> {
+        let settled = match self.exclusive(|| {
+            self.with_store(|store| {
+                let shop = store.require_shop()?;
+                let conn = store.conn();
+                connection::with_storefront(conn, self.cancel.clone(), |sf| {
+                    run::settle(conn, &shop, sf, Utc::now())
+                })
+            })
+        }) {
+            Ok(s) => s,
+            Err(crate::Error::Busy) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        self.with_store(|store| {
+            Ok(SalesOverview {
+                sales: sale::list(store.conn())?,
+                floor: MarginFloor::load(store.conn())?,
+                settled,
+                now: crate::store::fmt_utc(Utc::now()),
+            })
+        })
+    }
+
+    /// Replaces the margin floor.
+    pub fn save_floor(&self, floor: MarginFloor) -> Result<MarginFloor> {
+        self.with_store(|store| {
+            floor.save(store.conn(), Utc::now())?;
+            MarginFloor::load(store.conn())
+        })
+    }
+
+    /// Checks a sale as edited (saved or not) and projects it.
+    pub fn check_sale(&self, file: SaleFile, id: Option<i64>) -> Result<SaleCheck> {
+        self.with_store(|store| {
+            let shop = store.require_shop()?;
+            let conn = store.conn();
+            let report = sale::check(conn, &shop, &file, id, Utc::now())?;
+            let (projection, projection_error) =
+                match sale::projection(conn, &shop, &file, Utc::now()) {
+                    Ok(p) => (Some(p), None),
+                    Err(e) => (None, Some(e.to_string())),
+                };
+            Ok(SaleCheck {
+                report,
+                projection,
+                projection_error,
+            })
+        })
+    }
+
+    /// Stores a draft sale.
+    pub fn create_sale(&self, file: SaleFile) -> Result<Sale> {
+        self.with_store(|store| {
+            sale::create(store.conn(), &store.require_shop()?, &file, Utc::now())
+        })
+    }
+
+    /// Launches a draft (now, or at its start).
+    pub fn launch_sale(&self, id: i64, override_reason: Option<String>) -> Result<Sale> {
+        self.exclusive(|| {
+            self.with_store(|store| {
+                let shop = store.require_shop()?;
+                let conn = store.conn();
+                connection::with_storefront(conn, self.cancel.clone(), |sf| {
+                    run::launch(conn, &shop, sf, id, override_reason.as_deref(), Utc::now())
+                })
+            })
+        })
+    }
+
+    /// Ends a sale now and reverts it.
+    pub fn end_sale(&self, id: i64) -> Result<Sale> {
+        self.exclusive(|| {
+            self.with_store(|store| {
+                let conn = store.conn();
+                connection::with_storefront(conn, self.cancel.clone(), |sf| {
+                    run::end(conn, sf, id, Utc::now())
+                })
+            })
+        })
+    }
+
+    /// How a sale did.
+    pub fn sale_report(&self, id: i64) -> Result<SaleReport> {
+        self.with_store(|store| sale::report(store.conn(), &store.require_shop()?, id, Utc::now()))
+    }
+
+    /// The storefront countdown snippet of a sale.
+    pub fn sale_snippet(&self, id: i64) -> Result<String> {
+        self.with_store(|store| Ok(sale::countdown_snippet(&sale::get(store.conn(), id)?)))
+    }
+}

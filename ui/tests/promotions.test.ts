@@ -1,0 +1,53 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { describe, expect, it } from 'vitest';
+import App from '../src/App.svelte';
+import { MockBackend, demoShop } from '../src/lib/mock';
+
+async function openPromotions(backend: MockBackend) {
+  render(App, { props: { backend } });
+  await fireEvent.click(await screen.findByTestId('nav-promotions'));
+}
+
+describe('Promotions', () => {
+  it('plans a sale with live checks, refuses the floor without a reason, launches, counts down and ends it', async () => {
+    const backend = new MockBackend(demoShop);
+    backend.clock = '2024-01-01T12:00:00Z';
+    await openPromotions(backend);
+    await fireEvent.click(await screen.findByTestId('sale-new'));
+    await fireEvent.input(screen.getByTestId('sale-target'), { target: { value: '85123A' } });
+    await fireEvent.input(screen.getByTestId('sale-discount'), { target: { value: '70' } });
+    await fireEvent.input(screen.getByTestId('sale-starts'), { target: { value: '2024-01-01T09:00' } });
+    await fireEvent.input(screen.getByTestId('sale-ends'), { target: { value: '2099-01-01T21:00' } });
+    // 70 % off 2.95 = 0.89, below cost 1.00 × 1.2 = 1.20.
+    await waitFor(() => expect(screen.getByTestId('sale-check-verdict').textContent).toBe('Would be refused'), { timeout: 2000 });
+    expect(screen.getByTestId('sale-problem').textContent).toContain('below the margin floor 1.20');
+    expect(screen.getByTestId('sale-projection').textContent).toContain('Break-even needs +50% units');
+
+    await fireEvent.click(screen.getByTestId('sale-save'));
+    await waitFor(() => expect(screen.getByTestId('sale-status').textContent).toBe('draft'));
+    await fireEvent.click(screen.getByTestId('sale-launch'));
+    expect((await screen.findByTestId('promo-error')).textContent).toContain('give the reason');
+    expect(backend.sales[0].status).toBe('draft');
+    await fireEvent.input(screen.getByTestId('override-reason'), { target: { value: 'end of line' } });
+    await fireEvent.click(screen.getByTestId('override-launch'));
+    await waitFor(() => expect(screen.getByTestId('sale-status').textContent).toBe('live'));
+    expect(backend.sales[0].override_reason).toBe('end of line');
+    await waitFor(() => expect(screen.getByTestId('sale-countdown').textContent).toMatch(/^ends in \d+d \d\d:\d\d:\d\d$/));
+
+    await fireEvent.click(screen.getByTestId('sale-end'));
+    await waitFor(() => expect(screen.getByTestId('sale-status').textContent).toBe('reverted'));
+    await fireEvent.click(screen.getByTestId('sale-report'));
+    expect((await screen.findByTestId('sale-incremental')).textContent).toContain('£4.80 against the same weekdays');
+  });
+
+  it('saves the margin floor', async () => {
+    const backend = new MockBackend(demoShop);
+    await openPromotions(backend);
+    const input = (await screen.findByTestId('floor-shop')) as HTMLInputElement;
+    await waitFor(() => expect(input.value).toBe('20'));
+    await fireEvent.input(input, { target: { value: '35.5' } });
+    await fireEvent.click(screen.getByTestId('floor-save'));
+    await waitFor(() => expect(backend.floor.shop_bp).toBe(3550));
+    expect((await screen.findByTestId('promo-notice')).textContent).toBe('Margin floor saved.');
+  });
+});
