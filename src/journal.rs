@@ -129,6 +129,28 @@ pub fn push(
         changes.into_iter().map(|c| (c, None)).collect(),
         why,
         now,
+        &mut |_| Ok(()),
+    )
+}
+
+/// [`push`], telling `journaled` the batch id once the changes are written
+/// to the journal and before any is sent, so the caller can record which
+/// batch is its own (and find it again if the app stops mid-push).
+pub fn push_noting(
+    conn: &Connection,
+    storefront: &mut dyn Storefront,
+    changes: Vec<Change>,
+    why: &Why,
+    now: DateTime<Utc>,
+    journaled: &mut dyn FnMut(i64) -> Result<()>,
+) -> Result<Vec<Entry>> {
+    push_with(
+        conn,
+        storefront,
+        changes.into_iter().map(|c| (c, None)).collect(),
+        why,
+        now,
+        journaled,
     )
 }
 
@@ -138,6 +160,7 @@ fn push_with(
     changes: Vec<(Change, Option<i64>)>,
     why: &Why,
     now: DateTime<Utc>,
+    journaled: &mut dyn FnMut(i64) -> Result<()>,
 ) -> Result<Vec<Entry>> {
     if changes.is_empty() {
         return Err(Error::InvalidArgument("there is nothing to push".into()));
@@ -171,6 +194,7 @@ fn push_with(
         ids.push(tx.last_insert_rowid());
     }
     tx.commit()?;
+    journaled(batch)?;
     let pairs: Vec<(Target, Value)> = changes
         .iter()
         .map(|(c, _)| (c.target.clone(), c.value.clone()))
@@ -369,7 +393,7 @@ pub fn revert(
             RevertScope::Batch(b) => format!("revert of batch {b}"),
         },
     };
-    push_with(conn, storefront, changes, &why, now)
+    push_with(conn, storefront, changes, &why, now, &mut |_| Ok(()))
 }
 
 /// A short description of a value for a message.

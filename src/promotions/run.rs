@@ -124,23 +124,32 @@ fn push(
             None => format!("sale {}: {}", s.id, s.file.name),
         },
     };
-    let entries = journal::push(conn, sf, changes(conn, shop, s)?, &why, now)?;
+    // The batch is the sale's from the moment it is journaled: if the app
+    // stops mid-push, `settle` finds it and settles it, never sends it again.
+    let mut own = |batch: i64| -> Result<()> {
+        conn.execute(
+            "UPDATE sales SET launch_batch = ?2, launched_at = ?3 WHERE id = ?1",
+            params![s.id, batch, fmt_utc(now)],
+        )?;
+        Ok(())
+    };
+    let entries = journal::push_noting(conn, sf, changes(conn, shop, s)?, &why, now, &mut own)?;
     let batch = entries.first().map(|e| e.batch).unwrap_or_default();
     if let Some(refused) = entries.iter().find(|e| e.status != "confirmed") {
         // Take back what did go out: a sale is all or nothing.
         if entries.iter().any(|e| e.status == "confirmed") {
             journal::revert(conn, sf, RevertScope::Batch(batch), true, now)?;
         }
+        conn.execute(
+            "UPDATE sales SET launch_batch = NULL, launched_at = NULL WHERE id = ?1",
+            [s.id],
+        )?;
         return Err(Error::InvalidArgument(format!(
             "the store refused {}: {}; nothing of the sale is live",
             refused.label,
             refused.error.as_deref().unwrap_or("no reason given")
         )));
     }
-    conn.execute(
-        "UPDATE sales SET launch_batch = ?2, launched_at = ?3 WHERE id = ?1",
-        params![s.id, batch, fmt_utc(now)],
-    )?;
     Ok(batch)
 }
 
@@ -159,6 +168,11 @@ pub fn launch(
         return Err(Error::InvalidArgument(format!(
             "sale {id} is {}; only a draft is launched",
             s.status
+        )));
+    }
+    if s.launch_batch.is_some() {
+        return Err(Error::InvalidArgument(format!(
+            "an earlier launch of sale {id} was interrupted; list the sales to settle it first"
         )));
     }
     let report = sale::check(conn, shop, &s.file, Some(id), now)?;
@@ -230,8 +244,21 @@ pub fn end(
     sale::get(conn, id)
 }
 
+/// Confirmed changes of a batch still in place.
+fn confirmed(conn: &Connection, batch: i64) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM journal WHERE batch_id = ?1 AND status = 'confirmed'",
+        [batch],
+        |r| r.get(0),
+    )?)
+}
+
 fn revert(conn: &Connection, sf: &mut dyn Storefront, s: &Sale, now: DateTime<Utc>) -> Result<()> {
-    if let Some(batch) = s.launch_batch {
+    // An end interrupted after its revert went out has nothing left to do.
+    if let Some(batch) = s
+        .launch_batch
+        .filter(|b| confirmed(conn, *b).unwrap_or(0) > 0)
+    {
         let entries = journal::revert(conn, sf, RevertScope::Batch(batch), false, now)?;
         if let Some(e) = entries.first() {
             conn.execute(
@@ -263,8 +290,54 @@ pub fn settle(
     sf: &mut dyn Storefront,
     now: DateTime<Utc>,
 ) -> Result<Vec<Settled>> {
+    // Pushes the app was stopped in the middle of are settled first.
+    journal::reconcile(conn, sf)?;
     let stamp = fmt_utc(now);
     let mut done = Vec::new();
+    // Launches the app was stopped in the middle of: on if every change
+    // reached the store, else taken back. Never sent twice.
+    for s in sale::list(conn)? {
+        let note = |what: String| Settled {
+            sale: s.id,
+            name: s.file.name.clone(),
+            what,
+        };
+        if let (Some(batch), "draft") = (s.launch_batch, s.status.as_str()) {
+            let (all, ok, pending): (i64, i64, i64) = conn.query_row(
+                "SELECT count(*), sum(status = 'confirmed'), sum(status = 'pending') FROM journal WHERE batch_id = ?1",
+                [batch],
+                |r| Ok((r.get(0)?, r.get::<_, Option<i64>>(1)?.unwrap_or(0), r.get::<_, Option<i64>>(2)?.unwrap_or(0))),
+            )?;
+            if pending > 0 {
+                continue; // still unknown: the store could not be asked
+            }
+            if ok == all && all > 0 {
+                set_status(
+                    conn,
+                    s.id,
+                    if stamp >= s.starts_at {
+                        "live"
+                    } else {
+                        "scheduled"
+                    },
+                )?;
+                done.push(note(
+                    "an interrupted launch had reached the store: the sale is on".into(),
+                ));
+                continue;
+            }
+            if ok > 0 {
+                journal::revert(conn, sf, RevertScope::Batch(batch), true, now)?;
+            }
+            conn.execute(
+                "UPDATE sales SET launch_batch = NULL, launched_at = NULL WHERE id = ?1",
+                [s.id],
+            )?;
+            done.push(note(
+                "an interrupted launch did not fully reach the store and was taken back; it is a draft again".into(),
+            ));
+        }
+    }
     for s in sale::list(conn)? {
         let note = |what: String| Settled {
             sale: s.id,

@@ -443,3 +443,115 @@ fn the_report_compares_the_window_with_the_same_weekdays_before() {
     assert_eq!(r.incremental_vs_weekdays, 480.0);
     assert_eq!(r.stock_left, 500);
 }
+
+/// The local store as a storefront whose connection drops during a push:
+/// after the changes took effect (`arrive`) or before.
+struct Dropping<'c> {
+    inner: Local<'c>,
+    arrive: bool,
+}
+
+impl merchant_desk::storefront::Storefront for Dropping<'_> {
+    fn platform(&self) -> &'static str {
+        "local"
+    }
+    fn shop_info(&mut self) -> merchant_desk::Result<merchant_desk::storefront::ShopInfo> {
+        self.inner.shop_info()
+    }
+    fn pull(
+        &mut self,
+        entity: merchant_desk::storefront::Entity,
+        from: &merchant_desk::storefront::Checkpoint,
+        sink: &mut merchant_desk::storefront::Sink,
+    ) -> merchant_desk::Result<()> {
+        self.inner.pull(entity, from, sink)
+    }
+    fn read(
+        &mut self,
+        targets: &[merchant_desk::storefront::Target],
+    ) -> merchant_desk::Result<Vec<merchant_desk::storefront::Value>> {
+        merchant_desk::storefront::Storefront::read(&mut self.inner, targets)
+    }
+    fn apply(
+        &mut self,
+        changes: &[(
+            merchant_desk::storefront::Target,
+            merchant_desk::storefront::Value,
+        )],
+    ) -> merchant_desk::Result<Vec<merchant_desk::Result<merchant_desk::storefront::Applied>>> {
+        if self.arrive {
+            self.inner.apply(changes)?;
+        }
+        Ok(changes
+            .iter()
+            .map(|_| {
+                Err(merchant_desk::Error::Network(
+                    "the connection dropped".into(),
+                ))
+            })
+            .collect())
+    }
+}
+
+#[test]
+fn a_launch_cut_off_mid_push_is_settled_on_restart_and_never_doubled() {
+    for arrive in [true, false] {
+        let t = small_shop();
+        let shop = t.store.require_shop().unwrap();
+        let conn = t.store.conn();
+        let before = prices(conn);
+        let f = file(
+            "{ skus = [\"VASE\"] }",
+            "{ percent = 10 }",
+            "price",
+            "2024-06-30T09:00",
+            "2024-06-30T21:00",
+        );
+        let s = sale::create(conn, &shop, &f, now()).unwrap();
+        let mut cut = Dropping {
+            inner: Local::new(conn, "2024-06-30T12:00:00Z".into()),
+            arrive,
+        };
+        assert!(run::launch(conn, &shop, &mut cut, s.id, None, now()).is_err());
+        let stuck = sale::get(conn, s.id).unwrap();
+        assert_eq!(
+            (stuck.status.as_str(), stuck.launch_batch.is_some()),
+            ("draft", true)
+        );
+        // Launching again before it is settled is refused: nothing is sent twice.
+        let mut local = Local::new(conn, "2024-06-30T12:05:00Z".into());
+        assert!(run::launch(conn, &shop, &mut local, s.id, None, now())
+            .unwrap_err()
+            .to_string()
+            .contains("interrupted"));
+        // The restart settles it by reading the store.
+        let notes = run::settle(conn, &shop, &mut local, now()).unwrap();
+        let settled = sale::get(conn, s.id).unwrap();
+        let pushes: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM journal WHERE label LIKE 'Price of VASE%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        if arrive {
+            assert_eq!(settled.status, "live");
+            assert!(notes[0].what.contains("had reached the store"));
+            assert!(prices(conn).contains(&("VASE".into(), 360, Some(400))));
+            assert_eq!(pushes, 1, "confirmed by reading back, not sent again");
+            // And at its end it reverts exactly.
+            let late = Utc.with_ymd_and_hms(2024, 6, 30, 23, 0, 0).unwrap();
+            run::settle(conn, &shop, &mut local, late).unwrap();
+            assert_eq!(prices(conn), before);
+        } else {
+            assert_eq!(
+                (settled.status.as_str(), settled.launch_batch),
+                ("draft", None)
+            );
+            assert_eq!(prices(conn), before);
+            // Now it can be launched, once.
+            run::launch(conn, &shop, &mut local, s.id, None, now()).unwrap();
+            assert!(prices(conn).contains(&("VASE".into(), 360, Some(400))));
+        }
+    }
+}

@@ -51,3 +51,14 @@ describe('Promotions', () => {
     expect((await screen.findByTestId('promo-notice')).textContent).toBe('Margin floor saved.');
   });
 });
+
+describe('Start-up', () => {
+  it('tells the owner about a sale reverted because it was found past its end', async () => {
+    const backend = new MockBackend(demoShop);
+    backend.pendingSettled = [{ sale: 3, name: 'Weekend', what: 'was still live 600 minutes past its end (Merchant Desk was closed); prices reverted now' }];
+    render(App, { props: { backend } });
+    const banner = await screen.findByTestId('settled-banner');
+    expect(banner.textContent).toContain('Sale "Weekend": was still live 600 minutes past its end');
+    expect(backend.calls.filter((c) => c === 'salesOverview')).toHaveLength(1);
+  });
+});

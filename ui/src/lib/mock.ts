@@ -461,9 +461,13 @@ export class MockBackend implements Backend {
         return { variant_id: i + 1, sku, title: sku, category: null, price_minor: price, compare_at_minor: null, cost_minor: cost, stock: 20, sale_minor: sale, floor_minor: floor, worst_case_minor: sale };
       });
   }
+  /** What the next overview reports as settled (then cleared). */
+  pendingSettled: { sale: number; name: string; what: string }[] = [];
   async salesOverview() {
     this.check('salesOverview');
-    return { sales: structuredClone(this.sales), floor: structuredClone(this.floor), settled: [], now: this.clock };
+    const settled = this.pendingSettled;
+    this.pendingSettled = [];
+    return { sales: structuredClone(this.sales), floor: structuredClone(this.floor), settled, now: this.clock };
   }
   async saveFloor(floor: MarginFloor) {
     this.check('saveFloor');
