@@ -302,7 +302,11 @@ impl Desk {
         let path = self.with_store(|store| Ok(store.path().to_path_buf()))?;
         self.exclusive(|| {
             let mut store = Store::open(&path)?;
-            connection::sync_store(&mut store, full, self.cancel.clone(), on_progress)
+            let report =
+                connection::sync_store(&mut store, full, self.cancel.clone(), on_progress)?;
+            // New orders may have reached a sale's stock cap.
+            crate::promotions::run::settle_now(store.conn(), self.cancel.clone())?;
+            Ok(report)
         })
     }
 

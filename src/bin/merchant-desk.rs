@@ -537,6 +537,13 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
             });
             bar.finish_and_clear();
             let report = report?;
+            // New orders may have reached a sale's stock cap.
+            for n in merchant_desk::promotions::run::settle_now(
+                store.conn(),
+                Arc::new(AtomicBool::new(false)),
+            )? {
+                eprintln!("sale {} \"{}\": {}", n.sale, n.name, n.what);
+            }
             if json {
                 println!(
                     "{}",

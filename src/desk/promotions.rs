@@ -38,13 +38,7 @@ impl Desk {
     /// then lists them.
     pub fn sales(&self) -> Result<SalesOverview> {
         let settled = match self.exclusive(|| {
-            self.with_store(|store| {
-                let shop = store.require_shop()?;
-                let conn = store.conn();
-                connection::with_storefront(conn, self.cancel.clone(), |sf| {
-                    run::settle(conn, &shop, sf, Utc::now())
-                })
-            })
+            self.with_store(|store| run::settle_now(store.conn(), self.cancel.clone()))
         }) {
             Ok(s) => s,
             Err(crate::Error::Busy) => Vec::new(),

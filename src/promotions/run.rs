@@ -344,6 +344,22 @@ pub fn settle(
             name: s.file.name.clone(),
             what,
         };
+        // A stock cap the storefront does not count: the units synced in
+        // since the start end the sale when they reach it.
+        if let (Some(cap), "live") = (s.file.stock_cap, s.status.as_str()) {
+            let sold = sale::units_sold(conn, shop, &s, &stamp)?;
+            if sold >= cap {
+                revert(conn, sf, &s, now)?;
+                conn.execute(
+                    "UPDATE sales SET status = 'ended', ended_at = ?2 WHERE id = ?1",
+                    params![s.id, stamp],
+                )?;
+                done.push(note(format!(
+                    "its stock cap of {cap} units was reached ({sold} sold); ended and reverted"
+                )));
+                continue;
+            }
+        }
         let over = stamp >= s.ends_at;
         let started = stamp >= s.starts_at;
         match (s.file.mode, s.status.as_str()) {
@@ -402,4 +418,18 @@ fn parse(utc: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(utc)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| Error::InvalidArgument(format!("\"{utc}\" is not a UTC time")))
+}
+
+/// [`settle`] now, through the connected storefront (or the local store):
+/// after every sync (the stock caps), at start and when sales are listed.
+pub fn settle_now(
+    conn: &Connection,
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Result<Vec<Settled>> {
+    let Some(shop) = crate::store::read_shop(conn)? else {
+        return Ok(Vec::new());
+    };
+    crate::storefront::connection::with_storefront(conn, cancel, |sf| {
+        settle(conn, &shop, sf, Utc::now())
+    })
 }

@@ -991,6 +991,12 @@ fn takings(conn: &Connection, items: &[SaleItem], from: &str, to: &str) -> Resul
     Ok(t)
 }
 
+/// Units of the sale's products ordered from its start up to `until` (UTC).
+pub fn units_sold(conn: &Connection, shop: &Shop, s: &Sale, until: &str) -> Result<i64> {
+    let items = items(conn, shop, &s.file)?;
+    Ok(takings(conn, &items, &s.starts_at, until)?.units as i64)
+}
+
 /// The sale's results so far against the same weekdays of the four weeks
 /// before and against the model's no-sale expectation.
 pub fn report(conn: &Connection, shop: &Shop, id: i64, now: DateTime<Utc>) -> Result<SaleReport> {

@@ -555,3 +555,168 @@ fn a_launch_cut_off_mid_push_is_settled_on_restart_and_never_doubled() {
         }
     }
 }
+
+/// A fake-storefront variant's price and compare-at, by SKU.
+fn fake_price(fake: &crate::fake::FakeShop, sku: &str) -> (i64, Option<i64>) {
+    let state = fake.state.lock().unwrap();
+    state
+        .products
+        .values()
+        .flat_map(|p| &p.variants)
+        .find(|v| v.sku == sku)
+        .map(|v| (v.price, v.compare_at))
+        .unwrap()
+}
+
+#[test]
+fn the_life_of_a_sale_on_the_shopify_fake() {
+    let (fake, t, mut sf) = crate::sync::synced(60);
+    let shop = t.store.require_shop().unwrap();
+    let conn = t.store.conn();
+    let sku: String = conn
+        .query_row(
+            "SELECT v.sku FROM variants v JOIN products p ON p.id = v.product_id
+             WHERE v.source = 'shopify' AND p.kind = 'merchandise' AND v.price_minor >= 100 ORDER BY v.sku LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let start = Utc::now() + Duration::hours(1);
+    let end = start + Duration::hours(2);
+    let tz: chrono_tz::Tz = shop.time_zone.parse().unwrap();
+    let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string();
+    let targets = format!("{{ skus = [\"{sku}\"] }}");
+
+    // Discount mode: the platform holds the start and the end.
+    let f = file(
+        &targets,
+        "{ percent = 15 }",
+        "discount",
+        &local(start),
+        &local(end),
+    );
+    let s = sale::create(conn, &shop, &f, Utc::now()).unwrap();
+    let checked = sale::check(conn, &shop, &s.file, Some(s.id), Utc::now()).unwrap();
+    // The fake carries no unit costs: the floor cannot be checked.
+    assert!(checked.problems.iter().any(|p| p.code == "no_cost"));
+    let s = run::launch(
+        conn,
+        &shop,
+        &mut sf,
+        s.id,
+        Some("no costs in this store yet"),
+        Utc::now(),
+    )
+    .unwrap();
+    assert_eq!(s.status, "scheduled");
+    {
+        let state = fake.state.lock().unwrap();
+        assert_eq!(state.discounts.len(), 1);
+        let (_, input) = state.discounts.values().next().unwrap();
+        let text = input.to_string();
+        assert!(
+            text.contains(&s.starts_at) && text.contains(&s.ends_at),
+            "{text}"
+        );
+        assert!(text.contains("0.15"), "{text}");
+    }
+    // The platform ends it at its end: past it, settling records that and
+    // sends nothing.
+    let pushes = |c: &Connection| -> i64 {
+        c.query_row("SELECT count(*) FROM journal", [], |r| r.get(0))
+            .unwrap()
+    };
+    let sent = pushes(conn);
+    let notes = run::settle(conn, &shop, &mut sf, end + Duration::minutes(1)).unwrap();
+    assert!(notes[0].what.contains("ended on the storefront"));
+    assert_eq!(pushes(conn), sent);
+    assert_eq!(
+        fake.state.lock().unwrap().discounts.len(),
+        1,
+        "an ended discount stays, expired"
+    );
+
+    // Ended early: the discount is deleted upstream.
+    let s2 = sale::create(conn, &shop, &f, Utc::now()).unwrap();
+    run::launch(conn, &shop, &mut sf, s2.id, Some("no costs"), Utc::now()).unwrap();
+    assert_eq!(fake.state.lock().unwrap().discounts.len(), 2);
+    assert_eq!(
+        run::end(conn, &mut sf, s2.id, Utc::now()).unwrap().status,
+        "reverted"
+    );
+    assert_eq!(fake.state.lock().unwrap().discounts.len(), 1);
+
+    // Price mode, live now, found past its end: prices come back exactly.
+    let before = fake_price(&fake, &sku);
+    let now = Utc::now();
+    let pf = file(
+        &targets,
+        "{ percent = 15 }",
+        "price",
+        &local(now - Duration::hours(1)),
+        &local(now + Duration::hours(1)),
+    );
+    let s3 = sale::create(conn, &shop, &pf, now).unwrap();
+    run::launch(conn, &shop, &mut sf, s3.id, Some("no costs"), now).unwrap();
+    let during = fake_price(&fake, &sku);
+    assert_eq!(during.1, Some(before.0.max(before.1.unwrap_or(0))));
+    assert!(during.0 < before.0);
+    run::settle(conn, &shop, &mut sf, now + Duration::hours(3)).unwrap();
+    assert_eq!(fake_price(&fake, &sku), before);
+    assert_eq!(sale::get(conn, s3.id).unwrap().status, "ended");
+}
+
+#[test]
+fn a_stock_cap_reached_in_synced_orders_ends_the_sale() {
+    let mut t = small_shop();
+    let shop = t.store.require_shop().unwrap();
+    let f = SaleFile::parse(
+        "name = \"Capped\"\ntargets = { skus = [\"VASE\"] }\ndiscount = { percent = 10 }\n\
+         starts_at = \"2024-06-30T09:00\"\nends_at = \"2024-07-30T21:00\"\nstock_cap = 5\n",
+    )
+    .unwrap();
+    let id = {
+        let conn = t.store.conn();
+        let s = sale::create(conn, &shop, &f, now()).unwrap();
+        let mut local = Local::new(conn, "2024-06-30T12:00:00Z".into());
+        run::launch(conn, &shop, &mut local, s.id, None, now()).unwrap();
+        s.id
+    };
+    // Four units sold: the sale goes on.
+    import_str(
+        &mut t.store,
+        ImportKind::Orders,
+        "o1.csv",
+        "order_id,ordered_at,sku,title,quantity,unit_price,currency\nC1,2024-06-30T13:00:00Z,VASE,Vase,4,3.60,GBP\n",
+    )
+    .unwrap();
+    let conn = t.store.conn();
+    let mut local = Local::new(conn, "2024-06-30T14:00:00Z".into());
+    let later = Utc.with_ymd_and_hms(2024, 6, 30, 14, 0, 0).unwrap();
+    assert!(run::settle(conn, &shop, &mut local, later)
+        .unwrap()
+        .is_empty());
+    assert_eq!(sale::get(conn, id).unwrap().status, "live");
+    // Two more: the cap of five is reached and the discount comes off.
+    import_str(
+        &mut t.store,
+        ImportKind::Orders,
+        "o2.csv",
+        "order_id,ordered_at,sku,title,quantity,unit_price,currency\nC2,2024-06-30T15:00:00Z,VASE,Vase,2,3.60,GBP\n",
+    )
+    .unwrap();
+    let conn = t.store.conn();
+    let mut local = Local::new(conn, "2024-06-30T16:00:00Z".into());
+    let notes = run::settle(conn, &shop, &mut local, later + Duration::hours(2)).unwrap();
+    assert!(
+        notes[0]
+            .what
+            .contains("stock cap of 5 units was reached (6 sold)"),
+        "{notes:?}"
+    );
+    assert_eq!(sale::get(conn, id).unwrap().status, "ended");
+    let left: i64 = conn
+        .query_row("SELECT count(*) FROM discounts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 0);
+}

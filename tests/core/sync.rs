@@ -27,7 +27,7 @@ fn quick() -> Tuning {
     }
 }
 
-fn client(fake: &FakeShop) -> Shopify {
+pub(crate) fn client(fake: &FakeShop) -> Shopify {
     Shopify::new(
         &fake.url,
         Auth::Token(Secret::new(fake::TOKEN).unwrap()),
@@ -45,7 +45,7 @@ fn ready_store() -> crate::fixtures::TempStore {
 }
 
 /// A fake seeded with `invoices` invoices, and a store synced from it.
-fn synced(invoices: usize) -> (FakeShop, crate::fixtures::TempStore, Shopify) {
+pub(crate) fn synced(invoices: usize) -> (FakeShop, crate::fixtures::TempStore, Shopify) {
     let fake = FakeShop::start(Options {
         invoices: Some(invoices),
         ..Options::default()
