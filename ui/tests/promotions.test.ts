@@ -14,6 +14,11 @@ describe('Promotions', () => {
     backend.clock = '2024-01-01T12:00:00Z';
     await openPromotions(backend);
     await fireEvent.click(await screen.findByTestId('sale-new'));
+    // By default the next hour to twelve hours later, in the shop's time.
+    const starts = (screen.getByTestId('sale-starts') as HTMLInputElement).value;
+    const ends = (screen.getByTestId('sale-ends') as HTMLInputElement).value;
+    expect(starts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:00$/);
+    expect((Date.parse(`${ends}Z`) - Date.parse(`${starts}Z`)) / 3_600_000).toBe(12);
     await fireEvent.input(screen.getByTestId('sale-target'), { target: { value: '85123A' } });
     await fireEvent.input(screen.getByTestId('sale-discount'), { target: { value: '70' } });
     await fireEvent.input(screen.getByTestId('sale-starts'), { target: { value: '2024-01-01T09:00' } });
