@@ -28,3 +28,18 @@ CREATE TABLE sales (
     ended_at        TEXT
 );
 CREATE INDEX sales_window ON sales (status, ends_at);
+
+-- Volume and spend tiers (`definition`: JSON of promotions::tiers::TierFile),
+-- pushed as one storefront discount per tier in `launch_batch`.
+CREATE TABLE tier_sets (
+    id              INTEGER PRIMARY KEY,
+    name            TEXT NOT NULL,
+    definition      TEXT NOT NULL,
+    kind            TEXT NOT NULL CHECK (kind IN ('volume', 'spend')),
+    status          TEXT NOT NULL CHECK (status IN ('draft', 'live', 'ended')),
+    override_reason TEXT,
+    launch_batch    INTEGER REFERENCES journal_batches (id),
+    created_at      TEXT NOT NULL,
+    launched_at     TEXT,
+    ended_at        TEXT
+);

@@ -89,6 +89,11 @@ enum Command {
         #[command(subcommand)]
         action: SaleCommand,
     },
+    /// Volume and spend tiers: plan, check, preview a cart, look back, launch, end.
+    Tiers {
+        #[command(subcommand)]
+        action: TiersCommand,
+    },
     /// The margin floor every discount is checked against.
     Floor {
         /// Shop-wide minimum margin on cost, in percent (price ≥ cost × (1 + m)).
@@ -360,6 +365,51 @@ enum SaleCommand {
         json: bool,
     },
     /// Every sale with its status (bringing each up to now first).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TiersCommand {
+    /// Store tiers from a TOML file as a draft; prints their id.
+    Create {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the deepest tier against the margin floor; exits non-zero when refused.
+    Check {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A cart at today's prices with the tiers applied: --cart SKU=QTY,SKU=QTY.
+    Preview {
+        id: i64,
+        #[arg(long, value_delimiter = ',', required = true)]
+        cart: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Had these tiers existed over the last N days.
+    Lookback {
+        id: i64,
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Push the tiers as storefront discounts, one per tier.
+    Launch {
+        id: i64,
+        #[arg(long)]
+        override_floor: Option<String>,
+    },
+    /// Take live tiers off the storefront.
+    End { id: i64 },
+    /// Every tier set with its status.
     List {
         #[arg(long)]
         json: bool,
@@ -761,6 +811,153 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
                                     sale::SaleMode::Price => "price",
                                 },
                                 s.file.name
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        Command::Tiers { action } => {
+            use merchant_desk::promotions::tiers;
+            let store = open_existing(&db)?;
+            let shop = store.require_shop()?;
+            let conn = store.conn();
+            let c = &shop.currency;
+            let print = |v: serde_json::Value| {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&v).expect("tiers serialise")
+                )
+            };
+            match action {
+                TiersCommand::Create { file, json } => {
+                    let text = std::fs::read_to_string(&file)
+                        .map_err(|e| Error::io(format!("reading {}", file.display()), e))?;
+                    let t =
+                        tiers::create(conn, &shop, &tiers::TierFile::parse(&text)?, Utc::now())?;
+                    if json {
+                        println!("{}", serde_json::json!({ "id": t.id }));
+                    } else {
+                        println!("{}", t.id);
+                    }
+                }
+                TiersCommand::Check { id, json } => {
+                    let t = tiers::get(conn, id)?;
+                    let (ok, problems) = tiers::check(conn, &shop, &t.file, Utc::now())?;
+                    if json {
+                        print(serde_json::json!({ "ok": ok, "problems": problems }));
+                    } else {
+                        println!(
+                            "tiers {id} \"{}\": {}",
+                            t.file.name,
+                            if ok {
+                                "ready to launch"
+                            } else {
+                                "would be refused"
+                            }
+                        );
+                        for p in &problems {
+                            println!("  {:<18} {}", p.code, p.message);
+                        }
+                    }
+                    if !ok {
+                        std::process::exit(1);
+                    }
+                }
+                TiersCommand::Preview { id, cart, json } => {
+                    let t = tiers::get(conn, id)?;
+                    let mut lines = Vec::new();
+                    for item in cart {
+                        let (sku, q) = item.split_once('=').ok_or_else(|| {
+                            Error::InvalidArgument(format!("\"{item}\": write SKU=QUANTITY"))
+                        })?;
+                        let q: i64 = q.trim().parse().map_err(|_| {
+                            Error::InvalidArgument(format!("\"{q}\" is not a whole number"))
+                        })?;
+                        lines.push((sku.trim().to_string(), q));
+                    }
+                    let p = tiers::preview(conn, &shop, &t.file, &lines)?;
+                    if json {
+                        print(serde_json::to_value(&p).expect("previews serialise"));
+                    } else {
+                        for l in &p.lines {
+                            println!(
+                                "  {:<10} {:>4} × {:>8}  −{:>8} ({:>5.2} %)  = {:>9}  margin {:>9}{}",
+                                l.sku, l.quantity, format_major(l.unit_minor, c), format_major(l.discount_minor, c),
+                                l.tier_bp as f64 / 100.0, format_major(l.net_minor, c),
+                                l.margin_minor.map_or("—".into(), |m| format_major(m, c)),
+                                if l.keeps_floor == Some(false) { "  BELOW THE FLOOR" } else { "" }
+                            );
+                        }
+                        println!(
+                            "  subtotal {}  discount {}  total {} {c}  margin left {}",
+                            format_major(p.subtotal_minor, c),
+                            format_major(p.discount_minor, c),
+                            format_major(p.total_minor, c),
+                            p.margin_minor.map_or("—".into(), |m| format_major(m, c))
+                        );
+                    }
+                }
+                TiersCommand::Lookback { id, days, json } => {
+                    let t = tiers::get(conn, id)?;
+                    let l = tiers::lookback(conn, &shop, &t.file, days, Utc::now())?;
+                    if json {
+                        print(serde_json::to_value(&l).expect("look-backs serialise"));
+                    } else {
+                        println!(
+                            "the last {days} days ({} to {} UTC): {} of {} orders would have qualified, at a discount cost of {} {c} on sales of {} and profit of {}; the tiers pay for themselves with {} more profit",
+                            l.from, l.to, l.qualifying_orders, l.orders, format_major(l.discount_cost_minor, c),
+                            format_major(l.sales_minor, c), format_major(l.profit_minor, c),
+                            l.uplift_to_pay.map_or("—".into(), |u| format!("{:.1} %", u * 100.0))
+                        );
+                    }
+                }
+                TiersCommand::Launch { id, override_floor } => {
+                    let t = connection::with_storefront(
+                        conn,
+                        Arc::new(AtomicBool::new(false)),
+                        |sf| {
+                            tiers::launch(
+                                conn,
+                                &shop,
+                                sf,
+                                id,
+                                override_floor.as_deref(),
+                                Utc::now(),
+                            )
+                        },
+                    )?;
+                    println!(
+                        "tiers {id} \"{}\" are {} (journal batch {})",
+                        t.file.name,
+                        t.status,
+                        t.launch_batch.unwrap_or_default()
+                    );
+                }
+                TiersCommand::End { id } => {
+                    let t = connection::with_storefront(
+                        conn,
+                        Arc::new(AtomicBool::new(false)),
+                        |sf| tiers::end(conn, sf, id, Utc::now()),
+                    )?;
+                    println!("tiers {id} \"{}\" are {}", t.file.name, t.status);
+                }
+                TiersCommand::List { json } => {
+                    let all = tiers::list(conn)?;
+                    if json {
+                        print(serde_json::json!({ "tiers": all }));
+                    } else {
+                        for t in all {
+                            println!(
+                                "{:>4}  {:<6} {:<7} {} tiers  {}",
+                                t.id,
+                                t.status,
+                                match t.file.kind {
+                                    tiers::Kind::Volume => "volume",
+                                    tiers::Kind::Spend => "spend",
+                                },
+                                t.file.tier.len(),
+                                t.file.name
                             );
                         }
                     }

@@ -87,6 +87,18 @@ impl MarginFloor {
         (n + 9_999).div_euclid(10_000) as i64
     }
 
+    /// Whether `quantity` units at a net `line_total` keep the floor, exactly.
+    pub fn allows_line(
+        &self,
+        line_total: i64,
+        cost: i64,
+        quantity: i64,
+        category: Option<&str>,
+    ) -> bool {
+        line_total as i128 * 10_000
+            >= cost as i128 * quantity as i128 * (10_000 + self.margin_bp(category) as i128)
+    }
+
     /// Whether `price` keeps the floor, exactly.
     pub fn allows(&self, price: i64, cost: i64, category: Option<&str>) -> bool {
         price as i128 * 10_000 >= cost as i128 * (10_000 + self.margin_bp(category) as i128)

@@ -3,3 +3,4 @@
 pub mod floor;
 pub mod run;
 pub mod sale;
+pub mod tiers;

@@ -225,7 +225,7 @@ pub fn sale_price(d: &DiscountSpec, price: i64, currency: &str) -> Result<i64> {
 
 /// The lowest a unit at `price` can go when `d` combines with it: a cart of
 /// this item alone, just reaching `d`'s minimum.
-fn stack(price: i64, d: &Discount) -> i64 {
+pub(crate) fn stack(price: i64, d: &Discount) -> i64 {
     match &d.value {
         DiscountValue::Percentage { basis_points } => {
             crate::money::mul_round(price, Decimal::new(10_000 - basis_points, 4))
@@ -249,7 +249,7 @@ fn stack(price: i64, d: &Discount) -> i64 {
     }
 }
 
-fn applies(d: &Discount, item: &SaleItem) -> bool {
+pub(crate) fn applies(d: &Discount, item: &SaleItem) -> bool {
     match &d.items {
         Items::All => true,
         Items::Some { products, variants } => {

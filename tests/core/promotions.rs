@@ -720,3 +720,164 @@ fn a_stock_cap_reached_in_synced_orders_ends_the_sale() {
         .unwrap();
     assert_eq!(left, 0);
 }
+
+mod tiers_on_a_small_shop {
+    use super::*;
+    use merchant_desk::promotions::tiers::{self, TierFile};
+
+    const VOLUME: &str =
+        "name = \"Bulk lamps\"\nkind = \"volume\"\ntargets = { category = \"Lighting\" }\n\
+        [[tier]]\nmin_quantity = 3\npercent = 5\n[[tier]]\nmin_quantity = 5\npercent = 10\n";
+    const SPEND: &str =
+        "name = \"Spend\"\nkind = \"spend\"\n[[tier]]\nmin_subtotal = \"20.00\"\npercent = 5\n";
+
+    #[test]
+    fn tiers_are_checked_previewed_looked_back_launched_and_ended() {
+        let mut t = small_shop();
+        // Orders of the last days: LAMP×5 (qualifies, 10 %), LAMP×3 + VASE×1
+        // (LAMP qualifies, 5 %), LAMP×1, and one older than the look-back.
+        import_str(
+            &mut t.store,
+            ImportKind::Orders,
+            "orders.csv",
+            "order_id,ordered_at,sku,title,quantity,unit_price,currency\n\
+             A,2024-06-29T10:00:00Z,LAMP,Lamp,5,10.00,GBP\n\
+             B,2024-06-28T10:00:00Z,LAMP,Lamp,3,10.00,GBP\n\
+             B,2024-06-28T10:00:00Z,VASE,Vase,1,4.00,GBP\n\
+             C,2024-06-27T10:00:00Z,LAMP,Lamp,1,10.00,GBP\n\
+             D,2024-05-01T10:00:00Z,LAMP,Lamp,9,10.00,GBP\n",
+        )
+        .unwrap();
+        let shop = t.store.require_shop().unwrap();
+        let conn = t.store.conn();
+        let volume = TierFile::parse(VOLUME).unwrap();
+        // The deepest tier, 10 % off 10.00 = 9.00, keeps LAMP's floor 7.20.
+        let (ok, problems) = tiers::check(conn, &shop, &volume, now()).unwrap();
+        assert!(ok, "{problems:?}");
+
+        let cart = |items: &[(&str, i64)]| -> Vec<(String, i64)> {
+            items.iter().map(|(s, q)| (s.to_string(), *q)).collect()
+        };
+        let p = tiers::preview(conn, &shop, &volume, &cart(&[("LAMP", 5), ("VASE", 2)])).unwrap();
+        assert_eq!(
+            (
+                p.lines[0].tier_bp,
+                p.lines[0].discount_minor,
+                p.lines[0].net_minor
+            ),
+            (1000, 500, 4500)
+        );
+        assert_eq!(p.lines[0].margin_minor, Some(4500 - 5 * 600));
+        assert_eq!(p.lines[1].discount_minor, 0, "the vase is not in Lighting");
+        assert_eq!(
+            (p.subtotal_minor, p.discount_minor, p.total_minor),
+            (5800, 500, 5300)
+        );
+        let p = tiers::preview(conn, &shop, &volume, &cart(&[("LAMP", 2)])).unwrap();
+        assert_eq!(p.discount_minor, 0);
+        assert!(tiers::preview(conn, &shop, &volume, &cart(&[("NOPE", 1)])).is_err());
+
+        let spend = TierFile::parse(SPEND).unwrap();
+        let p = tiers::preview(conn, &shop, &spend, &cart(&[("LAMP", 2)])).unwrap();
+        assert_eq!(p.discount_minor, 100, "5 % of a 20.00 cart");
+        let p = tiers::preview(conn, &shop, &spend, &cart(&[("VASE", 4)])).unwrap();
+        assert_eq!(p.discount_minor, 0, "16.00 is under the threshold");
+
+        // The last seven days: A (5.00 off) and B (1.50 off) qualify, C not.
+        let l = tiers::lookback(conn, &shop, &volume, 7, now()).unwrap();
+        assert_eq!(
+            (l.orders, l.qualifying_orders, l.discount_cost_minor),
+            (3, 2, 650)
+        );
+        assert_eq!(l.sales_minor, 9400);
+        // Profit: 9 lamps × 4.00 + 1 vase × 2.00 = 38.00.
+        assert_eq!(l.profit_minor, 3800);
+        assert!((l.uplift_to_pay.unwrap() - 650.0 / 3800.0).abs() < 1e-12);
+
+        // Launched: one automatic discount per tier; ended: none left.
+        let set = tiers::create(conn, &shop, &volume, now()).unwrap();
+        let mut local = Local::new(conn, "2024-06-30T12:00:00Z".into());
+        let live = tiers::launch(conn, &shop, &mut local, set.id, None, now()).unwrap();
+        assert_eq!(live.status, "live");
+        let defs: Vec<String> = conn
+            .prepare("SELECT definition FROM discounts ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(defs.len(), 2);
+        let first: merchant_desk::storefront::Discount = serde_json::from_str(&defs[0]).unwrap();
+        assert_eq!(
+            first.minimum,
+            merchant_desk::storefront::Minimum::Quantity { quantity: 3 }
+        );
+        assert_eq!(
+            first.value,
+            merchant_desk::storefront::DiscountValue::Percentage { basis_points: 500 }
+        );
+        // A sale now stacks on the live tiers: 20 % off LAMP = 8.00, then
+        // the 5 % and 10 % tiers: 8.00 × 0.95 × 0.90 = 6.84 < 7.20.
+        let f = file(
+            "{ skus = [\"LAMP\"] }",
+            "{ percent = 20 }",
+            "discount",
+            "2024-07-01T09:00",
+            "2024-07-01T21:00",
+        );
+        let r = sale::check(conn, &shop, &f, None, now()).unwrap();
+        let lamp = r.items.iter().find(|i| i.sku == "LAMP").unwrap();
+        assert_eq!(lamp.worst_case_minor, 684);
+        assert!(r.problems.iter().any(|p| p.code == "stacks_below_floor"));
+        let ended = tiers::end(conn, &mut local, set.id, now()).unwrap();
+        assert_eq!(ended.status, "ended");
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM discounts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
+    }
+
+    #[test]
+    fn tiers_below_the_floor_need_a_reason_and_bad_files_say_why() {
+        let t = small_shop();
+        let shop = t.store.require_shop().unwrap();
+        let conn = t.store.conn();
+        let deep = TierFile::parse(&VOLUME.replace("percent = 10", "percent = 30")).unwrap();
+        let (ok, problems) = tiers::check(conn, &shop, &deep, now()).unwrap();
+        assert!(!ok);
+        assert!(
+            problems[0]
+                .message
+                .contains("takes 10.00 to 7.00, below the margin floor 7.20"),
+            "{problems:?}"
+        );
+        let set = tiers::create(conn, &shop, &deep, now()).unwrap();
+        let mut local = Local::new(conn, "2024-06-30T12:00:00Z".into());
+        assert!(tiers::launch(conn, &shop, &mut local, set.id, None, now()).is_err());
+        assert_eq!(
+            tiers::launch(conn, &shop, &mut local, set.id, Some("clearance"), now())
+                .unwrap()
+                .status,
+            "live"
+        );
+
+        let err = |t: &str| {
+            TierFile::parse(t)
+                .and_then(|f| f.steps("GBP"))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            err("name = \"x\"\nkind = \"volume\"\n[[tier]]\nmin_quantity = 3\npercent = 5\n")
+                .contains("need targets")
+        );
+        assert!(err(&VOLUME.replace("percent = 10", "percent = 5")).contains("take off more"));
+        assert!(
+            err(&VOLUME.replace("min_quantity = 5", "min_quantity = 3")).contains("same threshold")
+        );
+        assert!(
+            err("name = \"x\"\nkind = \"spend\"\n[[tier]]\nmin_quantity = 3\npercent = 5\n")
+                .contains("min_subtotal")
+        );
+    }
+}
