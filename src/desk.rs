@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 mod pricing;
 mod promotions;
 pub use pricing::{CompareRequest, Compared, NamedSource, RuleSets, ScenarioSource};
-pub use promotions::{SaleCheck, SalesOverview};
+pub use promotions::{SaleCheck, SalesOverview, TiersCheck, TiersRequest};
 
 /// Which of the two databases in the data folder is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

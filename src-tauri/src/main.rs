@@ -6,7 +6,7 @@
 use merchant_desk::bench::StartupProbe;
 use merchant_desk::desk::{
     AppStatus, CompareRequest, Compared, DashboardRequest, Desk, PushRequest, RuleSets, SaleCheck,
-    SalesOverview, StorefrontStatus,
+    SalesOverview, StorefrontStatus, TiersCheck, TiersRequest,
 };
 use merchant_desk::import::{ImportKind, ImportReport, Progress};
 use merchant_desk::journal::{Entry, RevertScope};
@@ -15,6 +15,7 @@ use merchant_desk::pricing::rules::RuleSet;
 use merchant_desk::pricing::signals::Signal;
 use merchant_desk::promotions::floor::MarginFloor;
 use merchant_desk::promotions::sale::{Sale, SaleFile, SaleReport};
+use merchant_desk::promotions::tiers::{TierFile, TierSet};
 use merchant_desk::report::Dashboard;
 use merchant_desk::store::Shop;
 use merchant_desk::storefront::connection::ConnectRequest;
@@ -235,6 +236,35 @@ async fn sale_snippet(desk: State<'_, Desk>, id: i64) -> Reply<String> {
 }
 
 #[tauri::command]
+async fn tier_sets(desk: State<'_, Desk>) -> Reply<Vec<TierSet>> {
+    desk.tier_sets().map_err(Into::into)
+}
+
+#[tauri::command]
+async fn check_tiers(desk: State<'_, Desk>, request: TiersRequest) -> Reply<TiersCheck> {
+    desk.check_tiers(request).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn create_tiers(desk: State<'_, Desk>, file: TierFile) -> Reply<TierSet> {
+    desk.create_tiers(file).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn launch_tiers(
+    desk: State<'_, Desk>,
+    id: i64,
+    override_reason: Option<String>,
+) -> Reply<TierSet> {
+    desk.launch_tiers(id, override_reason).map_err(Into::into)
+}
+
+#[tauri::command]
+async fn end_tiers(desk: State<'_, Desk>, id: i64) -> Reply<TierSet> {
+    desk.end_tiers(id).map_err(Into::into)
+}
+
+#[tauri::command]
 fn app_painted(probe: State<'_, StartupProbe>, page_ms: f64) -> Reply<()> {
     probe.painted(page_ms).map_err(Into::into)
 }
@@ -300,6 +330,11 @@ fn main() {
             end_sale,
             sale_report,
             sale_snippet,
+            tier_sets,
+            check_tiers,
+            create_tiers,
+            launch_tiers,
+            end_tiers,
             app_painted
         ])
         .run(tauri::generate_context!())

@@ -5,7 +5,8 @@ use super::Desk;
 use crate::error::Result;
 use crate::promotions::floor::MarginFloor;
 use crate::promotions::run::{self, Settled};
-use crate::promotions::sale::{self, CheckReport, Projection, Sale, SaleFile, SaleReport};
+use crate::promotions::sale::{self, CheckReport, Problem, Projection, Sale, SaleFile, SaleReport};
+use crate::promotions::tiers::{self, Lookback, Preview, TierFile, TierSet};
 use crate::storefront::connection;
 use chrono::Utc;
 use serde::Serialize;
@@ -21,6 +22,30 @@ pub struct SalesOverview {
     pub settled: Vec<Settled>,
     /// UTC, for the countdowns.
     pub now: String,
+}
+
+/// Tiers as edited: the floor check and, when asked, a cart preview and a
+/// look-back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct TiersCheck {
+    pub ok: bool,
+    pub problems: Vec<Problem>,
+    pub preview: Option<Preview>,
+    pub lookback: Option<Lookback>,
+}
+
+/// What the tiers editor asks.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct TiersRequest {
+    pub file: TierFile,
+    /// (SKU, quantity) lines; empty: no preview.
+    #[cfg_attr(test, ts(type = "Array<[string, number]>"))]
+    pub cart: Vec<(String, i64)>,
+    /// Days to look back; none: no look-back.
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub lookback_days: Option<i64>,
 }
 
 /// A sale's checks and the model's projection, for the editor.
@@ -116,6 +141,73 @@ impl Desk {
     /// How a sale did.
     pub fn sale_report(&self, id: i64) -> Result<SaleReport> {
         self.with_store(|store| sale::report(store.conn(), &store.require_shop()?, id, Utc::now()))
+    }
+
+    /// Every tier set.
+    pub fn tier_sets(&self) -> Result<Vec<TierSet>> {
+        self.with_store(|store| tiers::list(store.conn()))
+    }
+
+    /// Checks tiers as edited, previews a cart and looks back.
+    pub fn check_tiers(&self, request: TiersRequest) -> Result<TiersCheck> {
+        self.with_store(|store| {
+            let shop = store.require_shop()?;
+            let conn = store.conn();
+            let (ok, problems) = tiers::check(conn, &shop, &request.file, Utc::now())?;
+            let preview = if request.cart.is_empty() {
+                None
+            } else {
+                Some(tiers::preview(conn, &shop, &request.file, &request.cart)?)
+            };
+            let lookback = match request.lookback_days {
+                Some(days) => Some(tiers::lookback(
+                    conn,
+                    &shop,
+                    &request.file,
+                    days,
+                    Utc::now(),
+                )?),
+                None => None,
+            };
+            Ok(TiersCheck {
+                ok,
+                problems,
+                preview,
+                lookback,
+            })
+        })
+    }
+
+    /// Stores tiers as a draft.
+    pub fn create_tiers(&self, file: TierFile) -> Result<TierSet> {
+        self.with_store(|store| {
+            tiers::create(store.conn(), &store.require_shop()?, &file, Utc::now())
+        })
+    }
+
+    /// Pushes tiers as storefront discounts.
+    pub fn launch_tiers(&self, id: i64, override_reason: Option<String>) -> Result<TierSet> {
+        self.exclusive(|| {
+            self.with_store(|store| {
+                let shop = store.require_shop()?;
+                let conn = store.conn();
+                connection::with_storefront(conn, self.cancel.clone(), |sf| {
+                    tiers::launch(conn, &shop, sf, id, override_reason.as_deref(), Utc::now())
+                })
+            })
+        })
+    }
+
+    /// Takes live tiers off the storefront.
+    pub fn end_tiers(&self, id: i64) -> Result<TierSet> {
+        self.exclusive(|| {
+            self.with_store(|store| {
+                let conn = store.conn();
+                connection::with_storefront(conn, self.cancel.clone(), |sf| {
+                    tiers::end(conn, sf, id, Utc::now())
+                })
+            })
+        })
     }
 
     /// The storefront countdown snippet of a sale.

@@ -67,3 +67,29 @@ describe('Start-up', () => {
     expect(backend.calls.filter((c) => c === 'salesOverview')).toHaveLength(1);
   });
 });
+
+describe('Tiers', () => {
+  it('previews a cart, looks back, saves, launches and ends volume tiers', async () => {
+    const backend = new MockBackend(demoShop);
+    await openPromotions(backend);
+    await fireEvent.input(await screen.findByTestId('tiers-target'), { target: { value: 'Lighting' } });
+    await fireEvent.input(screen.getAllByTestId('cart-sku')[0], { target: { value: '22423' } });
+    await fireEvent.input(screen.getAllByTestId('cart-qty')[0], { target: { value: '5' } });
+    await fireEvent.click(screen.getByTestId('tiers-check'));
+    // 5 × 12.75 = 63.75, the 5+ tier: 10 % = 6.38 (rounded) off.
+    expect((await screen.findByTestId('cart-total')).textContent).toContain('Subtotal £63.75, off £6.38, total £57.37');
+    expect(screen.getByTestId('tiers-lookback').textContent).toContain('4 of 10 orders would have qualified');
+    expect(screen.getByTestId('tiers-verdict').textContent).toBe('Keeps the margin floor');
+    const sent = backend.calls.filter((c) => c === 'checkTiers');
+    expect(sent).toHaveLength(1);
+
+    await fireEvent.click(screen.getByTestId('tiers-save'));
+    await waitFor(() => expect(screen.getByTestId('tiers-status').textContent).toBe('draft'));
+    expect(backend.tiers[0].file.targets?.category).toBe('Lighting');
+    expect(backend.tiers[0].file.tier.map((t) => [t.min_quantity, t.percent])).toEqual([[3, 5], [5, 10]]);
+    await fireEvent.click(screen.getByTestId('tiers-launch'));
+    await waitFor(() => expect(screen.getByTestId('tiers-status').textContent).toBe('live'));
+    await fireEvent.click(screen.getByTestId('tiers-end'));
+    await waitFor(() => expect(screen.getByTestId('tiers-status').textContent).toBe('ended'));
+  });
+});

@@ -25,6 +25,9 @@ import type { SaleFile } from './bindings/SaleFile';
 import type { MarginFloor } from './bindings/MarginFloor';
 import type { SaleCheck } from './bindings/SaleCheck';
 import type { Problem } from './bindings/Problem';
+import type { TierSet } from './bindings/TierSet';
+import type { TierFile } from './bindings/TierFile';
+import type { TiersRequest } from './bindings/TiersRequest';
 import { type Backend, BackendError } from './transport';
 
 export const demoShop: Shop = {
@@ -529,6 +532,54 @@ export class MockBackend implements Backend {
   async saleSnippet(id: number) {
     this.check('saleSnippet');
     return `<div id="md-countdown-${id}">…</div><script>/* ends ${this.findSale(id).ends_at} */</script>`;
+  }
+  tiers: TierSet[] = [];
+  async tierSets() {
+    this.check('tierSets');
+    return structuredClone(this.tiers).reverse();
+  }
+  /** Volume tiers on the mock's two products, at the mock's prices. */
+  async checkTiers(request: TiersRequest) {
+    this.check('checkTiers');
+    const f = request.file;
+    const best = (amount: number) =>
+      Math.max(0, ...f.tier.filter((t) => (f.kind === 'volume' ? (t.min_quantity ?? 0) : Math.round(Number(t.min_subtotal) * 100)) <= amount).map((t) => t.percent));
+    const deepest = Math.max(...f.tier.map((t) => t.percent));
+    const problems: Problem[] = Object.keys(this.prices)
+      .filter((sku) => Math.round(this.prices[sku] * (1 - deepest / 100)) < Math.ceil(MockBackend.COST[sku] * (1 + this.floor.shop_bp / 10000)))
+      .map((sku) => ({ code: 'below_floor', message: `${sku}: the deepest tier goes below the margin floor`, sku, severity: 'error', overridable: true }));
+    const subtotal = request.cart.reduce((a, [sku, q]) => a + this.prices[sku] * q, 0);
+    const lines = request.cart.map(([sku, q]) => {
+      const total = this.prices[sku] * q;
+      const pct = f.kind === 'volume' ? best(q) : best(subtotal);
+      const off = Math.round((total * pct) / 100);
+      return { sku, title: sku, quantity: q, unit_minor: this.prices[sku], tier_bp: pct * 100, discount_minor: off, net_minor: total - off, margin_minor: total - off - MockBackend.COST[sku] * q, keeps_floor: true };
+    });
+    const off = lines.reduce((a, l) => a + l.discount_minor, 0);
+    return {
+      ok: problems.length === 0,
+      problems,
+      preview: request.cart.length ? { lines, subtotal_minor: subtotal, discount_minor: off, total_minor: subtotal - off, margin_minor: lines.reduce((a, l) => a + l.margin_minor, 0) } : null,
+      lookback: request.lookback_days ? { days: request.lookback_days, from: '2023-10-03T00:00:00Z', to: '2024-01-01T00:00:00Z', orders: 10, qualifying_orders: 4, discount_cost_minor: 1250, sales_minor: 50000, profit_minor: 25000, uplift_to_pay: 0.05 } : null,
+    };
+  }
+  async createTiers(file: TierFile) {
+    this.check('createTiers');
+    const t: TierSet = { id: this.tiers.length + 1, file: structuredClone(file), status: 'draft', override_reason: null, launch_batch: null, created_at: this.clock, launched_at: null, ended_at: null };
+    this.tiers.push(t);
+    return structuredClone(t);
+  }
+  async launchTiers(id: number) {
+    this.check('launchTiers');
+    const t = this.tiers.find((x) => x.id === id)!;
+    t.status = 'live';
+    return structuredClone(t);
+  }
+  async endTiers(id: number) {
+    this.check('endTiers');
+    const t = this.tiers.find((x) => x.id === id)!;
+    t.status = 'ended';
+    return structuredClone(t);
   }
   async pickFile() {
     this.check('pickFile');

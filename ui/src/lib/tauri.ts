@@ -54,6 +54,11 @@ export const tauriBackend: Backend = {
   endSale: (id) => call('end_sale', { id }),
   saleReport: (id) => call('sale_report', { id }),
   saleSnippet: (id) => call('sale_snippet', { id }),
+  tierSets: () => call('tier_sets'),
+  checkTiers: (request) => call('check_tiers', { request }),
+  createTiers: (file) => call('create_tiers', { file }),
+  launchTiers: (id, overrideReason) => call('launch_tiers', { id, overrideReason }),
+  endTiers: (id) => call('end_tiers', { id }),
   pickFile: async () => {
     const picked = await open({
       multiple: false,

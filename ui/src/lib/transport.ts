@@ -30,6 +30,10 @@ import type { SaleFile } from './bindings/SaleFile';
 import type { SaleCheck } from './bindings/SaleCheck';
 import type { Sale } from './bindings/Sale';
 import type { SaleReport } from './bindings/SaleReport';
+import type { TierSet } from './bindings/TierSet';
+import type { TierFile } from './bindings/TierFile';
+import type { TiersRequest } from './bindings/TiersRequest';
+import type { TiersCheck } from './bindings/TiersCheck';
 
 export interface Backend {
   status(): Promise<AppStatus>;
@@ -82,6 +86,12 @@ export interface Backend {
   saleReport(id: number): Promise<SaleReport>;
   /** HTML+JS countdown for the storefront theme. */
   saleSnippet(id: number): Promise<string>;
+  tierSets(): Promise<TierSet[]>;
+  /** Floor check of tiers as edited, with a cart preview and a look-back when asked. */
+  checkTiers(request: TiersRequest): Promise<TiersCheck>;
+  createTiers(file: TierFile): Promise<TierSet>;
+  launchTiers(id: number, overrideReason: string | null): Promise<TierSet>;
+  endTiers(id: number): Promise<TierSet>;
   /** Asks the user for a file to import; null when they cancel. */
   pickFile(): Promise<string | null>;
   /** Tells the backend the first dashboard is on screen (startup benchmark). */
