@@ -91,6 +91,7 @@ pub fn changes(conn: &Connection, shop: &Shop, s: &Sale) -> Result<Vec<Change>> 
                             starts_at: s.starts_at.clone(),
                             ends_at: Some(s.ends_at.clone()),
                             usage_limit: None,
+                            once_per_customer: s.file.per_customer_limit == Some(1),
                         })),
                     }
                 })

@@ -120,9 +120,12 @@ impl SaleFile {
         if self.stock_cap.is_some_and(|c| c <= 0) {
             return bad("stock_cap is at least 1");
         }
-        if self.per_customer_limit.is_some() {
-            // Not carried to the storefront yet: refused rather than ignored.
-            return bad("per_customer_limit is not supported yet; leave it out");
+        match self.per_customer_limit {
+            None => {}
+            Some(1) if self.code.is_some() => {}
+            Some(1) => return bad("per_customer_limit needs a code: automatic discounts cannot count customers"),
+            // Shopify offers "once per customer" and nothing between.
+            Some(_) => return bad("per_customer_limit can only be 1 (once per customer): the storefront counts no other limit"),
         }
         if self.mode == SaleMode::Price
             && (self.code.is_some() || self.per_customer_limit.is_some())
@@ -862,6 +865,10 @@ mod tests {
         assert!(err(&format!("{base}targets = {{ all = true }}\ndiscount = {{ percent = 5 }}\nmode = \"price\"\ncode = \"X\""))
             .contains("no code"));
         assert!(err("name = 1").contains("not valid"));
+        let once = format!("{base}targets = {{ all = true }}\ndiscount = {{ percent = 5 }}\nper_customer_limit = 1");
+        assert!(err(&once).contains("needs a code"));
+        assert!(err(&once.replace("= 1", "= 2")).contains("can only be 1"));
+        assert!(SaleFile::parse(&format!("{once}\ncode = \"ONCE\"")).is_ok());
     }
 
     #[test]
@@ -876,6 +883,7 @@ mod tests {
             starts_at: "2011-01-01T00:00:00Z".into(),
             ends_at: None,
             usage_limit: None,
+            once_per_customer: false,
         };
         assert_eq!(
             stack(

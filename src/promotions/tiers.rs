@@ -643,6 +643,7 @@ fn changes(conn: &Connection, shop: &Shop, t: &TierSet, now: DateTime<Utc>) -> R
                     starts_at: fmt_utc(now),
                     ends_at: None,
                     usage_limit: None,
+                    once_per_customer: false,
                 })),
             }
         })

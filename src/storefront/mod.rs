@@ -287,6 +287,9 @@ pub struct Discount {
     /// Redemptions allowed in all (`Code` discounts only).
     #[cfg_attr(test, ts(type = "number | null"))]
     pub usage_limit: Option<i64>,
+    /// Each customer may use it once (`Code` discounts only).
+    #[serde(default)]
+    pub once_per_customer: bool,
 }
 
 /// The value of a [`Target`]. `Metafield(None)` and `Discount(None)` mean

@@ -646,6 +646,29 @@ fn the_life_of_a_sale_on_the_shopify_fake() {
     );
     assert_eq!(fake.state.lock().unwrap().discounts.len(), 1);
 
+    // A code each customer may use once: the store is told so.
+    let coded = SaleFile::parse(&format!(
+        "name = \"Once\"\ntargets = {targets}\ndiscount = {{ percent = 5 }}\nstarts_at = \"{}\"\nends_at = \"{}\"\ncode = \"ONCE5\"\nper_customer_limit = 1\n",
+        local(start),
+        local(end)
+    ))
+    .unwrap();
+    let s4 = sale::create(conn, &shop, &coded, Utc::now()).unwrap();
+    let s4 = run::launch(conn, &shop, &mut sf, s4.id, Some("no costs"), Utc::now()).unwrap();
+    let entry = merchant_desk::journal::list(conn, 1).unwrap().remove(0);
+    assert_eq!(entry.batch, s4.launch_batch.unwrap());
+    let read =
+        merchant_desk::storefront::Storefront::read(&mut sf, std::slice::from_ref(&entry.target))
+            .unwrap();
+    match &read[0] {
+        merchant_desk::storefront::Value::Discount(Some(d)) => {
+            assert!(d.once_per_customer);
+            assert_eq!(d.code.as_deref(), Some("ONCE5"));
+        }
+        other => panic!("{other:?}"),
+    }
+    run::end(conn, &mut sf, s4.id, Utc::now()).unwrap();
+
     // Price mode, live now, found past its end: prices come back exactly.
     let before = fake_price(&fake, &sku);
     let now = Utc::now();

@@ -1226,6 +1226,8 @@ fn discount_json(kind: &str, input: &Json) -> Json {
     });
     if kind == "code" {
         d["usageLimit"] = input["usageLimit"].clone();
+        d["appliesOncePerCustomer"] =
+            json!(input["appliesOncePerCustomer"].as_bool().unwrap_or(false));
         d["codes"] = json!({"nodes": [{"code": input["code"]}]});
     }
     d

@@ -28,8 +28,12 @@ describe('Promotions', () => {
     expect(screen.getByTestId('sale-problem').textContent).toContain('below the margin floor 1.20');
     expect(screen.getByTestId('sale-projection').textContent).toContain('Break-even needs +50% units');
 
+    await fireEvent.input(screen.getByTestId('sale-code'), { target: { value: 'HEART70' } });
+    await fireEvent.click(await screen.findByTestId('sale-once'));
     await fireEvent.click(screen.getByTestId('sale-save'));
     await waitFor(() => expect(screen.getByTestId('sale-status').textContent).toBe('draft'));
+    expect(backend.sales[0].file.code).toBe('HEART70');
+    expect(backend.sales[0].file.per_customer_limit).toBe(1);
     await fireEvent.click(screen.getByTestId('sale-launch'));
     expect((await screen.findByTestId('promo-error')).textContent).toContain('give the reason');
     expect(backend.sales[0].status).toBe('draft');

@@ -896,6 +896,7 @@ fn discount_from(d: &Json, kind: &str, currency: &str) -> Result<Discount> {
             .unwrap_or_default(),
         ends_at: d["endsAt"].as_str().map(normalize_time),
         usage_limit: d["usageLimit"].as_i64(),
+        once_per_customer: d["appliesOncePerCustomer"].as_bool().unwrap_or(false),
     })
 }
 
@@ -947,6 +948,7 @@ fn discount_input(d: &Discount, old: Option<&Discount>, currency: &str) -> Json 
     if d.method == DiscountMethod::Code {
         input["code"] = json!(d.code);
         input["usageLimit"] = json!(d.usage_limit);
+        input["appliesOncePerCustomer"] = json!(d.once_per_customer);
         input["context"] = json!({ "all": "ALL" });
     }
     input
@@ -998,6 +1000,7 @@ mod tests {
             starts_at: "2026-03-01T00:00:00Z".into(),
             ends_at: None,
             usage_limit: Some(100),
+            once_per_customer: false,
         };
         let input = discount_input(&d, None, "GBP");
         assert_eq!(input["customerGets"]["value"]["percentage"], json!(0.15));
