@@ -28,10 +28,37 @@ use serde::{Deserialize, Serialize};
 pub struct Targets {
     #[serde(default)]
     pub skus: Vec<String>,
+    /// Every variant of these products, by title.
+    #[serde(default)]
+    pub products: Vec<String>,
     #[serde(default)]
     pub category: Option<String>,
     #[serde(default)]
     pub all: bool,
+}
+
+impl Targets {
+    /// How many kinds of target are given (one is right).
+    pub fn count(&self) -> u8 {
+        (!self.skus.is_empty()) as u8
+            + (!self.products.is_empty()) as u8
+            + self.category.is_some() as u8
+            + self.all as u8
+    }
+
+    /// Whether a product with `sku`, `title` and `category` is covered.
+    pub fn covers(&self, sku: &str, title: &str, category: Option<&str>) -> bool {
+        self.all
+            || self
+                .category
+                .as_deref()
+                .is_some_and(|c| category == Some(c))
+            || self.skus.iter().any(|s| s == sku)
+            || self
+                .products
+                .iter()
+                .any(|p| p.trim().eq_ignore_ascii_case(title.trim()))
+    }
 }
 
 /// What the sale takes off: exactly one of the three.
@@ -105,8 +132,8 @@ impl SaleFile {
             return bad("the sale needs a name");
         }
         let t = &self.targets;
-        if (!t.skus.is_empty()) as u8 + t.category.is_some() as u8 + t.all as u8 != 1 {
-            return bad("targets: give exactly one of skus, category or all = true");
+        if t.count() != 1 {
+            return bad("targets: give exactly one of skus, products, category or all = true");
         }
         let d = &self.discount;
         if d.percent.is_some() as u8 + d.amount_off.is_some() as u8 + d.sale_price.is_some() as u8
@@ -291,16 +318,15 @@ pub fn items(conn: &Connection, shop: &Shop, sale: &SaleFile) -> Result<Vec<Sale
     let t = &sale.targets;
     let mut out = Vec::new();
     let mut seen_skus = std::collections::HashSet::new();
+    let mut seen_titles: std::collections::HashSet<String> = std::collections::HashSet::new();
     for row in rows {
         let mut item = row?;
-        let wanted = t.all
-            || t.category
-                .as_deref()
-                .is_some_and(|c| item.category.as_deref() == Some(c))
-            || t.skus.contains(&item.sku);
-        if !wanted || !seen_skus.insert(item.sku.clone()) {
+        if !t.covers(&item.sku, &item.title, item.category.as_deref())
+            || !seen_skus.insert(item.sku.clone())
+        {
             continue;
         }
+        seen_titles.insert(item.title.trim().to_lowercase());
         item.sale_minor = sale_price(&sale.discount, item.price_minor, &shop.currency)?;
         item.floor_minor = item
             .cost_minor
@@ -311,6 +337,15 @@ pub fn items(conn: &Connection, shop: &Shop, sale: &SaleFile) -> Result<Vec<Sale
     if let Some(missing) = t.skus.iter().find(|s| !seen_skus.contains(*s)) {
         return Err(Error::InvalidArgument(format!(
             "targets: no product with SKU {missing} in this shop"
+        )));
+    }
+    if let Some(missing) = t
+        .products
+        .iter()
+        .find(|p| !seen_titles.contains(&p.trim().to_lowercase()))
+    {
+        return Err(Error::InvalidArgument(format!(
+            "targets: no product called \"{missing}\" in this shop"
         )));
     }
     Ok(out)
@@ -358,14 +393,10 @@ fn overlapping(
         };
         let mut prices = std::collections::HashMap::new();
         for it in items {
-            let covered = file.targets.all
-                || file
-                    .targets
-                    .category
-                    .as_deref()
-                    .is_some_and(|c| it.category.as_deref() == Some(c))
-                || file.targets.skus.contains(&it.sku);
-            if covered {
+            if file
+                .targets
+                .covers(&it.sku, &it.title, it.category.as_deref())
+            {
                 prices.insert(
                     it.variant_id,
                     sale_price(&file.discount, it.price_minor, currency)?,

@@ -95,10 +95,10 @@ impl TierFile {
             (Kind::Spend, Some(_)) => {
                 return bad("spend tiers cover the whole cart; leave targets out".into())
             }
-            (Kind::Volume, Some(t))
-                if (!t.skus.is_empty()) as u8 + t.category.is_some() as u8 + t.all as u8 != 1 =>
-            {
-                return bad("targets: give exactly one of skus, category or all = true".into());
+            (Kind::Volume, Some(t)) if t.count() != 1 => {
+                return bad(
+                    "targets: give exactly one of skus, products, category or all = true".into(),
+                );
             }
             _ => {}
         }

@@ -904,3 +904,163 @@ mod tiers_on_a_small_shop {
         );
     }
 }
+
+/// The CLI killed while its launch push is on the wire (the fake holds the
+/// request for three seconds, then carries it out): the next run settles
+/// the sale from what the store has, and nothing is sent twice.
+#[test]
+fn a_cli_killed_mid_launch_is_settled_by_the_next_run() {
+    use crate::fake::{FakeShop, Fault, Options};
+    use crate::sync::{cli, ok};
+    let fake = FakeShop::start(Options {
+        invoices: Some(40),
+        ..Options::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.sqlite");
+    ok(&mut cli(
+        &db,
+        &[
+            "connect",
+            "shopify",
+            "--shop",
+            &fake.url,
+            "--token-env",
+            "FAKE_SHOPIFY_TOKEN",
+        ],
+    ));
+    ok(&mut cli(&db, &["sync"]));
+    let sku = {
+        let state = fake.state.lock().unwrap();
+        state
+            .products
+            .values()
+            .flat_map(|p| &p.variants)
+            .find(|v| v.price >= 100)
+            .unwrap()
+            .sku
+            .clone()
+    };
+    let start = (Utc::now() + Duration::hours(2)).with_timezone(&chrono_tz::Europe::London);
+    let file = dir.path().join("sale.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"Killed launch\"\ntargets = {{ skus = [\"{sku}\"] }}\ndiscount = {{ percent = 10 }}\nstarts_at = \"{}\"\nends_at = \"{}\"\n",
+            start.format("%Y-%m-%dT%H:%M"),
+            (start + Duration::hours(3)).format("%Y-%m-%dT%H:%M")
+        ),
+    )
+    .unwrap();
+    let id = ok(&mut cli(&db, &["sale", "create", file.to_str().unwrap()]))
+        .trim()
+        .to_string();
+    fake.fault(Fault::Stall(std::time::Duration::from_secs(3)));
+    let mut child = cli(
+        &db,
+        &[
+            "sale",
+            "launch",
+            &id,
+            "--override-floor",
+            "no costs in this store",
+        ],
+    )
+    .spawn()
+    .unwrap();
+    let watch = Connection::open(&db).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let pending: i64 = watch
+            .query_row(
+                "SELECT count(*) FROM journal WHERE status = 'pending'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap_or(0);
+        if pending > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the launch never reached the wire"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let stuck: (String, Option<i64>) = watch
+        .query_row(
+            "SELECT status, launch_batch FROM sales WHERE id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(stuck.0, "draft");
+    assert!(
+        stuck.1.is_some(),
+        "the batch is the sale's before anything is sent"
+    );
+    // The fake carries the held request out after its stall.
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    assert_eq!(fake.state.lock().unwrap().discounts.len(), 1);
+    // The next run settles it from the store: on, and still one discount.
+    let out = cli(&db, &["sale", "list", "--json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("had reached the store"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed["sales"][0]["status"], "scheduled");
+    assert_eq!(
+        fake.state.lock().unwrap().discounts.len(),
+        1,
+        "never sent twice"
+    );
+    // And ending it takes it off the store.
+    ok(&mut cli(&db, &["sale", "end", &id]));
+    assert_eq!(fake.state.lock().unwrap().discounts.len(), 0);
+}
+
+#[test]
+fn products_are_targeted_by_title() {
+    let t = small_shop();
+    let shop = t.store.require_shop().unwrap();
+    let conn = t.store.conn();
+    let f = file(
+        "{ products = [\"lamp\", \"Card\"] }",
+        "{ percent = 10 }",
+        "discount",
+        "2024-07-01T09:00",
+        "2024-07-01T21:00",
+    );
+    let skus: Vec<String> = sale::items(conn, &shop, &f)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.sku)
+        .collect();
+    assert_eq!(skus, vec!["CARD", "LAMP"]);
+    let none = file(
+        "{ products = [\"Teapot\"] }",
+        "{ percent = 10 }",
+        "discount",
+        "2024-07-01T09:00",
+        "2024-07-01T21:00",
+    );
+    assert!(sale::items(conn, &shop, &none)
+        .unwrap_err()
+        .to_string()
+        .contains("no product called \"Teapot\""));
+    assert!(SaleFile::parse(
+        "name = \"x\"\ntargets = { products = [\"Lamp\"], skus = [\"VASE\"] }\ndiscount = { percent = 5 }\nstarts_at = \"2024-07-01T09:00\"\nends_at = \"2024-07-01T10:00\"\n"
+    )
+    .unwrap_err()
+    .to_string()
+    .contains("exactly one of skus, products"));
+}

@@ -677,7 +677,7 @@ fn client_credentials_are_exchanged_and_refreshed() {
     assert!(!err.to_string().contains("shpat_not_this_one"));
 }
 
-fn cli(db: &std::path::Path, args: &[&str]) -> Command {
+pub(crate) fn cli(db: &std::path::Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_merchant-desk"));
     c.arg("--db")
         .arg(db)
@@ -686,7 +686,7 @@ fn cli(db: &std::path::Path, args: &[&str]) -> Command {
     c
 }
 
-fn ok(c: &mut Command) -> String {
+pub(crate) fn ok(c: &mut Command) -> String {
     let out = c.output().unwrap();
     assert!(
         out.status.success(),

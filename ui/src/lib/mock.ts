@@ -454,7 +454,7 @@ export class MockBackend implements Backend {
   clock = '2024-01-01T12:00:00Z';
   private saleItems(file: SaleFile) {
     return Object.keys(this.prices)
-      .filter((sku) => file.targets.all || file.targets.skus.includes(sku) || (file.targets.category === (sku === '85123A' ? 'Lighting' : 'Kitchen & Dining')))
+      .filter((sku) => file.targets.all || file.targets.skus.includes(sku) || file.targets.products.includes(sku) || (file.targets.category === (sku === '85123A' ? 'Lighting' : 'Kitchen & Dining')))
       .map((sku, i) => {
         const price = this.prices[sku];
         const d = file.discount;

@@ -23,4 +23,8 @@ ends_at: string | null,
 /**
  * Redemptions allowed in all (`Code` discounts only).
  */
-usage_limit: number | null, };
+usage_limit: number | null, 
+/**
+ * Each customer may use it once (`Code` discounts only).
+ */
+once_per_customer: boolean, };

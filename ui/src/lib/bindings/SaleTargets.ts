@@ -3,4 +3,8 @@
 /**
  * Which products a sale covers.
  */
-export type SaleTargets = { skus: Array<string>, category: string | null, all: boolean, };
+export type SaleTargets = { skus: Array<string>, 
+/**
+ * Every variant of these products, by title.
+ */
+products: Array<string>, category: string | null, all: boolean, };
