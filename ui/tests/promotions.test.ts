@@ -97,3 +97,25 @@ describe('Tiers', () => {
     await waitFor(() => expect(screen.getByTestId('tiers-status').textContent).toBe('ended'));
   });
 });
+
+describe('Sales calendar', () => {
+  it('shows a sale on every shop day its window touches, by status', async () => {
+    const backend = new MockBackend(demoShop);
+    backend.clock = '2024-03-30T12:00:00Z';
+    await backend.createSale({
+      name: 'Easter', targets: { skus: ['85123A'], products: [], category: null, all: false },
+      discount: { percent: 10, amount_off: null, sale_price: null },
+      starts_at: '2024-03-30T22:00', ends_at: '2024-04-01T10:00', stock_cap: null, mode: 'discount', code: null, per_customer_limit: null,
+    });
+    await openPromotions(backend);
+    expect((await screen.findByTestId('calendar-month')).textContent).toBe('March 2024');
+    // 22:00 UTC on the 30th is still the 30th in London (GMT until the 31st).
+    await waitFor(() => expect(screen.getByTestId('day-2024-03-30').textContent).toContain('Easter'));
+    expect(screen.getByTestId('day-2024-03-31').textContent).toContain('Easter');
+    expect(screen.getByTestId('day-2024-03-29').textContent).not.toContain('Easter');
+    await fireEvent.click(screen.getByTestId('calendar-next'));
+    expect(screen.getByTestId('calendar-month').textContent).toBe('April 2024');
+    expect(screen.getByTestId('day-2024-04-01').textContent).toContain('Easter');
+    expect(screen.getByTestId('day-2024-04-02').textContent).not.toContain('Easter');
+  });
+});
