@@ -59,6 +59,8 @@ test('plan, check, launch, count down and end a flash sale on the demo shop', { 
   await session.waitForText('[data-testid="sale-check-verdict"]', /Ready to launch/, 60_000);
   await session.click('[data-testid="sale-save"]');
   await session.waitForText('[data-testid="sale-status"]', /draft/, 30_000);
+  // The month calendar is drawn in the shop's days.
+  assert.match(await session.text('[data-testid="calendar-month"]'), /^[A-Z][a-z]+ \d{4}$/);
 
   await session.click('[data-testid="sale-launch"]');
   await session.waitForText('[data-testid="sale-status"]', /scheduled/, 60_000);

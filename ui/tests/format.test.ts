@@ -44,3 +44,12 @@ describe('journal values and times', () => {
     expect(formatTime('2024-07-01T23:30:00Z', 'America/New_York')).toBe('1 Jul 2024, 19:30');
   });
 });
+
+describe('dayIn', () => {
+  it('gives the shop day as YYYY-MM-DD across a clock change', async () => {
+    const { dayIn } = await import('../src/lib/format');
+    expect(dayIn(new Date('2024-03-30T23:30:00Z'), 'Europe/London')).toBe('2024-03-30');
+    expect(dayIn(new Date('2024-06-30T23:30:00Z'), 'Europe/London')).toBe('2024-07-01');
+    expect(dayIn(new Date('2024-06-30T23:30:00Z'), 'America/New_York')).toBe('2024-06-30');
+  });
+});

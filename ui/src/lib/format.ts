@@ -86,3 +86,14 @@ export function describeValue(v: Value, currency: string): string {
       return v.value === null ? 'absent' : `discount “${v.value.title}”${v.value.ends_at ? ` ending ${v.value.ends_at}` : ''}`;
   }
 }
+
+/** The calendar day of an instant in `timeZone`, as `YYYY-MM-DD` (built from
+ * parts: locales differ in how they write a short date). */
+export function dayIn(instant: Date, timeZone: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
+      .formatToParts(instant)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day}`;
+}
