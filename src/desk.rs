@@ -157,6 +157,20 @@ impl Desk {
         result
     }
 
+    /// Runs a job on the open shop's storefront (the local store when none
+    /// is connected), one job at a time.
+    fn storefront_job<T>(
+        &self,
+        job: impl FnOnce(&rusqlite::Connection, &mut dyn crate::storefront::Storefront) -> Result<T>,
+    ) -> Result<T> {
+        self.exclusive(|| {
+            self.with_store(|store| {
+                let conn = store.conn();
+                connection::with_storefront(conn, self.cancel.clone(), |sf| job(conn, sf))
+            })
+        })
+    }
+
     /// Which shop is open and what it is.
     pub fn status(&self) -> Result<AppStatus> {
         let guard = self.store.lock().expect("store lock");
@@ -332,14 +346,7 @@ impl Desk {
     /// Reverts an entry or a batch; a value changed in the store since is a
     /// `conflict` unless `force`.
     pub fn revert(&self, scope: RevertScope, force: bool) -> Result<Vec<Entry>> {
-        self.exclusive(|| {
-            self.with_store(|store| {
-                let conn = store.conn();
-                connection::with_storefront(conn, self.cancel.clone(), |sf| {
-                    journal::revert(conn, sf, scope, force, Utc::now())
-                })
-            })
-        })
+        self.storefront_job(|conn, sf| journal::revert(conn, sf, scope, force, Utc::now()))
     }
 
     /// The summary for a range.

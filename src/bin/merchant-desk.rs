@@ -513,6 +513,11 @@ fn print_proposal(p: &merchant_desk::pricing::proposals::Proposal, currency: &st
     }
 }
 
+/// A text file the owner names (a scenario, rule, sale or tier file).
+fn read_text(path: &std::path::Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))
+}
+
 /// Opens a shop database that must already exist.
 fn open_existing(db: &std::path::Path) -> Result<Store> {
     if !db.exists() {
@@ -656,8 +661,7 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
             let conn = store.conn();
             match action {
                 SaleCommand::Create { file, json } => {
-                    let text = std::fs::read_to_string(&file)
-                        .map_err(|e| Error::io(format!("reading {}", file.display()), e))?;
+                    let text = read_text(&file)?;
                     let s = sale::create(conn, &shop, &sale::SaleFile::parse(&text)?, Utc::now())?;
                     if json {
                         println!("{}", serde_json::json!({ "id": s.id }));
@@ -831,8 +835,7 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
             };
             match action {
                 TiersCommand::Create { file, json } => {
-                    let text = std::fs::read_to_string(&file)
-                        .map_err(|e| Error::io(format!("reading {}", file.display()), e))?;
+                    let text = read_text(&file)?;
                     let t =
                         tiers::create(conn, &shop, &tiers::TierFile::parse(&text)?, Utc::now())?;
                     if json {
@@ -975,9 +978,8 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
             let mut floor = MarginFloor::load(conn)?;
             let bp = |text: &str| -> Result<i64> {
                 merchant_desk::money::parse_decimal(text)
-                    .map(|d| d * rust_decimal::Decimal::from(100))
-                    .filter(|d| d.fract().is_zero())
-                    .and_then(|d| rust_decimal::prelude::ToPrimitive::to_i64(&d))
+                    .and_then(merchant_desk::pricing::rules::Percent::from_decimal)
+                    .map(|p| p.0)
                     .ok_or_else(|| {
                         Error::InvalidArgument(format!(
                             "\"{text}\" is not a percentage with at most two decimals"
@@ -1169,8 +1171,7 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
                     let built = merchant_desk::pricing::build(store.conn(), &shop, Utc::now())?;
                     let (name, prices) = match (scenario, proposal) {
                         (Some(path), _) => {
-                            let text = std::fs::read_to_string(&path)
-                                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+                            let text = read_text(&path)?;
                             let scenario =
                                 merchant_desk::pricing::scenario::Scenario::parse(&text)?;
                             let prices = scenario.prices(&built.variants, &shop.currency)?;
@@ -1230,11 +1231,7 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
                 PriceCommand::Suggest { rules, json } => {
                     use merchant_desk::pricing::{proposals, rules::RuleSet};
                     let rules = match rules {
-                        Some(path) => {
-                            RuleSet::parse(&std::fs::read_to_string(&path).map_err(|e| {
-                                Error::io(format!("reading {}", path.display()), e)
-                            })?)?
-                        }
+                        Some(path) => RuleSet::parse(&read_text(&path)?)?,
                         None => proposals::saved_rules(store.conn())?
                             .into_iter()
                             .next()

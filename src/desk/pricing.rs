@@ -223,7 +223,7 @@ impl Desk {
             seed: request.seed,
         };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        request
+        let scenarios = request
             .scenarios
             .iter()
             .map(|s| {
@@ -238,13 +238,18 @@ impl Desk {
                         proposals::prices(&proposals[id], &built.variants)
                     }
                 };
-                let report =
-                    pricing::simulate_prices(&built, &s.name, &prices, &currency, run, threads)?;
-                Ok(Compared {
+                Ok((s.name.clone(), prices))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // Today's prices are simulated once, as every scenario's baseline.
+        Ok(
+            pricing::simulate_many(&built, &scenarios, &currency, run, threads)?
+                .into_iter()
+                .map(|report| Compared {
                     by_day: report.by_day.clone(),
                     report,
                 })
-            })
-            .collect()
+                .collect(),
+        )
     }
 }

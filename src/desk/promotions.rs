@@ -7,7 +7,6 @@ use crate::promotions::floor::MarginFloor;
 use crate::promotions::run::{self, Settled};
 use crate::promotions::sale::{self, CheckReport, Problem, Projection, Sale, SaleFile, SaleReport};
 use crate::promotions::tiers::{self, Lookback, Preview, TierFile, TierSet};
-use crate::storefront::connection;
 use chrono::Utc;
 use serde::Serialize;
 
@@ -115,27 +114,15 @@ impl Desk {
 
     /// Launches a draft (now, or at its start).
     pub fn launch_sale(&self, id: i64, override_reason: Option<String>) -> Result<Sale> {
-        self.exclusive(|| {
-            self.with_store(|store| {
-                let shop = store.require_shop()?;
-                let conn = store.conn();
-                connection::with_storefront(conn, self.cancel.clone(), |sf| {
-                    run::launch(conn, &shop, sf, id, override_reason.as_deref(), Utc::now())
-                })
-            })
+        self.storefront_job(|conn, sf| {
+            let shop = crate::store::read_shop(conn)?.ok_or(crate::Error::NoShop)?;
+            run::launch(conn, &shop, sf, id, override_reason.as_deref(), Utc::now())
         })
     }
 
     /// Ends a sale now and reverts it.
     pub fn end_sale(&self, id: i64) -> Result<Sale> {
-        self.exclusive(|| {
-            self.with_store(|store| {
-                let conn = store.conn();
-                connection::with_storefront(conn, self.cancel.clone(), |sf| {
-                    run::end(conn, sf, id, Utc::now())
-                })
-            })
-        })
+        self.storefront_job(|conn, sf| run::end(conn, sf, id, Utc::now()))
     }
 
     /// How a sale did.
@@ -187,27 +174,15 @@ impl Desk {
 
     /// Pushes tiers as storefront discounts.
     pub fn launch_tiers(&self, id: i64, override_reason: Option<String>) -> Result<TierSet> {
-        self.exclusive(|| {
-            self.with_store(|store| {
-                let shop = store.require_shop()?;
-                let conn = store.conn();
-                connection::with_storefront(conn, self.cancel.clone(), |sf| {
-                    tiers::launch(conn, &shop, sf, id, override_reason.as_deref(), Utc::now())
-                })
-            })
+        self.storefront_job(|conn, sf| {
+            let shop = crate::store::read_shop(conn)?.ok_or(crate::Error::NoShop)?;
+            tiers::launch(conn, &shop, sf, id, override_reason.as_deref(), Utc::now())
         })
     }
 
     /// Takes live tiers off the storefront.
     pub fn end_tiers(&self, id: i64) -> Result<TierSet> {
-        self.exclusive(|| {
-            self.with_store(|store| {
-                let conn = store.conn();
-                connection::with_storefront(conn, self.cancel.clone(), |sf| {
-                    tiers::end(conn, sf, id, Utc::now())
-                })
-            })
-        })
+        self.storefront_job(|conn, sf| tiers::end(conn, sf, id, Utc::now()))
     }
 
     /// The storefront countdown snippet of a sale.

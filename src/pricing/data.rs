@@ -150,7 +150,7 @@ pub fn live_promotions(
     conn: &Connection,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<HashMap<i64, String>> {
-    use crate::storefront::{Discount, DiscountMethod, Items};
+    use crate::storefront::{DiscountMethod, Items};
     let stamp = crate::store::fmt_utc(now);
     let mut out = HashMap::new();
     let mut stmt = conn.prepare(
@@ -160,22 +160,13 @@ pub fn live_promotions(
         let (id, _) = row?;
         out.insert(id, "marked down below its compare-at price".to_string());
     }
-    let mut stmt = conn.prepare("SELECT definition FROM discounts")?;
-    let discounts: Vec<String> = stmt
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
     let mut by_variant = conn.prepare_cached(
         "SELECT v.id FROM variants v JOIN products p ON p.id = v.product_id
          WHERE v.external_id = ?1 OR p.external_id = ?1",
     )?;
-    for text in discounts {
-        let Ok(d) = serde_json::from_str::<Discount>(&text) else {
-            continue;
-        };
-        let live = d.starts_at <= stamp && d.ends_at.as_ref().is_none_or(|e| *e > stamp);
-        if !live {
-            continue;
-        }
+    // Live now: started by now (second-resolution UTC text) and not ended.
+    let until = crate::store::fmt_utc(now + chrono::Duration::seconds(1));
+    for d in crate::storefront::local::discounts_overlapping(conn, &stamp, &until)? {
         match &d.items {
             Items::All if d.method == DiscountMethod::Automatic => {
                 let mut all = conn.prepare("SELECT id FROM variants")?;

@@ -347,6 +347,27 @@ pub fn simulate_prices(
     run: model::Run,
     threads: usize,
 ) -> Result<SimulationReport> {
+    let mut reports = simulate_many(
+        built,
+        &[(name.to_string(), prices.to_vec())],
+        currency,
+        run,
+        threads,
+    )?;
+    Ok(reports.remove(0))
+}
+
+/// Simulates several sets of prices against current prices, each with the
+/// same seed. Current prices are simulated once and serve as every
+/// scenario's baseline (and as the outcome of a scenario that changes
+/// nothing).
+pub fn simulate_many(
+    built: &Built,
+    scenarios: &[(String, Vec<i64>)],
+    currency: &str,
+    run: model::Run,
+    threads: usize,
+) -> Result<Vec<SimulationReport>> {
     if !(1..=365).contains(&run.days) {
         return Err(crate::Error::InvalidArgument(
             "simulate between 1 and 365 days".into(),
@@ -358,16 +379,18 @@ pub fn simulate_prices(
         ));
     }
     let current: Vec<i64> = built.variants.iter().map(|v| v.price_minor).collect();
-    // A product may be free today; a scenario may not make one free.
-    if prices.len() != current.len()
-        || prices
-            .iter()
-            .zip(&current)
-            .any(|(p, c)| *p < 0 || (*p == 0 && *c != 0))
-    {
-        return Err(crate::Error::InvalidArgument(
-            "every changed product needs a price above zero".into(),
-        ));
+    for (_, prices) in scenarios {
+        // A product may be free today; a scenario may not make one free.
+        if prices.len() != current.len()
+            || prices
+                .iter()
+                .zip(&current)
+                .any(|(p, c)| *p < 0 || (*p == 0 && *c != 0))
+        {
+            return Err(crate::Error::InvalidArgument(
+                "every changed product needs a price above zero".into(),
+            ));
+        }
     }
     let go = |p: &[i64]| {
         if run.paths == 0 {
@@ -376,41 +399,49 @@ pub fn simulate_prices(
             built.model.simulate(p, run, threads)
         }
     };
-    let (base, new) = (go(&current), go(prices));
+    let base = go(&current);
     let totals = |o: &model::Outcome| Totals {
         units: o.units,
         revenue: MoneyQuantiles::of(o.revenue, currency),
         profit: MoneyQuantiles::of(o.profit, currency),
     };
     let money = |m: i64| crate::money::format_major(m, currency);
-    let items = (0..prices.len())
-        .filter(|&i| prices[i] != current[i])
-        .map(|i| {
-            let (o, b) = (&new.items[i], &base.items[i]);
-            ItemReport {
-                sku: built.variants[i].sku.clone(),
-                title: built.variants[i].title.clone(),
-                current_price: money(current[i]),
-                price: money(prices[i]),
-                elasticity: built.model.items[i].elasticity,
-                units: o.units,
-                revenue: MoneyQuantiles::of(o.revenue, currency),
-                profit: MoneyQuantiles::of(o.profit, currency),
-                stockout_probability: o.stockout_probability,
-                baseline_units: b.units,
-                baseline_profit: MoneyQuantiles::of(b.profit, currency),
+    Ok(scenarios
+        .iter()
+        .map(|(name, prices)| {
+            let changed = *prices != current;
+            let simulated = changed.then(|| go(prices));
+            let new = simulated.as_ref().unwrap_or(&base);
+            let items = (0..prices.len())
+                .filter(|&i| prices[i] != current[i])
+                .map(|i| {
+                    let (o, b) = (&new.items[i], &base.items[i]);
+                    ItemReport {
+                        sku: built.variants[i].sku.clone(),
+                        title: built.variants[i].title.clone(),
+                        current_price: money(current[i]),
+                        price: money(prices[i]),
+                        elasticity: built.model.items[i].elasticity,
+                        units: o.units,
+                        revenue: MoneyQuantiles::of(o.revenue, currency),
+                        profit: MoneyQuantiles::of(o.profit, currency),
+                        stockout_probability: o.stockout_probability,
+                        baseline_units: b.units,
+                        baseline_profit: MoneyQuantiles::of(b.profit, currency),
+                    }
+                })
+                .collect();
+            SimulationReport {
+                name: name.clone(),
+                by_day: new.by_day.clone(),
+                baseline_by_day: base.by_day.clone(),
+                days: run.days,
+                paths: run.paths,
+                seed: run.seed,
+                total: totals(new),
+                baseline: totals(&base),
+                items,
             }
         })
-        .collect();
-    Ok(SimulationReport {
-        name: name.to_string(),
-        by_day: new.by_day.clone(),
-        baseline_by_day: base.by_day.clone(),
-        days: run.days,
-        paths: run.paths,
-        seed: run.seed,
-        total: totals(&new),
-        baseline: totals(&base),
-        items,
-    })
+        .collect())
 }

@@ -49,6 +49,16 @@ use serde::{Deserialize, Serialize};
 pub struct Percent(pub i64);
 
 impl Percent {
+    /// A percentage with at most two decimals (7.25), in basis points.
+    pub fn from_decimal(percent: Decimal) -> Option<Percent> {
+        let bp = percent * Decimal::from(100);
+        bp.fract()
+            .is_zero()
+            .then(|| bp.to_i64())
+            .flatten()
+            .map(Percent)
+    }
+
     pub fn decimal(self) -> Decimal {
         Decimal::new(self.0, 2)
     }
@@ -85,14 +95,9 @@ impl<'de> Deserialize<'de> for Percent {
             Written::Float(f) => Decimal::try_from(f).ok(),
             Written::Text(t) => crate::money::parse_decimal(&t),
         };
-        value
-            .map(|v| v * Decimal::from(100))
-            .filter(|bp| bp.fract().is_zero())
-            .and_then(|bp| bp.to_i64())
-            .map(Percent)
-            .ok_or_else(|| {
-                serde::de::Error::custom("a percentage is a number with at most two decimals")
-            })
+        value.and_then(Percent::from_decimal).ok_or_else(|| {
+            serde::de::Error::custom("a percentage is a number with at most two decimals")
+        })
     }
 }
 

@@ -134,19 +134,50 @@ fn push(
         )?;
         Ok(())
     };
-    let entries = journal::push_noting(conn, sf, changes(conn, shop, s)?, &why, now, &mut own)?;
-    let batch = entries.first().map(|e| e.batch).unwrap_or_default();
-    if let Some(refused) = entries.iter().find(|e| e.status != "confirmed") {
-        // Take back what did go out: a sale is all or nothing.
-        if entries.iter().any(|e| e.status == "confirmed") {
-            journal::revert(conn, sf, RevertScope::Batch(batch), true, now)?;
-        }
+    let disown = || -> Result<()> {
         conn.execute(
             "UPDATE sales SET launch_batch = NULL, launched_at = NULL WHERE id = ?1",
             [s.id],
         )?;
+        Ok(())
+    };
+    push_all_or_nothing(
+        conn,
+        sf,
+        changes(conn, shop, s)?,
+        &why,
+        now,
+        &mut own,
+        &disown,
+        "nothing of the sale is live",
+    )
+}
+
+/// Pushes `changes` as one journal batch that is all or nothing. `own`
+/// records the batch as the caller's once it is journaled, before anything
+/// is sent; if the store refuses any change, what did go out is taken back,
+/// `disown` clears that record, and the error names the refusal and ends
+/// with `nothing_live`. Returns the batch.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn push_all_or_nothing(
+    conn: &Connection,
+    sf: &mut dyn Storefront,
+    changes: Vec<Change>,
+    why: &Why,
+    now: DateTime<Utc>,
+    own: &mut dyn FnMut(i64) -> Result<()>,
+    disown: &dyn Fn() -> Result<()>,
+    nothing_live: &str,
+) -> Result<i64> {
+    let entries = journal::push_noting(conn, sf, changes, why, now, own)?;
+    let batch = entries.first().map(|e| e.batch).unwrap_or_default();
+    if let Some(refused) = entries.iter().find(|e| e.status != "confirmed") {
+        if entries.iter().any(|e| e.status == "confirmed") {
+            journal::revert(conn, sf, RevertScope::Batch(batch), true, now)?;
+        }
+        disown()?;
         return Err(Error::InvalidArgument(format!(
-            "the store refused {}: {}; nothing of the sale is live",
+            "the store refused {}: {}; {nothing_live}",
             refused.label,
             refused.error.as_deref().unwrap_or("no reason given")
         )));
@@ -394,7 +425,7 @@ pub fn settle(
                 done.push(note("launched at its start".into()));
             }
             (SaleMode::Price, "live") if over => {
-                let late = (now - parse(&s.ends_at)?).num_minutes();
+                let late = (now - sale::parse_utc(&s.ends_at)?).num_minutes();
                 revert(conn, sf, &s, now)?;
                 conn.execute(
                     "UPDATE sales SET status = 'ended', ended_at = ?2 WHERE id = ?1",
@@ -413,12 +444,6 @@ pub fn settle(
         tracing::info!(sale = d.sale, "{}", d.what);
     }
     Ok(done)
-}
-
-fn parse(utc: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(utc)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| Error::InvalidArgument(format!("\"{utc}\" is not a UTC time")))
 }
 
 /// [`settle`] now, through the connected storefront (or the local store):

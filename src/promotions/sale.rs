@@ -359,24 +359,14 @@ fn overlapping(
     items: &[SaleItem],
     currency: &str,
 ) -> Result<Vec<Other>> {
-    let mut out = Vec::new();
-    let mut stmt = conn.prepare("SELECT definition FROM discounts")?;
-    let defs: Vec<String> = stmt
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for text in defs {
-        let Ok(d) = serde_json::from_str::<Discount>(&text) else {
-            continue;
-        };
-        let ends_after_start = d.ends_at.as_deref().is_none_or(|e| e > start);
-        if d.starts_at.as_str() < end && ends_after_start {
-            out.push(Other {
-                name: d.title.clone(),
-                discount: Some(d),
-                prices: Default::default(),
-            });
-        }
-    }
+    let mut out: Vec<Other> = crate::storefront::local::discounts_overlapping(conn, start, end)?
+        .into_iter()
+        .map(|d| Other {
+            name: d.title.clone(),
+            discount: Some(d),
+            prices: Default::default(),
+        })
+        .collect();
     let mut stmt = conn.prepare(
         "SELECT id, name, definition FROM sales
          WHERE mode = 'price' AND status IN ('scheduled', 'live') AND starts_at < ?2 AND ends_at > ?1
@@ -759,6 +749,13 @@ pub fn projection(
     Ok(p)
 }
 
+/// A stored UTC time (`2011-12-10T09:00:00Z`).
+pub(crate) fn parse_utc(utc: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(utc)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| Error::InvalidArgument(format!("\"{utc}\" is not a UTC time")))
+}
+
 /// A stored sale.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
@@ -1045,15 +1042,10 @@ pub fn report(conn: &Connection, shop: &Shop, id: i64, now: DateTime<Utc>) -> Re
             "sale {id} has not been launched"
         )));
     }
-    let parse = |t: &str| {
-        DateTime::parse_from_rfc3339(t)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| Error::InvalidArgument(format!("\"{t}\" is not a UTC time")))
-    };
-    let from = parse(&s.starts_at)?;
-    let mut to = parse(&s.ends_at)?.min(now);
+    let from = parse_utc(&s.starts_at)?;
+    let mut to = parse_utc(&s.ends_at)?.min(now);
     if let Some(e) = &s.ended_at {
-        to = to.min(parse(e)?);
+        to = to.min(parse_utc(e)?);
     }
     if to <= from {
         return Err(Error::InvalidArgument(format!(

@@ -280,16 +280,8 @@ pub fn check(
     let deepest = steps.iter().map(|s| s.1).max().unwrap_or(0);
     let items = sale::items(conn, shop, &file.as_sale_targets())?;
     let stamp = fmt_utc(now);
-    let mut others = Vec::new();
-    let mut stmt = conn.prepare("SELECT definition FROM discounts")?;
-    for r in stmt.query_map([], |r| r.get::<_, String>(0))? {
-        let def = r?;
-        if let Ok(d) = serde_json::from_str::<Discount>(&def) {
-            if d.ends_at.as_deref().is_none_or(|e| e > stamp.as_str()) {
-                others.push(d);
-            }
-        }
-    }
+    // Tiers have no end: every discount not over by now can meet them.
+    let others = crate::storefront::local::discounts_overlapping(conn, &stamp, "9999")?;
     let money = |m: i64| crate::money::format_major(m, &shop.currency);
     let mut problems = Vec::new();
     for item in &items {
@@ -702,22 +694,23 @@ pub fn launch(
         )?;
         Ok(())
     };
-    let entries =
-        journal::push_noting(conn, sf, changes(conn, shop, &t, now)?, &why, now, &mut own)?;
-    if let Some(refused) = entries.iter().find(|e| e.status != "confirmed") {
-        if entries.iter().any(|e| e.status == "confirmed") {
-            journal::revert(conn, sf, RevertScope::Batch(entries[0].batch), true, now)?;
-        }
+    let disown = || -> Result<()> {
         conn.execute(
             "UPDATE tier_sets SET launch_batch = NULL, launched_at = NULL, status = 'draft' WHERE id = ?1",
             [id],
         )?;
-        return Err(Error::InvalidArgument(format!(
-            "the store refused {}: {}; none of the tiers is live",
-            refused.label,
-            refused.error.as_deref().unwrap_or("no reason given")
-        )));
-    }
+        Ok(())
+    };
+    super::run::push_all_or_nothing(
+        conn,
+        sf,
+        changes(conn, shop, &t, now)?,
+        &why,
+        now,
+        &mut own,
+        &disown,
+        "none of the tiers is live",
+    )?;
     get(conn, id)
 }
 

@@ -206,6 +206,20 @@ impl<'c> Local<'c> {
     }
 }
 
+/// The discounts in the local copy whose window overlaps `[from, until)`
+/// (UTC text, compared as text); one that cannot be read is skipped.
+pub fn discounts_overlapping(conn: &Connection, from: &str, until: &str) -> Result<Vec<Discount>> {
+    let mut stmt = conn.prepare("SELECT definition FROM discounts")?;
+    let defs: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(defs
+        .iter()
+        .filter_map(|text| serde_json::from_str::<Discount>(text).ok())
+        .filter(|d| d.starts_at.as_str() < until && d.ends_at.as_deref().is_none_or(|e| e > from))
+        .collect())
+}
+
 impl Storefront for Local<'_> {
     fn platform(&self) -> &'static str {
         "local"
