@@ -3,11 +3,11 @@
 // countdown, end it; the CLI sees each step.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Session, closeApp, sleep, startDriver } from './webdriver.mjs';
+import { closeApp, sleep, startOnDemo } from './webdriver.mjs';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
@@ -24,14 +24,7 @@ function run(...args) {
 }
 
 before(async () => {
-  run('demo');
-  writeFileSync(join(dataDir, 'last-workspace'), 'demo');
-  driver = await startDriver({
-    port,
-    logFile: join(dataDir, 'tauri-driver.log'),
-    env: { ...process.env, MERCHANT_DESK_DATA_DIR: dataDir },
-  });
-  session = await Session.create(port, app);
+  ({ driver, session } = await startOnDemo({ run, app, dataDir, port }));
 });
 
 after(async () => {

@@ -1,7 +1,8 @@
 // A minimal W3C WebDriver client over fetch, enough to drive the app through
 // tauri-driver, plus process handling that never leaves a driver behind.
 import { spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
@@ -155,4 +156,17 @@ export async function closeApp(session, driver, suffix = '') {
   }
   await session?.close();
   stopDriver(driver);
+}
+
+/** Builds the demo shop in `dataDir` with the CLI (`run` runs it on that
+ * database), then starts the app, which reopens it as the last shop. */
+export async function startOnDemo({ run, app, dataDir, port }) {
+  run('demo');
+  writeFileSync(join(dataDir, 'last-workspace'), 'demo');
+  const driver = await startDriver({
+    port,
+    logFile: join(dataDir, 'tauri-driver.log'),
+    env: { ...process.env, MERCHANT_DESK_DATA_DIR: dataDir },
+  });
+  return { driver, session: await Session.create(port, app) };
 }
