@@ -49,6 +49,8 @@ pub struct SyncReport {
     pub customers: u64,
     #[cfg_attr(test, ts(type = "number"))]
     pub orders: u64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub discounts: u64,
     /// Wall time.
     pub seconds: f64,
 }
@@ -71,13 +73,15 @@ pub struct SyncRun {
     pub customers: i64,
     #[cfg_attr(test, ts(type = "number"))]
     pub orders: i64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub discounts: i64,
 }
 
 /// The newest sync run, if any.
 pub fn last_run(conn: &Connection) -> Result<Option<SyncRun>> {
     Ok(conn
         .query_row(
-            "SELECT id, started_at, finished_at, full, status, message, products, customers, orders
+            "SELECT id, started_at, finished_at, full, status, message, products, customers, orders, discounts
              FROM sync_runs ORDER BY id DESC LIMIT 1",
             [],
             |r| {
@@ -91,6 +95,7 @@ pub fn last_run(conn: &Connection) -> Result<Option<SyncRun>> {
                     products: r.get(6)?,
                     customers: r.get(7)?,
                     orders: r.get(8)?,
+                    discounts: r.get(9)?,
                 })
             },
         )
@@ -121,6 +126,20 @@ fn starting_point(stored: Option<Checkpoint>, full: bool) -> Checkpoint {
         },
         _ => Checkpoint {
             full: true,
+            ..Checkpoint::default()
+        },
+    }
+}
+
+/// Where the next pull of discounts starts: always the whole set (a pull
+/// under way resumes), remembering the run it began in so its end can
+/// remove what the platform no longer has.
+fn whole_set_start(stored: Option<Checkpoint>, run: i64) -> Checkpoint {
+    match stored {
+        Some(cp) if !cp.done && cp.started_run.is_some() => cp,
+        stored => Checkpoint {
+            started_run: Some(run),
+            high_water: stored.and_then(|cp| cp.high_water),
             ..Checkpoint::default()
         },
     }
@@ -193,18 +212,23 @@ fn pull_all(
         products: 0,
         customers: 0,
         orders: 0,
+        discounts: 0,
         seconds: 0.0,
     };
     let mut written = 0u64;
     for entity in Entity::ALL {
-        let from = starting_point(load_checkpoint(store.conn(), entity)?, full);
+        let stored = load_checkpoint(store.conn(), entity)?;
+        let from = match entity {
+            Entity::Discounts => whole_set_start(stored, run),
+            _ => starting_point(stored, full),
+        };
         report.full |= from.full;
         let stage = format!(
             "{} {}",
-            if from.full {
-                "Pulling all"
-            } else {
-                "Pulling changed"
+            match (entity, from.full) {
+                (Entity::Discounts, _) => "Pulling",
+                (_, true) => "Pulling all",
+                (_, false) => "Pulling changed",
             },
             entity.name()
         );
@@ -217,6 +241,7 @@ fn pull_all(
         });
         let mut writer = Writer {
             source,
+            run,
             shop: shop.clone(),
             variants: HashMap::new(),
             customers: HashMap::new(),
@@ -243,6 +268,16 @@ fn pull_all(
             if cp.done && entity == Entity::Orders {
                 report::refresh_sales(&tx)?;
             }
+            if let (true, Entity::Discounts, Some(started)) = (cp.done, entity, cp.started_run) {
+                // Not seen since the pull began: deleted on the platform.
+                // Discounts made in this app without a storefront stay.
+                if source != "local" {
+                    tx.execute(
+                        "DELETE FROM discounts WHERE source <> 'local' AND coalesce(pulled_in, 0) < ?1",
+                        [started],
+                    )?;
+                }
+            }
             tx.commit()?;
             count += n;
             written += n;
@@ -262,6 +297,7 @@ fn pull_all(
             Entity::Products => report.products = count,
             Entity::Customers => report.customers = count,
             Entity::Orders => report.orders = count,
+            Entity::Discounts => report.discounts = count,
         }
     }
     Ok(report)
@@ -270,6 +306,7 @@ fn pull_all(
 /// Writes records, remembering the ids it has looked up.
 struct Writer<'s> {
     source: &'s str,
+    run: i64,
     shop: Shop,
     variants: HashMap<String, i64>,
     customers: HashMap<String, i64>,
@@ -354,6 +391,23 @@ impl Writer<'_> {
                 self.customers.insert(c.id.clone(), id);
             }
             Record::Order(o) => self.write_order(tx, o, now)?,
+            Record::Discount(d) => {
+                // One the app pushed is already mirrored (as 'storefront'):
+                // the pull takes it over rather than adding a second row.
+                let def = crate::storefront::local::definition(&d.discount);
+                let updated = tx
+                    .prepare_cached(
+                        "UPDATE discounts SET source = ?1, definition = ?3, updated_at = ?4, pulled_in = ?5
+                         WHERE external_id = ?2 AND source <> 'local'",
+                    )?
+                    .execute(params![self.source, d.id, def, now, self.run])?;
+                if updated == 0 {
+                    tx.prepare_cached(
+                        "INSERT INTO discounts (source, external_id, definition, updated_at, pulled_in) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![self.source, d.id, def, now, self.run])?;
+                }
+            }
         }
         Ok(())
     }
@@ -528,5 +582,27 @@ mod tests {
         };
         assert_eq!(starting_point(Some(paging.clone()), false), paging);
         assert!(starting_point(Some(paging), true).full);
+    }
+
+    #[test]
+    fn discounts_are_pulled_whole_and_resume() {
+        let fresh = whole_set_start(None, 7);
+        assert_eq!(fresh.started_run, Some(7));
+        assert!(!fresh.full && fresh.cursor.is_none());
+        let done = Checkpoint {
+            done: true,
+            started_run: Some(3),
+            high_water: Some("2026-01-01T00:00:00Z".into()),
+            ..Checkpoint::default()
+        };
+        let again = whole_set_start(Some(done), 7);
+        assert_eq!(again.started_run, Some(7));
+        assert_eq!(again.high_water.as_deref(), Some("2026-01-01T00:00:00Z"));
+        let midway = Checkpoint {
+            cursor: Some("c".into()),
+            started_run: Some(5),
+            ..Checkpoint::default()
+        };
+        assert_eq!(whole_set_start(Some(midway.clone()), 7), midway);
     }
 }

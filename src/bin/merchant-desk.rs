@@ -606,12 +606,13 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
                 );
             } else {
                 println!(
-                    "{} sync done in {:.1} s: {} products, {} customers, {} orders written",
+                    "{} sync done in {:.1} s: {} products, {} customers, {} orders, {} discounts written",
                     if report.full { "full" } else { "incremental" },
                     report.seconds,
                     report.products,
                     report.customers,
-                    report.orders
+                    report.orders,
+                    report.discounts
                 );
             }
         }

@@ -100,6 +100,15 @@ pub fn changes(conn: &Connection, shop: &Shop, s: &Sale) -> Result<Vec<Change>> 
     })
 }
 
+/// Marks a sale ended at `at` (UTC text).
+fn ended(conn: &Connection, id: i64, at: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE sales SET status = 'ended', ended_at = ?2 WHERE id = ?1",
+        params![id, at],
+    )?;
+    Ok(())
+}
+
 fn set_status(conn: &Connection, id: i64, status: &str) -> Result<()> {
     conn.execute(
         "UPDATE sales SET status = ?2 WHERE id = ?1",
@@ -262,7 +271,7 @@ pub fn end(
             s.status
         )));
     }
-    revert(conn, sf, &s, now)?;
+    revert(conn, sf, &s, false, now)?;
     let status = if fmt_utc(now) >= s.ends_at {
         "ended"
     } else {
@@ -285,13 +294,21 @@ fn confirmed(conn: &Connection, batch: i64) -> Result<i64> {
     )?)
 }
 
-fn revert(conn: &Connection, sf: &mut dyn Storefront, s: &Sale, now: DateTime<Utc>) -> Result<()> {
+/// Takes the sale's launch off the storefront; `force` also takes back a
+/// value changed there since (a discount whose end the owner removed).
+fn revert(
+    conn: &Connection,
+    sf: &mut dyn Storefront,
+    s: &Sale,
+    force: bool,
+    now: DateTime<Utc>,
+) -> Result<()> {
     // An end interrupted after its revert went out has nothing left to do.
     if let Some(batch) = s
         .launch_batch
         .filter(|b| confirmed(conn, *b).unwrap_or(0) > 0)
     {
-        let entries = journal::revert(conn, sf, RevertScope::Batch(batch), false, now)?;
+        let entries = journal::revert(conn, sf, RevertScope::Batch(batch), force, now)?;
         if let Some(e) = entries.first() {
             conn.execute(
                 "UPDATE sales SET end_batch = ?2 WHERE id = ?1",
@@ -300,6 +317,45 @@ fn revert(conn: &Connection, sf: &mut dyn Storefront, s: &Sale, now: DateTime<Ut
         }
     }
     Ok(())
+}
+
+/// A launched discount sale as the local copy of the storefront has it.
+enum Upstream {
+    /// None of its discounts is there any more.
+    Gone,
+    /// The latest end among its discounts (`None`: one runs until ended).
+    EndsAt(Option<String>),
+    /// It carries no discount (price mode, or nothing confirmed).
+    Nothing,
+}
+
+fn upstream(conn: &Connection, batch: i64) -> Result<Upstream> {
+    let mut stmt = conn.prepare(
+        "SELECT j.target, d.definition FROM journal j
+         LEFT JOIN discounts d ON d.external_id = json_extract(j.target, '$.id')
+         WHERE j.batch_id = ?1 AND j.status = 'confirmed' AND json_extract(j.target, '$.kind') = 'discount'",
+    )?;
+    let rows: Vec<Option<String>> = stmt
+        .query_map([batch], |r| r.get(1))?
+        .collect::<rusqlite::Result<_>>()?;
+    if rows.is_empty() {
+        return Ok(Upstream::Nothing);
+    }
+    let found: Vec<Discount> = rows
+        .iter()
+        .flatten()
+        .filter_map(|d| serde_json::from_str(d).ok())
+        .collect();
+    if found.is_empty() {
+        return Ok(Upstream::Gone);
+    }
+    Ok(Upstream::EndsAt(
+        if found.iter().any(|d| d.ends_at.is_none()) {
+            None
+        } else {
+            found.iter().filter_map(|d| d.ends_at.clone()).max()
+        },
+    ))
 }
 
 /// What [`settle`] did to one sale, for the owner.
@@ -381,20 +437,63 @@ pub fn settle(
         if let (Some(cap), "live") = (s.file.stock_cap, s.status.as_str()) {
             let sold = sale::units_sold(conn, shop, &s, &stamp)?;
             if sold >= cap {
-                revert(conn, sf, &s, now)?;
-                conn.execute(
-                    "UPDATE sales SET status = 'ended', ended_at = ?2 WHERE id = ?1",
-                    params![s.id, stamp],
-                )?;
+                revert(conn, sf, &s, false, now)?;
+                ended(conn, s.id, &stamp)?;
                 done.push(note(format!(
                     "its stock cap of {cap} units was reached ({sold} sold); ended and reverted"
                 )));
                 continue;
             }
         }
+        // What the last sync saw of a discount sale on the storefront: the
+        // owner may have deleted or ended its discounts there.
+        let mut open_ended = false;
+        if let (SaleMode::Discount, "scheduled" | "live", Some(batch)) =
+            (s.file.mode, s.status.as_str(), s.launch_batch)
+        {
+            match upstream(conn, batch)? {
+                Upstream::Gone => {
+                    ended(conn, s.id, &stamp)?;
+                    done.push(note(
+                        "its discount was deleted on the storefront; the sale is over".into(),
+                    ));
+                    continue;
+                }
+                Upstream::EndsAt(Some(end)) if end != s.ends_at && end <= stamp => {
+                    conn.execute(
+                        "UPDATE sales SET status = 'ended', ends_at = ?2, ended_at = ?2 WHERE id = ?1",
+                        params![s.id, end],
+                    )?;
+                    done.push(note(format!(
+                        "was ended on the storefront at {end}, before its planned end"
+                    )));
+                    continue;
+                }
+                Upstream::EndsAt(Some(end)) if end != s.ends_at => {
+                    conn.execute(
+                        "UPDATE sales SET ends_at = ?2 WHERE id = ?1",
+                        params![s.id, end],
+                    )?;
+                    done.push(note(format!(
+                        "its end was changed on the storefront to {end}; the sale follows it"
+                    )));
+                }
+                Upstream::EndsAt(None) => open_ended = true,
+                _ => {}
+            }
+        }
+        let s = sale::get(conn, s.id)?;
         let over = stamp >= s.ends_at;
         let started = stamp >= s.starts_at;
         match (s.file.mode, s.status.as_str()) {
+            (SaleMode::Discount, "scheduled" | "live") if over && open_ended => {
+                // Its end was taken off on the storefront: the app ends it.
+                revert(conn, sf, &s, true, now)?;
+                ended(conn, s.id, &stamp)?;
+                done.push(note(
+                    "its end had been removed on the storefront; Merchant Desk ended it at its planned end".into(),
+                ));
+            }
             (SaleMode::Discount, "scheduled") if over => {
                 set_status(conn, s.id, "ended")?;
                 done.push(note("ended on the storefront at its end time".into()));
@@ -426,11 +525,8 @@ pub fn settle(
             }
             (SaleMode::Price, "live") if over => {
                 let late = (now - sale::parse_utc(&s.ends_at)?).num_minutes();
-                revert(conn, sf, &s, now)?;
-                conn.execute(
-                    "UPDATE sales SET status = 'ended', ended_at = ?2 WHERE id = ?1",
-                    params![s.id, stamp],
-                )?;
+                revert(conn, sf, &s, false, now)?;
+                ended(conn, s.id, &stamp)?;
                 done.push(note(if late > 5 {
                     format!("was still live {late} minutes past its end (Merchant Desk was closed); prices reverted now")
                 } else {

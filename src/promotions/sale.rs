@@ -586,6 +586,23 @@ pub fn check(
             format!("\"{name}\" overlaps the sale on {n} of its products; the floor check assumes they combine"),
         );
     }
+    // Kinds the app does not read in full (buy X get Y, apps): named, so the
+    // owner can judge them, and counted against the platform's limit.
+    let unread = crate::storefront::local::other_discounts_overlapping(conn, &start_s, &end_s)?;
+    for o in unread.iter().filter(|o| o.on_items) {
+        say(
+            "other_discount",
+            None,
+            "warning",
+            false,
+            format!(
+                "\"{}\" (a {} discount, {}) overlaps the sale; Merchant Desk cannot tell what it takes off, so the floor check leaves it out",
+                o.title,
+                o.kind,
+                if o.automatic { "automatic" } else { "with a code" }
+            ),
+        );
+    }
     if let Some(cap) = sale.stock_cap {
         let stock: i64 = items.iter().filter_map(|i| i.stock).map(|s| s.max(0)).sum();
         if items.iter().all(|i| i.stock.is_some()) && stock < cap {
@@ -610,7 +627,8 @@ pub fn check(
                     .as_ref()
                     .is_some_and(|d| d.method == crate::storefront::DiscountMethod::Automatic)
             })
-            .count();
+            .count()
+            + unread.iter().filter(|o| o.automatic).count();
         if live_automatic >= SHOPIFY_AUTOMATIC_LIMIT {
             say(
                 "platform_limit",

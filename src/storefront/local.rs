@@ -4,8 +4,8 @@
 //! confirmed push here, so the app shows it before the next pull.
 
 use super::{
-    Applied, Checkpoint, Discount, Entity, Metafield, Price, ShopInfo, Sink, Storefront, Target,
-    Value,
+    Applied, Checkpoint, Discount, Entity, Metafield, OtherDiscount, Price, PulledDiscount,
+    ShopInfo, Sink, Storefront, Target, Value,
 };
 use crate::error::{Error, Result};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -206,17 +206,73 @@ impl<'c> Local<'c> {
     }
 }
 
-/// The discounts in the local copy whose window overlaps `[from, until)`
+/// How a discount the app does not edit is kept in `discounts.definition`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredOther {
+    other: OtherDiscount,
+}
+
+/// The `definition` text of a pulled discount.
+pub fn definition(d: &PulledDiscount) -> String {
+    match d {
+        PulledDiscount::Basic(d) => serde_json::to_string(d),
+        PulledDiscount::Other(o) => serde_json::to_string(&StoredOther { other: o.clone() }),
+    }
+    .expect("discounts serialize")
+}
+
+/// Every discount in the local copy whose window overlaps `[from, until)`
 /// (UTC text, compared as text); one that cannot be read is skipped.
-pub fn discounts_overlapping(conn: &Connection, from: &str, until: &str) -> Result<Vec<Discount>> {
+fn pulled_overlapping(conn: &Connection, from: &str, until: &str) -> Result<Vec<PulledDiscount>> {
     let mut stmt = conn.prepare("SELECT definition FROM discounts")?;
     let defs: Vec<String> = stmt
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
+    let overlaps =
+        |starts: &str, ends: Option<&str>| starts < until && ends.is_none_or(|e| e > from);
     Ok(defs
         .iter()
-        .filter_map(|text| serde_json::from_str::<Discount>(text).ok())
-        .filter(|d| d.starts_at.as_str() < until && d.ends_at.as_deref().is_none_or(|e| e > from))
+        .filter_map(|text| {
+            serde_json::from_str::<Discount>(text)
+                .map(PulledDiscount::Basic)
+                .or_else(|_| {
+                    serde_json::from_str::<StoredOther>(text)
+                        .map(|o| PulledDiscount::Other(o.other))
+                })
+                .ok()
+        })
+        .filter(|d| match d {
+            PulledDiscount::Basic(d) => overlaps(&d.starts_at, d.ends_at.as_deref()),
+            PulledDiscount::Other(o) => overlaps(&o.starts_at, o.ends_at.as_deref()),
+        })
+        .collect())
+}
+
+/// The discounts Merchant Desk can read in full whose window overlaps
+/// `[from, until)`.
+pub fn discounts_overlapping(conn: &Connection, from: &str, until: &str) -> Result<Vec<Discount>> {
+    Ok(pulled_overlapping(conn, from, until)?
+        .into_iter()
+        .filter_map(|d| match d {
+            PulledDiscount::Basic(d) => Some(d),
+            PulledDiscount::Other(_) => None,
+        })
+        .collect())
+}
+
+/// The discounts of other kinds (pulled from the storefront) whose window
+/// overlaps `[from, until)`.
+pub fn other_discounts_overlapping(
+    conn: &Connection,
+    from: &str,
+    until: &str,
+) -> Result<Vec<OtherDiscount>> {
+    Ok(pulled_overlapping(conn, from, until)?
+        .into_iter()
+        .filter_map(|d| match d {
+            PulledDiscount::Other(o) => Some(o),
+            PulledDiscount::Basic(_) => None,
+        })
         .collect())
 }
 

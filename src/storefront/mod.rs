@@ -33,11 +33,19 @@ pub enum Entity {
     Products,
     Customers,
     Orders,
+    /// Every discount, pulled whole each time: there are few, and a whole
+    /// pull is the only way to see one deleted on the platform.
+    Discounts,
 }
 
 impl Entity {
     /// All entities, products first so orders find their variants.
-    pub const ALL: [Entity; 3] = [Entity::Products, Entity::Customers, Entity::Orders];
+    pub const ALL: [Entity; 4] = [
+        Entity::Products,
+        Entity::Customers,
+        Entity::Orders,
+        Entity::Discounts,
+    ];
 
     /// The entity's name in `sync_state` and in progress reports.
     pub fn name(self) -> &'static str {
@@ -45,6 +53,7 @@ impl Entity {
             Entity::Products => "products",
             Entity::Customers => "customers",
             Entity::Orders => "orders",
+            Entity::Discounts => "discounts",
         }
     }
 }
@@ -75,6 +84,10 @@ pub struct Checkpoint {
     /// The pull finished; the next one is incremental from `high_water`.
     #[serde(default)]
     pub done: bool,
+    /// The sync run a whole-set pull (discounts) began in: what it has not
+    /// seen since then is gone from the platform.
+    #[serde(default)]
+    pub started_run: Option<i64>,
 }
 
 /// A product with its variants. Money is in the shop's minor units.
@@ -153,12 +166,44 @@ pub struct RefundLineRecord {
     pub amount_minor: i64,
 }
 
+/// A discount of a kind Merchant Desk does not edit (buy X get Y, an
+/// app's discount, free shipping): known by its window, so checks can
+/// count it and say it may combine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct OtherDiscount {
+    pub title: String,
+    /// What it is, for people: "buy X get Y", "app", "free shipping".
+    pub kind: String,
+    /// Applied without a code.
+    pub automatic: bool,
+    /// It can take money off items (free shipping cannot).
+    pub on_items: bool,
+    /// UTC, like [`Discount::starts_at`].
+    pub starts_at: String,
+    pub ends_at: Option<String>,
+}
+
+/// A discount as a pull brings it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PulledDiscount {
+    Basic(Discount),
+    Other(OtherDiscount),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscountRecord {
+    pub id: String,
+    pub discount: PulledDiscount,
+}
+
 /// One record of a pull.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
     Product(ProductRecord),
     Customer(CustomerRecord),
     Order(OrderRecord),
+    Discount(DiscountRecord),
 }
 
 /// What a pull has done so far, for the progress bar.

@@ -689,6 +689,211 @@ fn the_life_of_a_sale_on_the_shopify_fake() {
     assert_eq!(sale::get(conn, s3.id).unwrap().status, "ended");
 }
 
+/// The local copy's discounts: (source, external id, definition).
+fn local_discounts(conn: &Connection) -> Vec<(String, String, String)> {
+    conn.prepare("SELECT source, external_id, definition FROM discounts ORDER BY external_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+#[test]
+fn the_sync_sees_a_sale_and_what_the_owner_does_to_it_on_the_storefront() {
+    use merchant_desk::storefront::Discount;
+    let (fake, mut t, mut sf) = crate::sync::synced(60);
+    let shop = t.store.require_shop().unwrap();
+    let sku: String = t
+        .store
+        .conn()
+        .query_row(
+            "SELECT v.sku FROM variants v JOIN products p ON p.id = v.product_id
+             WHERE v.source = 'shopify' AND p.kind = 'merchandise' AND v.price_minor >= 100 ORDER BY v.sku LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let tz: chrono_tz::Tz = shop.time_zone.parse().unwrap();
+    let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string();
+    let start = Utc::now() + Duration::hours(1);
+    let end = start + Duration::hours(2);
+    let f = file(
+        &format!("{{ skus = [\"{sku}\"] }}"),
+        "{ percent = 15 }",
+        "discount",
+        &local(start),
+        &local(end),
+    );
+    let launch = |t: &crate::fixtures::TempStore,
+                  sf: &mut merchant_desk::storefront::shopify::Shopify| {
+        let s = sale::create(t.store.conn(), &shop, &f, Utc::now()).unwrap();
+        run::launch(
+            t.store.conn(),
+            &shop,
+            sf,
+            s.id,
+            Some("no costs here"),
+            Utc::now(),
+        )
+        .unwrap()
+    };
+    let fake_ids = |fake: &crate::fake::FakeShop| -> Vec<u64> {
+        fake.state
+            .lock()
+            .unwrap()
+            .discounts
+            .keys()
+            .copied()
+            .collect()
+    };
+
+    // Plan, check, launch: the sync brings the discount back as sent, in
+    // one row (the push's mirror is taken over, not doubled).
+    let s1 = launch(&t, &mut sf);
+    let pushed: Discount = match &merchant_desk::journal::list(t.store.conn(), 1).unwrap()[0].new {
+        merchant_desk::storefront::Value::Discount(Some(d)) => d.clone(),
+        other => panic!("{other:?}"),
+    };
+    let report = crate::sync::run(&mut t.store, &mut sf, false).unwrap();
+    assert_eq!(report.discounts, 1);
+    let rows = local_discounts(t.store.conn());
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, "shopify");
+    assert_eq!(
+        rows[0].1,
+        format!("gid://shopify/DiscountAutomaticNode/{}", fake_ids(&fake)[0])
+    );
+    let synced: Discount = serde_json::from_str(&rows[0].2).unwrap();
+    assert_eq!(synced, pushed);
+    assert_eq!(synced.starts_at, s1.starts_at);
+    assert_eq!(synced.ends_at.as_deref(), Some(s1.ends_at.as_str()));
+
+    // A buy-X-get-Y discount the owner made in the admin: kept by its
+    // window, named by the next check, counted against the limit.
+    {
+        let mut state = fake.state.lock().unwrap();
+        state.discounts.insert(
+            9_000,
+            (
+                "bxgy".into(),
+                serde_json::json!({"title": "Buy 2 get 1", "startsAt": crate::fake::time(0),
+                    "endsAt": serde_json::Value::Null}),
+            ),
+        );
+    }
+    assert_eq!(
+        crate::sync::run(&mut t.store, &mut sf, false)
+            .unwrap()
+            .discounts,
+        2
+    );
+    let checked = sale::check(t.store.conn(), &shop, &f, None, Utc::now()).unwrap();
+    let other = checked
+        .problems
+        .iter()
+        .find(|p| p.code == "other_discount")
+        .expect("the buy X get Y discount is named");
+    assert!(other.message.contains("Buy 2 get 1"), "{}", other.message);
+    fake.state.lock().unwrap().discounts.remove(&9_000);
+
+    // The platform ends it at endsAt: still there, expired; settling past
+    // the end records it and sends nothing; the report covers the window.
+    let conn = t.store.conn();
+    let sent: i64 = conn
+        .query_row("SELECT count(*) FROM journal", [], |r| r.get(0))
+        .unwrap();
+    let notes = run::settle(conn, &shop, &mut sf, end + Duration::minutes(1)).unwrap();
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0]
+            .what
+            .contains("ended on the storefront at its end time"),
+        "{:?}",
+        notes
+    );
+    let after: i64 = conn
+        .query_row("SELECT count(*) FROM journal", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(after, sent);
+    assert_eq!(sale::get(conn, s1.id).unwrap().status, "ended");
+    let r = sale::report(conn, &shop, s1.id, end + Duration::minutes(1)).unwrap();
+    assert_eq!(r.actual.units, 0.0, "no orders in the window");
+
+    // Deleted in the admin: the sync removes it, settling ends the sale.
+    let s2 = launch(&t, &mut sf);
+    let id2 = *fake_ids(&fake).last().unwrap();
+    fake.state.lock().unwrap().discounts.remove(&id2);
+    crate::sync::run(&mut t.store, &mut sf, false).unwrap();
+    assert_eq!(
+        local_discounts(t.store.conn()).len(),
+        1,
+        "only the expired one is left"
+    );
+    let notes = run::settle(t.store.conn(), &shop, &mut sf, Utc::now()).unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.sale == s2.id && n.what.contains("deleted on the storefront")),
+        "{notes:?}"
+    );
+    assert_eq!(sale::get(t.store.conn(), s2.id).unwrap().status, "ended");
+
+    // Ended early in the admin (its end moved before now): ended here too,
+    // at that time.
+    let s3 = launch(&t, &mut sf);
+    let id3 = *fake_ids(&fake).last().unwrap();
+    let early = start + Duration::minutes(30);
+    fake.state
+        .lock()
+        .unwrap()
+        .discounts
+        .get_mut(&id3)
+        .unwrap()
+        .1["endsAt"] = serde_json::json!(merchant_desk::store::fmt_utc(early));
+    crate::sync::run(&mut t.store, &mut sf, false).unwrap();
+    let at = start + Duration::minutes(31);
+    let notes = run::settle(t.store.conn(), &shop, &mut sf, at).unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.sale == s3.id && n.what.contains("ended on the storefront at")),
+        "{notes:?}"
+    );
+    let s3 = sale::get(t.store.conn(), s3.id).unwrap();
+    assert_eq!(
+        (s3.status.as_str(), s3.ends_at.clone()),
+        ("ended", merchant_desk::store::fmt_utc(early))
+    );
+
+    // Its end removed in the admin: the app ends it at the planned end.
+    let s4 = launch(&t, &mut sf);
+    let id4 = *fake_ids(&fake).last().unwrap();
+    fake.state
+        .lock()
+        .unwrap()
+        .discounts
+        .get_mut(&id4)
+        .unwrap()
+        .1["endsAt"] = serde_json::Value::Null;
+    crate::sync::run(&mut t.store, &mut sf, false).unwrap();
+    assert!(run::settle(t.store.conn(), &shop, &mut sf, Utc::now())
+        .unwrap()
+        .is_empty());
+    let notes = run::settle(t.store.conn(), &shop, &mut sf, end + Duration::minutes(1)).unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.sale == s4.id && n.what.contains("end had been removed")),
+        "{notes:?}"
+    );
+    assert!(
+        !fake_ids(&fake).contains(&id4),
+        "the open-ended discount is deleted upstream"
+    );
+    assert_eq!(sale::get(t.store.conn(), s4.id).unwrap().status, "ended");
+}
+
 #[test]
 fn a_stock_cap_reached_in_synced_orders_ends_the_sale() {
     let mut t = small_shop();

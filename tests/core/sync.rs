@@ -56,7 +56,11 @@ pub(crate) fn synced(invoices: usize) -> (FakeShop, crate::fixtures::TempStore, 
     (fake, t, sf)
 }
 
-fn run(store: &mut Store, sf: &mut Shopify, full: bool) -> merchant_desk::Result<SyncReport> {
+pub(crate) fn run(
+    store: &mut Store,
+    sf: &mut Shopify,
+    full: bool,
+) -> merchant_desk::Result<SyncReport> {
     sync::sync(store, sf, full, &AtomicBool::new(false), |_| {})
 }
 
@@ -104,6 +108,7 @@ fn digest(store: &Store) -> String {
         "SELECT o.external_id, o.number, o.placed_at, o.status, (SELECT count(*) || ':' || sum(line_total_minor) FROM order_lines WHERE order_id = o.id) FROM orders o ORDER BY o.external_id",
         "SELECT r.external_id, (SELECT sum(amount_minor) FROM refund_lines WHERE refund_id = r.id) FROM refunds r ORDER BY r.external_id",
         "SELECT day, count(*), sum(gross_minor) FROM sales_by_order GROUP BY day ORDER BY day",
+        "SELECT external_id, definition FROM discounts ORDER BY external_id",
     ]
     .iter()
     .map(|s| q(s))
@@ -221,12 +226,137 @@ fn full_then_incremental_sync_follows_upstream_edits() {
     assert_eq!(digest(&t.store), before);
 }
 
+/// Puts `n` automatic discounts of 1 % to n % off everything in the fake.
+fn seed_discounts(fake: &FakeShop, n: u64) {
+    let mut s = fake.state.lock().unwrap();
+    for i in 1..=n {
+        s.discounts.insert(
+            5_000 + i,
+            (
+                "automatic".into(),
+                serde_json::json!({"title": format!("Seeded {i}"), "startsAt": fake::time(0),
+                    "endsAt": null, "customerGets": {"value": {"percentage": i as f64 / 100.0},
+                    "items": {"all": true}}}),
+            ),
+        );
+    }
+}
+
+fn local_discount_titles(store: &Store) -> Vec<String> {
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT coalesce(json_extract(definition, '$.title'), json_extract(definition, '$.other.title')) FROM discounts ORDER BY external_id")
+        .unwrap();
+    let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+    rows.map(|r| r.unwrap()).collect()
+}
+
+fn fake_discount_titles(fake: &FakeShop) -> Vec<String> {
+    let s = fake.state.lock().unwrap();
+    let mut v: Vec<(String, String)> = s
+        .discounts
+        .iter()
+        .map(|(id, (_, i))| {
+            (
+                format!("gid://shopify/DiscountAutomaticNode/{id}"),
+                i["title"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v.into_iter().map(|(_, t)| t).collect()
+}
+
+#[test]
+fn discounts_are_pulled_whole_across_pages_and_deletions_follow() {
+    let fake = FakeShop::start(Options {
+        invoices: Some(20),
+        ..Options::default()
+    });
+    seed_discounts(&fake, 10);
+    let mut t = ready_store();
+    let mut sf = client(&fake);
+    let report = run(&mut t.store, &mut sf, false).unwrap();
+    assert_eq!(report.discounts, 10, "three pages of four");
+    assert_eq!(local_discount_titles(&t.store), fake_discount_titles(&fake));
+    let seeded: merchant_desk::storefront::Discount = serde_json::from_str(
+        &t.store
+            .conn()
+            .query_row(
+                "SELECT definition FROM discounts WHERE external_id = 'gid://shopify/DiscountAutomaticNode/5007'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        seeded.value,
+        merchant_desk::storefront::DiscountValue::Percentage { basis_points: 700 }
+    );
+    assert_eq!(seeded.items, merchant_desk::storefront::Items::All);
+
+    // Deleted upstream: gone after the next pull; a new one arrives.
+    {
+        let mut s = fake.state.lock().unwrap();
+        for id in [5_001, 5_005, 5_010] {
+            s.discounts.remove(&id);
+        }
+    }
+    fake.state.lock().unwrap().discounts.insert(
+        5_011,
+        (
+            "bxgy".into(),
+            serde_json::json!({"title": "Buy 2 get 1", "startsAt": fake::time(0), "endsAt": null}),
+        ),
+    );
+    assert_eq!(run(&mut t.store, &mut sf, false).unwrap().discounts, 8);
+    assert_eq!(local_discount_titles(&t.store), fake_discount_titles(&fake));
+    let others = merchant_desk::storefront::local::other_discounts_overlapping(
+        t.store.conn(),
+        "2026-01-01T00:00:00Z",
+        "2026-01-02T00:00:00Z",
+    )
+    .unwrap();
+    assert_eq!(others.len(), 1);
+    assert_eq!(
+        (others[0].kind.as_str(), others[0].automatic),
+        ("buy X get Y", true)
+    );
+
+    // Stopped after the first page of a pull, then resumed: deletions on
+    // the later pages still follow, nothing is doubled.
+    {
+        let mut s = fake.state.lock().unwrap();
+        for id in [5_008, 5_009] {
+            s.discounts.remove(&id);
+        }
+    }
+    let cancel = AtomicBool::new(false);
+    let err = sync::sync(&mut t.store, &mut sf, false, &cancel, |p| {
+        if p.entity == merchant_desk::storefront::Entity::Discounts && p.done > 0 {
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    })
+    .unwrap_err();
+    assert_eq!(err.code(), "cancelled", "{err}");
+    assert_eq!(
+        local_discount_titles(&t.store).len(),
+        8,
+        "nothing removed mid-pull"
+    );
+    run(&mut t.store, &mut sf, false).unwrap();
+    assert_eq!(local_discount_titles(&t.store), fake_discount_titles(&fake));
+    assert_eq!(local_discount_titles(&t.store).len(), 6);
+}
+
 #[test]
 fn faults_end_in_a_complete_sync_or_a_resumable_error() {
     let fake = FakeShop::start(Options {
         invoices: Some(150),
         ..Options::default()
     });
+    seed_discounts(&fake, 6);
     let mut reference = ready_store();
     run(&mut reference.store, &mut client(&fake), false).unwrap();
     let want = digest(&reference.store);

@@ -619,6 +619,7 @@ fn requested_cost(op: &str, vars: &Json) -> f64 {
         | "MetafieldsDelete" | "AutomaticCreate" | "AutomaticUpdate" | "AutomaticDelete"
         | "CodeCreate" | "CodeUpdate" | "CodeDelete" => 10.0,
         "ReadDiscount" => 5.0 + 2.0 * 100.0,
+        "DiscountsPage" => 2.0 + first * (5.0 + 2.0 * 100.0),
         _ => 1.0,
     }
 }
@@ -1189,15 +1190,57 @@ fn run(s: &mut State, url: &str, op: &str, vars: &Json) -> Result<(Json, f64), S
                 .and_then(|t| t.strip_suffix('\''))
                 .unwrap_or("")
                 .replace("\\'", "'");
-            let nodes: Vec<Json> = s.discounts.iter().filter(|(_, (_, i))| i["title"] == json!(title))
-                .map(|(id, (kind, _))| json!({"id": if kind == "code" { gid("DiscountCodeNode", *id) } else { gid("DiscountAutomaticNode", *id) }})).collect();
+            let nodes: Vec<Json> = s
+                .discounts
+                .iter()
+                .filter(|(_, (_, i))| i["title"] == json!(title))
+                .map(|(id, (kind, _))| json!({"id": discount_gid(kind, *id)}))
+                .collect();
             (json!({"discountNodes": {"nodes": nodes}}), 2.0)
+        }
+        "DiscountsPage" => {
+            // Sorted by id; the cursor is the last id given.
+            let after = vars["after"]
+                .as_str()
+                .and_then(|c| c.parse::<u64>().ok())
+                .unwrap_or(0);
+            let first = vars["first"].as_u64().unwrap_or(4) as usize;
+            let rest: Vec<(&u64, &(String, Json))> = s.discounts.range(after + 1..).collect();
+            let nodes: Vec<Json> = rest.iter().take(first)
+                .map(|(id, (kind, input))| json!({"id": discount_gid(kind, **id), "discount": discount_json(kind, input)}))
+                .collect();
+            let more = rest.len() > first;
+            let cursor = rest
+                .iter()
+                .take(first)
+                .next_back()
+                .map(|(id, _)| id.to_string());
+            let n = nodes.len() as f64;
+            (
+                json!({"discountNodes": {"nodes": nodes, "pageInfo": {"hasNextPage": more, "endCursor": cursor}}}),
+                2.0 + 5.0 * n,
+            )
         }
         other => return Err(format!("Field '{other}' doesn't exist on type 'QueryRoot'")),
     })
 }
 
+fn discount_gid(kind: &str, id: u64) -> String {
+    if kind == "code" {
+        gid("DiscountCodeNode", id)
+    } else {
+        gid("DiscountAutomaticNode", id)
+    }
+}
+
+/// A discount as the Admin API shows it. `bxgy` is an automatic buy X get
+/// Y discount (its input: title, startsAt, endsAt), which the app reads by
+/// its window only.
 fn discount_json(kind: &str, input: &Json) -> Json {
+    if kind == "bxgy" {
+        return json!({"__typename": "DiscountAutomaticBxgy", "title": input["title"],
+            "startsAt": input["startsAt"], "endsAt": input["endsAt"]});
+    }
     let gets = &input["customerGets"];
     let value = if let Some(p) = gets["value"].get("percentage") {
         json!({"__typename": "DiscountPercentage", "percentage": p})

@@ -99,7 +99,7 @@ test('connect, sync with progress, see the dashboard, push and revert', { timeou
   const stage = await session.waitForText('[data-testid="progress"]', /Pulling all (products|customers|orders)/, 60_000);
   assert.match(stage, /records written|Pulling/);
   const report = await session.waitForText('[data-testid="sync-report"]', /Full sync done/, 600_000);
-  const orders = Number(/([\d,]+) orders written/.exec(report)[1].replace(/,/g, ''));
+  const orders = Number(/([\d,]+) orders, [\d,]+ discounts? written/.exec(report)[1].replace(/,/g, ''));
   assert.ok(orders > 20_000, report);
   await session.waitForText('[data-testid="last-sync"]', /Last sync: completed/, 30_000);
 

@@ -53,7 +53,7 @@ describe('Storefront connection and sync', () => {
     await fireEvent.click(screen.getByTestId('sync-full'));
     await fireEvent.click(screen.getByTestId('sync-now'));
     expect((await screen.findByTestId('sync-report')).textContent).toBe(
-      'Full sync done in 1.5 s: 3 products, 2 customers, 5 orders written.',
+      'Full sync done in 1.5 s: 3 products, 2 customers, 5 orders, 1 discount written.',
     );
     await waitFor(() => expect(screen.getByTestId('last-sync').textContent).toContain('Last sync: completed 1 Jan 2024, 10:01'));
     expect(backend.calls.filter((c) => c === 'syncNow')).toHaveLength(2);

@@ -7,9 +7,10 @@
 pub mod client;
 
 use super::{
-    Applied, Checkpoint, CustomerRecord, Discount, DiscountMethod, DiscountValue, Entity, Items,
-    LineRecord, Metafield, Minimum, OrderRecord, Price, ProductRecord, PullProgress, Record,
-    RefundLineRecord, RefundRecord, ShopInfo, Sink, Storefront, Target, Value, VariantRecord,
+    Applied, Checkpoint, CustomerRecord, Discount, DiscountMethod, DiscountRecord, DiscountValue,
+    Entity, Items, LineRecord, Metafield, Minimum, OrderRecord, OtherDiscount, Price,
+    ProductRecord, PullProgress, PulledDiscount, Record, RefundLineRecord, RefundRecord, ShopInfo,
+    Sink, Storefront, Target, Value, VariantRecord,
 };
 use crate::error::{Error, Result};
 use crate::money;
@@ -68,6 +69,7 @@ impl Shopify {
                 Entity::Products => BULK_PRODUCTS,
                 Entity::Customers => BULK_CUSTOMERS,
                 Entity::Orders => BULK_ORDERS,
+                Entity::Discounts => return self.discounts(from, sink),
             };
             let data =
                 self.client
@@ -237,6 +239,7 @@ impl Shopify {
             Entity::Products => ("ProductsPage", "products", 30),
             Entity::Customers => ("CustomersPage", "customers", 250),
             Entity::Orders => ("OrdersPage", "orders", 4),
+            Entity::Discounts => return self.discounts(from, sink),
         };
         let mut done = 0u64;
         loop {
@@ -277,7 +280,7 @@ impl Shopify {
         let (field, operation, parent_field) = match entity {
             Entity::Products => ("variants", "ProductVariantsPage", "product"),
             Entity::Orders => ("lineItems", "OrderLinesPage", "order"),
-            Entity::Customers => return Ok(Vec::new()),
+            Entity::Customers | Entity::Discounts => return Ok(Vec::new()),
         };
         let mut children: Vec<Json> = node[field]["nodes"].as_array().cloned().unwrap_or_default();
         let mut more = node[field]["pageInfo"]["hasNextPage"]
@@ -303,6 +306,49 @@ impl Shopify {
         Ok(children)
     }
 
+    /// Every discount, four to a page (see `DiscountsPage`), from the
+    /// checkpoint's cursor on.
+    fn discounts(&mut self, from: &Checkpoint, sink: &mut Sink) -> Result<()> {
+        let currency = self.currency()?;
+        let mut cp = from.clone();
+        cp.done = false;
+        let mut done = 0u64;
+        loop {
+            let data = self.client.graphql(
+                PUSH,
+                "DiscountsPage",
+                json!({ "first": 4, "after": cp.cursor }),
+                Retry::Safe,
+            )?;
+            let conn = &data["discountNodes"];
+            let mut batch = Vec::new();
+            for node in conn["nodes"].as_array().into_iter().flatten() {
+                match record(Entity::Discounts, node, &[], &currency) {
+                    Ok(r) => batch.push(r),
+                    // One discount the app cannot read does not stop the sync.
+                    Err(e) => {
+                        tracing::warn!(discount = node["id"].as_str(), "discount skipped: {e}")
+                    }
+                }
+            }
+            done += batch.len() as u64;
+            let more = conn["pageInfo"]["hasNextPage"].as_bool().unwrap_or(false);
+            cp.cursor = if more {
+                conn["pageInfo"]["endCursor"].as_str().map(str::to_string)
+            } else {
+                None
+            };
+            if !more {
+                cp.done = true;
+                cp.high_water = Some(crate::store::fmt_utc(chrono::Utc::now()));
+            }
+            sink(batch, &cp, PullProgress { done, total: None })?;
+            if !more {
+                return Ok(());
+            }
+        }
+    }
+
     fn read_discount(&mut self, id: &str) -> Result<Option<(Discount, &'static str)>> {
         let data = self
             .client
@@ -312,17 +358,19 @@ impl Shopify {
             return Ok(None);
         }
         let currency = self.currency()?;
-        let kind = match d["__typename"].as_str() {
-            Some("DiscountCodeBasic") => "code",
-            Some("DiscountAutomaticBasic") => "automatic",
-            other => {
-                return Err(Error::Storefront(format!(
-                    "discount {id} is a {} discount, which Merchant Desk does not edit",
-                    other.unwrap_or("unknown")
-                )))
+        match pulled_discount(d, &currency) {
+            Ok(PulledDiscount::Basic(d)) => {
+                let kind = match d.method {
+                    DiscountMethod::Code => "code",
+                    DiscountMethod::Automatic => "automatic",
+                };
+                Ok(Some((d, kind)))
             }
-        };
-        Ok(Some((discount_from(d, kind, &currency)?, kind)))
+            _ => Err(Error::Storefront(format!(
+                "discount {id} is a {} discount, which Merchant Desk does not edit",
+                d["__typename"].as_str().unwrap_or("unknown")
+            ))),
+        }
     }
 
     fn apply_one(&mut self, target: &Target, value: &Value) -> Result<Applied> {
@@ -730,6 +778,10 @@ fn need(v: &Json, what: &str) -> Result<String> {
 
 fn record(entity: Entity, node: &Json, children: &[Json], currency: &str) -> Result<Record> {
     Ok(match entity {
+        Entity::Discounts => Record::Discount(DiscountRecord {
+            id: need(&node["id"], "id")?,
+            discount: pulled_discount(&node["discount"], currency)?,
+        }),
         Entity::Products => Record::Product(ProductRecord {
             id: need(&node["id"], "id")?,
             title: need(&node["title"], "title")?,
@@ -825,6 +877,41 @@ fn record(entity: Entity, node: &Json, children: &[Json], currency: &str) -> Res
             })
         }
     })
+}
+
+/// A discount node's `discount` as the sync keeps it.
+fn pulled_discount(d: &Json, currency: &str) -> Result<PulledDiscount> {
+    let other = |kind: &str, automatic: bool, on_items: bool| {
+        Ok(PulledDiscount::Other(OtherDiscount {
+            title: d["title"].as_str().unwrap_or("").to_string(),
+            kind: kind.to_string(),
+            automatic,
+            on_items,
+            starts_at: d["startsAt"]
+                .as_str()
+                .map(normalize_time)
+                .unwrap_or_default(),
+            ends_at: d["endsAt"].as_str().map(normalize_time),
+        }))
+    };
+    match d["__typename"].as_str() {
+        Some("DiscountAutomaticBasic") => Ok(PulledDiscount::Basic(discount_from(
+            d,
+            "automatic",
+            currency,
+        )?)),
+        Some("DiscountCodeBasic") => Ok(PulledDiscount::Basic(discount_from(d, "code", currency)?)),
+        Some("DiscountAutomaticBxgy") => other("buy X get Y", true, true),
+        Some("DiscountCodeBxgy") => other("buy X get Y", false, true),
+        Some("DiscountAutomaticApp") => other("app", true, true),
+        Some("DiscountCodeApp") => other("app", false, true),
+        Some("DiscountAutomaticFreeShipping") => other("free shipping", true, false),
+        Some("DiscountCodeFreeShipping") => other("free shipping", false, false),
+        other => Err(Error::Storefront(format!(
+            "a {} discount is not a kind Merchant Desk knows",
+            other.unwrap_or("unknown")
+        ))),
+    }
 }
 
 fn discount_from(d: &Json, kind: &str, currency: &str) -> Result<Discount> {

@@ -33,6 +33,11 @@ export function formatCount(n: number): string {
   return new Intl.NumberFormat('en-GB').format(n);
 }
 
+/** "1 discount", "2,000 orders". */
+export function countOf(n: number, one: string, many: string): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
 /** Change from `previous` to `current` in percent; null when there is no base. */
 export function percentChange(current: number, previous: number): number | null {
   if (previous === 0) return null;

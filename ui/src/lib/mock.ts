@@ -209,7 +209,7 @@ export class MockBackend implements Backend {
     this.cancelled = false;
     const id = (this.lastSync?.id ?? 0) + 1;
     const run = (status: string, message: string | null): SyncRun => ({
-      id, started_at: '2024-01-01T10:00:00Z', finished_at: '2024-01-01T10:01:00Z', full, status, message, products: 3, customers: 2, orders: 5,
+      id, started_at: '2024-01-01T10:00:00Z', finished_at: '2024-01-01T10:01:00Z', full, status, message, products: 3, customers: 2, orders: 5, discounts: 1,
     });
     onProgress({ stage: 'Pulling all products', entity: 'products', done: 3, total: 3, written: 3 });
     if (this.syncGate) await this.syncGate;
@@ -219,8 +219,9 @@ export class MockBackend implements Backend {
     }
     onProgress({ stage: 'Pulling all customers', entity: 'customers', done: 2, total: 2, written: 5 });
     onProgress({ stage: 'Pulling all orders', entity: 'orders', done: 5, total: 5, written: 10 });
+    onProgress({ stage: 'Pulling discounts', entity: 'discounts', done: 1, total: 0, written: 11 });
     this.lastSync = run('completed', null);
-    return { run: id, full, products: 3, customers: 2, orders: 5, seconds: 1.5 };
+    return { run: id, full, products: 3, customers: 2, orders: 5, discounts: 1, seconds: 1.5 };
   }
   async journal(limit: number) {
     this.check('journal');

@@ -3,4 +3,4 @@
 /**
  * What a pull brings over, in the order a sync pulls them.
  */
-export type Entity = "products" | "customers" | "orders";
+export type Entity = "products" | "customers" | "orders" | "discounts";

@@ -11,7 +11,7 @@ run: number,
 /**
  * Whether any entity was pulled in full (the first sync always is).
  */
-full: boolean, products: number, customers: number, orders: number, 
+full: boolean, products: number, customers: number, orders: number, discounts: number, 
 /**
  * Wall time.
  */

@@ -7,4 +7,4 @@ export type SyncRun = { id: number, started_at: string, finished_at: string | nu
 /**
  * 'running', 'completed', 'failed', 'cancelled'.
  */
-status: string, message: string | null, products: number, customers: number, orders: number, };
+status: string, message: string | null, products: number, customers: number, orders: number, discounts: number, };
