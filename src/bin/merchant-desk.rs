@@ -690,8 +690,9 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
                     } else {
                         let m = |v: f64| format_major(v.round() as i64, &shop.currency);
                         println!(
-                            "projection over {} days: units {:.0} → {:.0}, revenue {} → {}, profit {} → {}; break-even needs {}; the model expects {}",
-                            projection.days,
+                            "projection over {:.1} hours ({:.2} days of demand at the shop's hours and weekdays): units {:.0} → {:.0}, revenue {} → {}, profit {} → {}; break-even needs {}; the model expects {}",
+                            projection.hours,
+                            projection.demand_days,
                             projection.units_without,
                             projection.units_with,
                             m(projection.revenue_without),

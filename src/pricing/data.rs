@@ -74,6 +74,39 @@ pub fn daily_sales(conn: &Connection, shop: &Shop, to: NaiveDate, days: i64) -> 
     Ok(out)
 }
 
+/// The share of a day's units sold in each hour of the shop's day (0–23),
+/// over the orders of the 365 days up to `to`; even hours when there are
+/// none. Sums to 1.
+pub fn hour_shares(conn: &Connection, shop: &Shop, to: NaiveDate) -> Result<[f64; 24]> {
+    use chrono::Timelike;
+    let tz = shop.tz()?;
+    // A day's margin either side of the shop's days covers any offset.
+    let from = to - chrono::Days::new(366);
+    let until = to + chrono::Days::new(2);
+    let mut stmt = conn.prepare(
+        "SELECT o.placed_at, sum(ol.quantity) FROM orders o JOIN order_lines ol ON ol.order_id = o.id
+         WHERE o.status != 'cancelled' AND o.currency = ?1 AND o.placed_at >= ?2 AND o.placed_at < ?3
+         GROUP BY o.id",
+    )?;
+    let mut units = [0.0f64; 24];
+    let rows = stmt.query_map(
+        params![shop.currency, from.to_string(), until.to_string()],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+    )?;
+    for row in rows {
+        let (placed, n) = row?;
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&placed) {
+            units[t.with_timezone(&tz).hour() as usize] += n.max(0) as f64;
+        }
+    }
+    let total: f64 = units.iter().sum();
+    Ok(if total > 0.0 {
+        units.map(|u| u / total)
+    } else {
+        [1.0 / 24.0; 24]
+    })
+}
+
 /// Units and gross sales (negatives as 0) of `rows` on the days `d` with
 /// `nearest ≤ to − d < farthest` days back.
 pub fn sum_back(

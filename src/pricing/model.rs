@@ -386,11 +386,17 @@ impl Model {
     /// Expected values without sampling: E[min(D, stock)] for D Poisson with
     /// the horizon's total rate, exact; quantiles equal the mean.
     pub fn expected(&self, prices: &[i64], days: usize) -> Outcome {
+        self.expected_over(prices, &self.daily_factors(days))
+    }
+
+    /// [`Model::expected`] over days of the given demand weights (1 is an
+    /// average whole day; a part of a day or a quiet weekday weighs less).
+    pub fn expected_over(&self, prices: &[i64], daily: &[f64]) -> Outcome {
         assert_eq!(prices.len(), self.items.len(), "one price per item");
-        let daily = self.daily_factors(days);
+        let days = daily.len();
         let mut cumulative_w = Vec::with_capacity(days);
         let mut acc = 0.0;
-        for w in &daily {
+        for w in daily {
             acc += w;
             cumulative_w.push(acc);
         }

@@ -671,8 +671,13 @@ pub fn check(
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct Projection {
-    /// Whole days the window spans (the model works in days).
+    /// Shop days the window touches.
     pub days: usize,
+    /// The window's length.
+    pub hours: f64,
+    /// The demand the window carries, in average whole days: its hours
+    /// weighted by the shop's hour-of-day and weekday pattern.
+    pub demand_days: f64,
     pub units_without: f64,
     pub units_with: f64,
     pub revenue_without: f64,
@@ -699,10 +704,74 @@ pub fn projection(
     now: DateTime<Utc>,
 ) -> Result<Projection> {
     let (start, end) = sale.window(shop)?;
-    let hours = (end - start).num_minutes().max(1) as f64 / 60.0;
-    let days = ((hours / 24.0).ceil() as usize).clamp(1, 365);
+    expected_over(conn, shop, sale, start, end, now)
+}
+
+/// The demand weight of each shop day the span `[from, to)` touches: the
+/// weekday's factor times the share of a day's units sold in the hours
+/// covered, so a whole average day weighs 1 and a quiet evening little.
+pub(crate) fn span_weights(
+    weekday: &[f64; 7],
+    hours: &[f64; 24],
+    tz: chrono_tz::Tz,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<f64> {
+    use chrono::{Datelike, Timelike};
+    let mut out: Vec<f64> = Vec::new();
+    let mut day = None;
+    let mut t = from;
+    // Quarter hours: every time zone's offset is a whole number of them.
+    while t < to {
+        let local = t.with_timezone(&tz);
+        let into = (local.minute() % 15) * 60 + local.second();
+        let next = (t + chrono::Duration::seconds(900 - into as i64)).min(to);
+        let share = (next - t).num_seconds() as f64 / 3600.0;
+        if day != Some(local.date_naive()) {
+            day = Some(local.date_naive());
+            out.push(0.0);
+        }
+        if let Some(w) = out.last_mut() {
+            *w += weekday[local.weekday().num_days_from_monday() as usize]
+                * hours[local.hour() as usize]
+                * share;
+        }
+        t = next;
+    }
+    out
+}
+
+/// The model's expectation over `[from, to)` with and without the sale:
+/// demand weighted by weekday and hour of day, stock less what is expected
+/// to sell at today's prices before `from`.
+fn expected_over(
+    conn: &Connection,
+    shop: &Shop,
+    sale: &SaleFile,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Projection> {
     let chosen = items(conn, shop, sale)?;
     let built = crate::pricing::build(conn, shop, now)?;
+    let hours = crate::pricing::data::hour_shares(conn, shop, shop.today(now)?)?;
+    let tz = shop.tz()?;
+    let weights = span_weights(&built.model.weekday, &hours, tz, from, to);
+    let lead: f64 = span_weights(&built.model.weekday, &hours, tz, now, from)
+        .iter()
+        .sum();
+    let mut model = built.model;
+    if lead > 0.0 {
+        for item in &mut model.items {
+            if let Some(stock) = item.stock.filter(|s| *s > 0) {
+                let before = crate::pricing::model::expected_min(
+                    item.rate_at(item.p0_minor) * lead,
+                    Some(stock),
+                );
+                item.stock = Some((stock as f64 - before).round().max(0.0) as i64);
+            }
+        }
+    }
     let at: std::collections::HashMap<i64, i64> = chosen
         .iter()
         .map(|i| (i.variant_id, i.sale_minor))
@@ -714,11 +783,13 @@ pub fn projection(
         .map(|v| at.get(&v.id).copied().unwrap_or(v.price_minor))
         .collect();
     let (base, new) = (
-        built.model.expected(&current, days),
-        built.model.expected(&with, days),
+        model.expected_over(&current, &weights),
+        model.expected_over(&with, &weights),
     );
     let mut p = Projection {
-        days,
+        days: weights.len(),
+        hours: (to - from).num_minutes() as f64 / 60.0,
+        demand_days: weights.iter().sum(),
         units_without: 0.0,
         units_with: 0.0,
         revenue_without: 0.0,
@@ -748,9 +819,8 @@ pub fn projection(
     if p.units_without > 0.0 {
         p.expected_uplift = Some(p.units_with / p.units_without - 1.0);
         // Profit per unit at the sale prices, weighted as no-sale demand is.
-        // `expected` keeps the model's item order.
-        let margin_with: f64 = built
-            .model
+        // `expected_over` keeps the model's item order.
+        let margin_with: f64 = model
             .items
             .iter()
             .zip(&base.items)
@@ -859,6 +929,60 @@ pub fn list(conn: &Connection) -> Result<Vec<Sale>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn span_weights_follow_hours_weekdays_and_the_clock() {
+        use chrono::TimeZone;
+        let weekday = [1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 1.5];
+        let flat = [1.0 / 24.0; 24];
+        let utc = |y, m, d, h, min| Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap();
+        let close = |a: &[f64], b: &[f64]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12)
+        };
+        // Saturday 22:00 to Monday 02:00 in London (summer, UTC+1).
+        let london: chrono_tz::Tz = "Europe/London".parse().unwrap();
+        let w = span_weights(
+            &weekday,
+            &flat,
+            london,
+            utc(2024, 6, 29, 21, 0),
+            utc(2024, 7, 1, 1, 0),
+        );
+        assert!(
+            close(&w, &[0.5 * 2.0 / 24.0, 1.5, 1.0 * 2.0 / 24.0]),
+            "{w:?}"
+        );
+        // The spring change: Sunday 31 March 2024 has 23 hours.
+        let w = span_weights(
+            &weekday,
+            &flat,
+            london,
+            utc(2024, 3, 31, 0, 0),
+            utc(2024, 3, 31, 23, 0),
+        );
+        assert!(close(&w, &[1.5 * 23.0 / 24.0]), "{w:?}");
+        // A half-hour offset and an uneven day: 09:30–10:15 in Kolkata.
+        let mut hours = [0.0; 24];
+        hours[9] = 0.6;
+        hours[10] = 0.4;
+        let kolkata: chrono_tz::Tz = "Asia/Kolkata".parse().unwrap();
+        let w = span_weights(
+            &weekday,
+            &hours,
+            kolkata,
+            utc(2024, 7, 1, 4, 0),
+            utc(2024, 7, 1, 4, 45),
+        );
+        assert!(close(&w, &[0.6 * 0.5 + 0.4 * 0.25]), "{w:?}");
+        assert!(span_weights(
+            &weekday,
+            &flat,
+            london,
+            utc(2024, 7, 1, 4, 0),
+            utc(2024, 7, 1, 4, 0)
+        )
+        .is_empty());
+    }
 
     #[test]
     fn the_module_example_parses_and_prices_are_exact() {
@@ -1080,12 +1204,12 @@ pub fn report(conn: &Connection, shop: &Shop, id: i64, now: DateTime<Utc>) -> Re
         same.revenue += t.revenue / 4.0;
         same.profit += t.profit / 4.0;
     }
-    let p = projection(conn, shop, &s.file, now)?;
-    let share = (to - from).num_minutes() as f64 / (p.days as f64 * 24.0 * 60.0);
+    // The model's no-sale demand over exactly the span reported.
+    let p = expected_over(conn, shop, &s.file, from, to, from)?;
     let model = Takings {
-        units: p.units_without * share,
-        revenue: p.revenue_without * share,
-        profit: p.profit_without * share,
+        units: p.units_without,
+        revenue: p.revenue_without,
+        profit: p.profit_without,
     };
     Ok(SaleReport {
         from: fmt_utc(from),

@@ -442,6 +442,91 @@ fn the_report_compares_the_window_with_the_same_weekdays_before() {
     );
     assert_eq!(r.incremental_vs_weekdays, 480.0);
     assert_eq!(r.stock_left, 500);
+
+    // The model's hours: of 26 units sold, 21 in the 11 o'clock hour and 5
+    // at 23 (shop time). The 09:00–21:00 window carries 21/26 of the day's
+    // demand, the evening none; the report's model figure is that window's.
+    let at = |text: &str| {
+        let (a, b) = text.split_once('/').unwrap();
+        file(
+            "{ skus = [\"VASE\"] }",
+            "{ percent = 20 }",
+            "discount",
+            a,
+            b,
+        )
+    };
+    let when = Utc.with_ymd_and_hms(2024, 7, 1, 8, 0, 0).unwrap();
+    let day =
+        sale::projection(conn, &shop, &at("2024-07-01T00:00/2024-07-02T00:00"), when).unwrap();
+    let window =
+        sale::projection(conn, &shop, &at("2024-07-01T09:00/2024-07-01T21:00"), when).unwrap();
+    let evening =
+        sale::projection(conn, &shop, &at("2024-07-01T19:00/2024-07-01T22:00"), when).unwrap();
+    assert_eq!((day.days, day.hours, window.hours), (1, 24.0, 12.0));
+    assert!(day.units_without > 0.0);
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9 * b.abs().max(1.0);
+    assert!(
+        close(window.units_without, day.units_without * 21.0 / 26.0),
+        "{window:?} {day:?}"
+    );
+    assert!(close(window.demand_days, day.demand_days * 21.0 / 26.0));
+    assert_eq!((evening.units_without, evening.units_with), (0.0, 0.0));
+    assert_eq!(evening.expected_uplift, None);
+    let r_at = sale::report(conn, &shop, s.id, after).unwrap();
+    let rebuilt =
+        sale::projection(conn, &shop, &s.file, r_at.sale.starts_at.parse().unwrap()).unwrap();
+    assert!(
+        close(r_at.model.units, rebuilt.units_without),
+        "{:?} {rebuilt:?}",
+        r_at.model
+    );
+}
+
+#[test]
+fn stock_expected_to_sell_before_the_window_is_not_counted_in_it() {
+    let mut t = small_shop();
+    // Lamp: 10 in stock, 2 sold on each of four Mondays.
+    let mut orders = String::from("order_id,ordered_at,sku,title,quantity,unit_price,currency\n");
+    for (n, day) in ["2024-06-03", "2024-06-10", "2024-06-17", "2024-06-24"]
+        .iter()
+        .enumerate()
+    {
+        orders.push_str(&format!("L{n},{day}T10:00:00Z,LAMP,Lamp,2,10.00,GBP\n"));
+    }
+    import_str(&mut t.store, ImportKind::Orders, "orders.csv", &orders).unwrap();
+    let shop = t.store.require_shop().unwrap();
+    let conn = t.store.conn();
+    let f = |start: &str, end: &str| {
+        file(
+            "{ skus = [\"LAMP\"] }",
+            "{ percent = 5 }",
+            "discount",
+            start,
+            end,
+        )
+    };
+    let soon = sale::projection(
+        conn,
+        &shop,
+        &f("2024-07-01T00:00", "2024-07-08T00:00"),
+        now(),
+    )
+    .unwrap();
+    let later = sale::projection(
+        conn,
+        &shop,
+        &f("2024-09-02T00:00", "2024-09-09T00:00"),
+        now(),
+    )
+    .unwrap();
+    // Same weekdays, same hours: only the stock differs.
+    assert!((soon.demand_days - later.demand_days).abs() < 1e-9);
+    assert!(soon.units_without > 1.0, "{soon:?}");
+    assert!(
+        later.units_without < soon.units_without * 0.5,
+        "two months of sales before the window leave little: {later:?} vs {soon:?}"
+    );
 }
 
 /// The local store as a storefront whose connection drops during a push:

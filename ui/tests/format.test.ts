@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, describeValue, formatChange, formatDay, formatMoney, formatTime, percentChange } from '../src/lib/format';
+import { addDays, countOf, describeValue, formatChange, formatDay, formatMoney, formatTime, percentChange, span } from '../src/lib/format';
 
 describe('formatMoney', () => {
   it('splits minor units exactly', () => {
@@ -51,5 +51,20 @@ describe('dayIn', () => {
     expect(dayIn(new Date('2024-03-30T23:30:00Z'), 'Europe/London')).toBe('2024-03-30');
     expect(dayIn(new Date('2024-06-30T23:30:00Z'), 'Europe/London')).toBe('2024-07-01');
     expect(dayIn(new Date('2024-06-30T23:30:00Z'), 'America/New_York')).toBe('2024-06-30');
+  });
+});
+
+describe('counts and spans', () => {
+  it('says one or many', () => {
+    expect(countOf(1, 'discount', 'discounts')).toBe('1 discount');
+    expect(countOf(0, 'discount', 'discounts')).toBe('0 discounts');
+    expect(countOf(2000, 'order', 'orders')).toBe('2,000 orders');
+  });
+  it('writes a length of time in its largest parts', () => {
+    expect(span(0.75)).toBe('45 minutes');
+    expect(span(12)).toBe('12 hours');
+    expect(span(1)).toBe('1 hour');
+    expect(span(76.5)).toBe('3 days 4 hours 30 minutes');
+    expect(span(48)).toBe('2 days');
   });
 });

@@ -27,6 +27,7 @@ describe('Promotions', () => {
     await waitFor(() => expect(screen.getByTestId('sale-check-verdict').textContent).toBe('Would be refused'), { timeout: 2000 });
     expect(screen.getByTestId('sale-problem').textContent).toContain('below the margin floor 1.20');
     expect(screen.getByTestId('sale-projection').textContent).toContain('Break-even needs +50% units');
+    expect(screen.getByTestId('sale-projection').textContent).toMatch(/^\s*Over \d/);
 
     await fireEvent.input(screen.getByTestId('sale-code'), { target: { value: 'HEART70' } });
     await fireEvent.click(await screen.findByTestId('sale-once'));

@@ -33,6 +33,18 @@ export function formatCount(n: number): string {
   return new Intl.NumberFormat('en-GB').format(n);
 }
 
+/** A length of time for people: "45 minutes", "12 hours", "3 days 4 hours". */
+export function span(hours: number): string {
+  const minutes = Math.round(hours * 60);
+  if (minutes < 60) return countOf(minutes, 'minute', 'minutes');
+  const days = Math.floor(minutes / 1440);
+  const h = Math.floor((minutes % 1440) / 60);
+  const m = minutes % 60;
+  return [days ? countOf(days, 'day', 'days') : '', h ? countOf(h, 'hour', 'hours') : '', m ? countOf(m, 'minute', 'minutes') : '']
+    .filter(Boolean)
+    .join(' ');
+}
+
 /** "1 discount", "2,000 orders". */
 export function countOf(n: number, one: string, many: string): string {
   return `${formatCount(n)} ${n === 1 ? one : many}`;

@@ -486,7 +486,7 @@ export class MockBackend implements Backend {
       .map((i) => ({ code: 'below_floor', message: `${i.sku}: the sale price ${(i.sale_minor / 100).toFixed(2)} is below the margin floor ${(i.floor_minor / 100).toFixed(2)}`, sku: i.sku, severity: 'error', overridable: true }));
     return {
       report: { ok: problems.length === 0, problems, items, starts_at: `${file.starts_at}:00Z`, ends_at: `${file.ends_at}:00Z` },
-      projection: { days: 1, units_without: 3, units_with: 4, revenue_without: 3000, revenue_with: 3200, profit_without: 1500, profit_with: 1400, break_even_uplift: 0.5, expected_uplift: 0.33, stockouts: 0, max_stockout_probability: 0 },
+      projection: { days: 1, hours: (Date.parse(`${file.ends_at}:00Z`) - Date.parse(`${file.starts_at}:00Z`)) / 3_600_000, demand_days: 0.8, units_without: 3, units_with: 4, revenue_without: 3000, revenue_with: 3200, profit_without: 1500, profit_with: 1400, break_even_uplift: 0.5, expected_uplift: 0.33, stockouts: 0, max_stockout_probability: 0 },
       projection_error: null,
     };
   }

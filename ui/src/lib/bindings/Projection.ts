@@ -6,9 +6,18 @@
  */
 export type Projection = { 
 /**
- * Whole days the window spans (the model works in days).
+ * Shop days the window touches.
  */
-days: number, units_without: number, units_with: number, revenue_without: number, revenue_with: number, profit_without: number, profit_with: number, 
+days: number, 
+/**
+ * The window's length.
+ */
+hours: number, 
+/**
+ * The demand the window carries, in average whole days: its hours
+ * weighted by the shop's hour-of-day and weekday pattern.
+ */
+demand_days: number, units_without: number, units_with: number, revenue_without: number, revenue_with: number, profit_without: number, profit_with: number, 
 /**
  * The extra units the sale must sell, over no sale, to make the same
  * profit (e.g. 0.35 = 35 % more); `None` when the sale price leaves no
