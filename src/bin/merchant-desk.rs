@@ -597,7 +597,7 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
                 store.conn(),
                 Arc::new(AtomicBool::new(false)),
             )? {
-                eprintln!("sale {} \"{}\": {}", n.sale, n.name, n.what);
+                eprintln!("{} {} \"{}\": {}", n.kind, n.id, n.name, n.what);
             }
             if json {
                 println!(
@@ -795,7 +795,7 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
                         |sf| merchant_desk::promotions::run::settle(conn, &shop, sf, Utc::now()),
                     )?;
                     for n in &settled {
-                        eprintln!("sale {} \"{}\": {}", n.sale, n.name, n.what);
+                        eprintln!("{} {} \"{}\": {}", n.kind, n.id, n.name, n.what);
                     }
                     let all = sale::list(conn)?;
                     if json {

@@ -362,8 +362,11 @@ fn upstream(conn: &Connection, batch: i64) -> Result<Upstream> {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct Settled {
+    /// "sale" or "tiers".
+    pub kind: String,
+    /// The sale's or the tier set's id.
     #[cfg_attr(test, ts(type = "number"))]
-    pub sale: i64,
+    pub id: i64,
     pub name: String,
     pub what: String,
 }
@@ -386,7 +389,8 @@ pub fn settle(
     // reached the store, else taken back. Never sent twice.
     for s in sale::list(conn)? {
         let note = |what: String| Settled {
-            sale: s.id,
+            kind: "sale".into(),
+            id: s.id,
             name: s.file.name.clone(),
             what,
         };
@@ -428,7 +432,8 @@ pub fn settle(
     }
     for s in sale::list(conn)? {
         let note = |what: String| Settled {
-            sale: s.id,
+            kind: "sale".into(),
+            id: s.id,
             name: s.file.name.clone(),
             what,
         };
@@ -536,8 +541,26 @@ pub fn settle(
             _ => {}
         }
     }
+    // Live tiers whose discounts were all deleted in the storefront's admin.
+    for t in super::tiers::list(conn)? {
+        if let ("live", Some(batch)) = (t.status.as_str(), t.launch_batch) {
+            if let Upstream::Gone = upstream(conn, batch)? {
+                conn.execute(
+                    "UPDATE tier_sets SET status = 'ended', ended_at = ?2 WHERE id = ?1",
+                    params![t.id, stamp],
+                )?;
+                done.push(Settled {
+                    kind: "tiers".into(),
+                    id: t.id,
+                    name: t.file.name.clone(),
+                    what: "their discounts were deleted on the storefront; the tiers are off"
+                        .into(),
+                });
+            }
+        }
+    }
     for d in &done {
-        tracing::info!(sale = d.sale, "{}", d.what);
+        tracing::info!(kind = d.kind, id = d.id, "{}", d.what);
     }
     Ok(done)
 }

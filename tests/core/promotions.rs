@@ -919,7 +919,7 @@ fn the_sync_sees_a_sale_and_what_the_owner_does_to_it_on_the_storefront() {
     assert!(
         notes
             .iter()
-            .any(|n| n.sale == s2.id && n.what.contains("deleted on the storefront")),
+            .any(|n| n.id == s2.id && n.what.contains("deleted on the storefront")),
         "{notes:?}"
     );
     assert_eq!(sale::get(t.store.conn(), s2.id).unwrap().status, "ended");
@@ -942,7 +942,7 @@ fn the_sync_sees_a_sale_and_what_the_owner_does_to_it_on_the_storefront() {
     assert!(
         notes
             .iter()
-            .any(|n| n.sale == s3.id && n.what.contains("ended on the storefront at")),
+            .any(|n| n.id == s3.id && n.what.contains("ended on the storefront at")),
         "{notes:?}"
     );
     let s3 = sale::get(t.store.conn(), s3.id).unwrap();
@@ -969,7 +969,7 @@ fn the_sync_sees_a_sale_and_what_the_owner_does_to_it_on_the_storefront() {
     assert!(
         notes
             .iter()
-            .any(|n| n.sale == s4.id && n.what.contains("end had been removed")),
+            .any(|n| n.id == s4.id && n.what.contains("end had been removed")),
         "{notes:?}"
     );
     assert!(
@@ -977,6 +977,52 @@ fn the_sync_sees_a_sale_and_what_the_owner_does_to_it_on_the_storefront() {
         "the open-ended discount is deleted upstream"
     );
     assert_eq!(sale::get(t.store.conn(), s4.id).unwrap().status, "ended");
+
+    // Tiers whose discounts were all deleted in the admin are off too.
+    use merchant_desk::promotions::tiers::{self, TierFile};
+    let spend = TierFile::parse(
+        "name = \"Spend\"\nkind = \"spend\"\n[[tier]]\nmin_subtotal = \"50.00\"\npercent = 5\n[[tier]]\nmin_subtotal = \"100.00\"\npercent = 10\n",
+    )
+    .unwrap();
+    let set = tiers::create(t.store.conn(), &shop, &spend, Utc::now()).unwrap();
+    let before = fake_ids(&fake);
+    tiers::launch(
+        t.store.conn(),
+        &shop,
+        &mut sf,
+        set.id,
+        Some("no costs here"),
+        Utc::now(),
+    )
+    .unwrap();
+    let made: Vec<u64> = fake_ids(&fake)
+        .into_iter()
+        .filter(|i| !before.contains(i))
+        .collect();
+    assert_eq!(made.len(), 2, "one discount per tier");
+    crate::sync::run(&mut t.store, &mut sf, false).unwrap();
+    assert!(run::settle(t.store.conn(), &shop, &mut sf, Utc::now())
+        .unwrap()
+        .is_empty());
+    fake.state.lock().unwrap().discounts.remove(&made[0]);
+    crate::sync::run(&mut t.store, &mut sf, false).unwrap();
+    assert!(
+        run::settle(t.store.conn(), &shop, &mut sf, Utc::now())
+            .unwrap()
+            .is_empty(),
+        "one tier left: still live"
+    );
+    fake.state.lock().unwrap().discounts.remove(&made[1]);
+    crate::sync::run(&mut t.store, &mut sf, false).unwrap();
+    let notes = run::settle(t.store.conn(), &shop, &mut sf, Utc::now()).unwrap();
+    assert_eq!(
+        notes
+            .iter()
+            .map(|n| (n.kind.as_str(), n.id))
+            .collect::<Vec<_>>(),
+        [("tiers", set.id)]
+    );
+    assert_eq!(tiers::get(t.store.conn(), set.id).unwrap().status, "ended");
 }
 
 #[test]

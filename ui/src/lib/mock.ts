@@ -10,6 +10,7 @@ import type { SyncProgress } from './bindings/SyncProgress';
 import type { SyncRun } from './bindings/SyncRun';
 import type { Value } from './bindings/Value';
 import type { Dashboard } from './bindings/Dashboard';
+import type { Settled } from './bindings/Settled';
 import type { DashboardRequest } from './bindings/DashboardRequest';
 import type { ImportReport } from './bindings/ImportReport';
 import type { Shop } from './bindings/Shop';
@@ -466,7 +467,7 @@ export class MockBackend implements Backend {
       });
   }
   /** What the next overview reports as settled (then cleared). */
-  pendingSettled: { sale: number; name: string; what: string }[] = [];
+  pendingSettled: Settled[] = [];
   async salesOverview() {
     this.check('salesOverview');
     const settled = this.pendingSettled;

@@ -3,4 +3,12 @@
 /**
  * What [`settle`] did to one sale, for the owner.
  */
-export type Settled = { sale: number, name: string, what: string, };
+export type Settled = { 
+/**
+ * "sale" or "tiers".
+ */
+kind: string, 
+/**
+ * The sale's or the tier set's id.
+ */
+id: number, name: string, what: string, };
