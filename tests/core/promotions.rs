@@ -1365,6 +1365,115 @@ fn a_cli_killed_mid_launch_is_settled_by_the_next_run() {
 }
 
 #[test]
+fn a_price_sale_left_live_past_its_end_is_reverted_once_by_the_next_run() {
+    use crate::fake::{FakeShop, Options};
+    use crate::sync::{cli, ok};
+    let fake = FakeShop::start(Options {
+        invoices: Some(40),
+        ..Options::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.sqlite");
+    ok(&mut cli(
+        &db,
+        &[
+            "connect",
+            "shopify",
+            "--shop",
+            &fake.url,
+            "--token-env",
+            "FAKE_SHOPIFY_TOKEN",
+        ],
+    ));
+    ok(&mut cli(&db, &["sync"]));
+    let (sku, variant, before) = {
+        let state = fake.state.lock().unwrap();
+        let v = state
+            .products
+            .values()
+            .flat_map(|p| &p.variants)
+            .find(|v| v.price >= 100)
+            .unwrap();
+        (v.sku.clone(), v.id, (v.price, v.compare_at))
+    };
+    let price = |fake: &FakeShop| {
+        let mut state = fake.state.lock().unwrap();
+        let v = state.variant_mut(variant).unwrap();
+        (v.price, v.compare_at)
+    };
+    let now = Utc::now().with_timezone(&chrono_tz::Europe::London);
+    let file = dir.path().join("sale.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"Price flash\"\nmode = \"price\"\ntargets = {{ skus = [\"{sku}\"] }}\ndiscount = {{ percent = 20 }}\nstarts_at = \"{}\"\nends_at = \"{}\"\n",
+            (now - Duration::hours(1)).format("%Y-%m-%dT%H:%M"),
+            (now + Duration::hours(1)).format("%Y-%m-%dT%H:%M")
+        ),
+    )
+    .unwrap();
+    let id = ok(&mut cli(&db, &["sale", "create", file.to_str().unwrap()]))
+        .trim()
+        .to_string();
+    ok(&mut cli(
+        &db,
+        &[
+            "sale",
+            "launch",
+            &id,
+            "--override-floor",
+            "no costs in this store",
+        ],
+    ));
+    let during = price(&fake);
+    assert!(during.0 < before.0, "{during:?} {before:?}");
+
+    // The app is closed and the end passes: two hours ago, as the next run
+    // finds it.
+    let past = |h: i64| merchant_desk::store::fmt_utc(Utc::now() - Duration::hours(h));
+    Connection::open(&db)
+        .unwrap()
+        .execute(
+            "UPDATE sales SET starts_at = ?2, ends_at = ?3 WHERE id = ?1",
+            rusqlite::params![id, past(4), past(2)],
+        )
+        .unwrap();
+    let price_pushes = |fake: &FakeShop| {
+        let state = fake.state.lock().unwrap();
+        state
+            .bodies
+            .iter()
+            .filter(|b| {
+                serde_json::from_str::<serde_json::Value>(b).unwrap_or_default()["operationName"]
+                    == "VariantPrices"
+            })
+            .count()
+    };
+    let pushed = price_pushes(&fake);
+    let out = cli(&db, &["sale", "list", "--json"]).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("minutes past its end") && said.contains("prices reverted now"),
+        "{said}"
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed["sales"][0]["status"], "ended");
+    assert_eq!(
+        price(&fake),
+        before,
+        "the price and compare-at are back exactly"
+    );
+    assert_eq!(price_pushes(&fake), pushed + 1, "one revert");
+    // Another start: nothing left to do, nothing sent.
+    let out = cli(&db, &["sale", "list"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("reverted"));
+    assert_eq!(price_pushes(&fake), pushed + 1, "never reverted twice");
+    assert_eq!(price(&fake), before);
+}
+
+#[test]
 fn products_are_targeted_by_title() {
     let t = small_shop();
     let shop = t.store.require_shop().unwrap();
