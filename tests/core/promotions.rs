@@ -1306,6 +1306,8 @@ fn a_cli_killed_mid_launch_is_settled_by_the_next_run() {
     .unwrap();
     let watch = Connection::open(&db).unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    // Killed once the creation is on the wire: the journal holds it as
+    // pending and the fake has received it (and holds its answer).
     loop {
         let pending: i64 = watch
             .query_row(
@@ -1314,7 +1316,11 @@ fn a_cli_killed_mid_launch_is_settled_by_the_next_run() {
                 |r| r.get(0),
             )
             .unwrap_or(0);
-        if pending > 0 {
+        let received = fake.state.lock().unwrap().bodies.iter().any(|b| {
+            serde_json::from_str::<serde_json::Value>(b).unwrap_or_default()["operationName"]
+                == "AutomaticCreate"
+        });
+        if pending > 0 && received {
             break;
         }
         assert!(
@@ -1338,7 +1344,14 @@ fn a_cli_killed_mid_launch_is_settled_by_the_next_run() {
         "the batch is the sale's before anything is sent"
     );
     // The fake carries the held request out after its stall.
-    std::thread::sleep(std::time::Duration::from_secs(4));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while fake.state.lock().unwrap().discounts.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the held creation never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     assert_eq!(fake.state.lock().unwrap().discounts.len(), 1);
     // The next run settles it from the store: on, and still one discount.
     let out = cli(&db, &["sale", "list", "--json"]).output().unwrap();
