@@ -331,12 +331,12 @@ enum Upstream {
 
 fn upstream(conn: &Connection, batch: i64) -> Result<Upstream> {
     let mut stmt = conn.prepare(
-        "SELECT j.target, d.definition FROM journal j
+        "SELECT d.definition FROM journal j
          LEFT JOIN discounts d ON d.external_id = json_extract(j.target, '$.id')
          WHERE j.batch_id = ?1 AND j.status = 'confirmed' AND json_extract(j.target, '$.kind') = 'discount'",
     )?;
     let rows: Vec<Option<String>> = stmt
-        .query_map([batch], |r| r.get(1))?
+        .query_map([batch], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     if rows.is_empty() {
         return Ok(Upstream::Nothing);

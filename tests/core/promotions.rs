@@ -1241,16 +1241,13 @@ mod tiers_on_a_small_shop {
     }
 }
 
-/// The CLI killed while its launch push is on the wire (the fake holds the
-/// request for three seconds, then carries it out): the next run settles
-/// the sale from what the store has, and nothing is sent twice.
-#[test]
-fn a_cli_killed_mid_launch_is_settled_by_the_next_run() {
-    use crate::fake::{FakeShop, Fault, Options};
+/// A fake shop of 40 invoices and a shop file the CLI has connected to it
+/// and synced, in a temporary folder.
+fn cli_on_the_fake() -> (crate::fake::FakeShop, tempfile::TempDir, std::path::PathBuf) {
     use crate::sync::{cli, ok};
-    let fake = FakeShop::start(Options {
+    let fake = crate::fake::FakeShop::start(crate::fake::Options {
         invoices: Some(40),
-        ..Options::default()
+        ..Default::default()
     });
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("shop.sqlite");
@@ -1266,6 +1263,17 @@ fn a_cli_killed_mid_launch_is_settled_by_the_next_run() {
         ],
     ));
     ok(&mut cli(&db, &["sync"]));
+    (fake, dir, db)
+}
+
+/// The CLI killed while its launch push is on the wire (the fake holds the
+/// request for three seconds, then carries it out): the next run settles
+/// the sale from what the store has, and nothing is sent twice.
+#[test]
+fn a_cli_killed_mid_launch_is_settled_by_the_next_run() {
+    use crate::fake::Fault;
+    use crate::sync::{cli, ok};
+    let (fake, dir, db) = cli_on_the_fake();
     let sku = {
         let state = fake.state.lock().unwrap();
         state
@@ -1316,10 +1324,7 @@ fn a_cli_killed_mid_launch_is_settled_by_the_next_run() {
                 |r| r.get(0),
             )
             .unwrap_or(0);
-        let received = fake.state.lock().unwrap().bodies.iter().any(|b| {
-            serde_json::from_str::<serde_json::Value>(b).unwrap_or_default()["operationName"]
-                == "AutomaticCreate"
-        });
+        let received = fake.state.lock().unwrap().received("AutomaticCreate") > 0;
         if pending > 0 && received {
             break;
         }
@@ -1379,26 +1384,9 @@ fn a_cli_killed_mid_launch_is_settled_by_the_next_run() {
 
 #[test]
 fn a_price_sale_left_live_past_its_end_is_reverted_once_by_the_next_run() {
-    use crate::fake::{FakeShop, Options};
+    use crate::fake::FakeShop;
     use crate::sync::{cli, ok};
-    let fake = FakeShop::start(Options {
-        invoices: Some(40),
-        ..Options::default()
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("shop.sqlite");
-    ok(&mut cli(
-        &db,
-        &[
-            "connect",
-            "shopify",
-            "--shop",
-            &fake.url,
-            "--token-env",
-            "FAKE_SHOPIFY_TOKEN",
-        ],
-    ));
-    ok(&mut cli(&db, &["sync"]));
+    let (fake, dir, db) = cli_on_the_fake();
     let (sku, variant, before) = {
         let state = fake.state.lock().unwrap();
         let v = state
@@ -1451,17 +1439,8 @@ fn a_price_sale_left_live_past_its_end_is_reverted_once_by_the_next_run() {
             rusqlite::params![id, past(4), past(2)],
         )
         .unwrap();
-    let price_pushes = |fake: &FakeShop| {
-        let state = fake.state.lock().unwrap();
-        state
-            .bodies
-            .iter()
-            .filter(|b| {
-                serde_json::from_str::<serde_json::Value>(b).unwrap_or_default()["operationName"]
-                    == "VariantPrices"
-            })
-            .count()
-    };
+    let price_pushes =
+        |fake: &crate::fake::FakeShop| fake.state.lock().unwrap().received("VariantPrices");
     let pushed = price_pushes(&fake);
     let out = cli(&db, &["sale", "list", "--json"]).output().unwrap();
     let said = String::from_utf8_lossy(&out.stderr).to_string();

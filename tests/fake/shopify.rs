@@ -164,6 +164,14 @@ impl State {
         self.next_id
     }
 
+    /// How many requests of the GraphQL operation `op` arrived.
+    pub fn received(&self, op: &str) -> usize {
+        self.bodies
+            .iter()
+            .filter(|b| serde_json::from_str::<Json>(b).unwrap_or_default()["operationName"] == op)
+            .count()
+    }
+
     /// A strictly later "now" for each change.
     pub fn tick(&mut self) -> i64 {
         self.clock += 1;
