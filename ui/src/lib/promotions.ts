@@ -1,5 +1,6 @@
 // Helpers for the Promotions page.
 import type { SaleTargets } from './bindings/SaleTargets';
+import type { Settled } from './bindings/Settled';
 
 export type TargetKind = 'skus' | 'products' | 'category' | 'all';
 
@@ -13,4 +14,9 @@ export function targetsFrom(kind: TargetKind, text: string): SaleTargets {
     category: kind === 'category' ? text.trim() : null,
     all: kind === 'all',
   };
+}
+
+/** What settling did to a sale or a tier set, for the owner. */
+export function settledNote(s: Settled): string {
+  return `${s.kind === 'tiers' ? 'Tiers' : 'Sale'} "${s.name}": ${s.what}.`;
 }
