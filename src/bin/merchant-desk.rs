@@ -673,7 +673,8 @@ fn run(cli: Cli, db: PathBuf) -> Result<()> {
                 SaleCommand::Check { id, json } => {
                     let s = sale::get(conn, id)?;
                     let report = sale::check(conn, &shop, &s.file, Some(id), Utc::now())?;
-                    let projection = sale::projection(conn, &shop, &s.file, Utc::now())?;
+                    let built = merchant_desk::pricing::build(conn, &shop, Utc::now())?;
+                    let projection = sale::projection(conn, &shop, &s.file, &built, Utc::now())?;
                     if json {
                         println!(
                             "{}",

@@ -90,7 +90,7 @@ fn data_key(store: &Store) -> Result<(String, String)> {
 
 impl Desk {
     /// The demand model for the open shop as its data stands now.
-    fn model(&self, store: &Store) -> Result<std::sync::Arc<Built>> {
+    pub(super) fn model(&self, store: &Store) -> Result<std::sync::Arc<Built>> {
         let key = data_key(store)?;
         let mut cache = self.model_cache.lock().expect("model cache lock");
         if let Some(c) = cache.as_ref().filter(|c| c.key == key) {

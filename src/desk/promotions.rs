@@ -92,11 +92,13 @@ impl Desk {
             let shop = store.require_shop()?;
             let conn = store.conn();
             let report = sale::check(conn, &shop, &file, id, Utc::now())?;
-            let (projection, projection_error) =
-                match sale::projection(conn, &shop, &file, Utc::now()) {
-                    Ok(p) => (Some(p), None),
-                    Err(e) => (None, Some(e.to_string())),
-                };
+            let (projection, projection_error) = match self
+                .model(store)
+                .and_then(|built| sale::projection(conn, &shop, &file, &built, Utc::now()))
+            {
+                Ok(p) => (Some(p), None),
+                Err(e) => (None, Some(e.to_string())),
+            };
             Ok(SaleCheck {
                 report,
                 projection,

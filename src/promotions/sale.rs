@@ -696,15 +696,18 @@ pub struct Projection {
     pub max_stockout_probability: f64,
 }
 
-/// The model's expected outcome of the sale against no sale.
+/// The model's expected outcome of the sale against no sale, from the
+/// shop's demand model as it stands `now` (the app keeps one built per
+/// state of the data; see [`crate::pricing::build`]).
 pub fn projection(
     conn: &Connection,
     shop: &Shop,
     sale: &SaleFile,
+    built: &crate::pricing::Built,
     now: DateTime<Utc>,
 ) -> Result<Projection> {
     let (start, end) = sale.window(shop)?;
-    expected_over(conn, shop, sale, start, end, now)
+    expected_over(conn, shop, sale, built, start, end, now)
 }
 
 /// The demand weight of each shop day the span `[from, to)` touches: the
@@ -748,21 +751,21 @@ fn expected_over(
     conn: &Connection,
     shop: &Shop,
     sale: &SaleFile,
+    built: &crate::pricing::Built,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Projection> {
     let chosen = items(conn, shop, sale)?;
-    let built = crate::pricing::build(conn, shop, now)?;
     let hours = crate::pricing::data::hour_shares(conn, shop, shop.today(now)?)?;
     let tz = shop.tz()?;
     let weights = span_weights(&built.model.weekday, &hours, tz, from, to);
     let lead: f64 = span_weights(&built.model.weekday, &hours, tz, now, from)
         .iter()
         .sum();
-    let mut model = built.model;
+    let mut model = std::borrow::Cow::Borrowed(&built.model);
     if lead > 0.0 {
-        for item in &mut model.items {
+        for item in &mut model.to_mut().items {
             if let Some(stock) = item.stock.filter(|s| *s > 0) {
                 let before = crate::pricing::model::expected_min(
                     item.rate_at(item.p0_minor) * lead,
@@ -1205,7 +1208,8 @@ pub fn report(conn: &Connection, shop: &Shop, id: i64, now: DateTime<Utc>) -> Re
         same.profit += t.profit / 4.0;
     }
     // The model's no-sale demand over exactly the span reported.
-    let p = expected_over(conn, shop, &s.file, from, to, from)?;
+    let built = crate::pricing::build(conn, shop, from)?;
+    let p = expected_over(conn, shop, &s.file, &built, from, to, from)?;
     let model = Takings {
         units: p.units_without,
         revenue: p.revenue_without,

@@ -457,12 +457,11 @@ fn the_report_compares_the_window_with_the_same_weekdays_before() {
         )
     };
     let when = Utc.with_ymd_and_hms(2024, 7, 1, 8, 0, 0).unwrap();
-    let day =
-        sale::projection(conn, &shop, &at("2024-07-01T00:00/2024-07-02T00:00"), when).unwrap();
-    let window =
-        sale::projection(conn, &shop, &at("2024-07-01T09:00/2024-07-01T21:00"), when).unwrap();
-    let evening =
-        sale::projection(conn, &shop, &at("2024-07-01T19:00/2024-07-01T22:00"), when).unwrap();
+    let built = merchant_desk::pricing::build(conn, &shop, when).unwrap();
+    let project = |span: &str| sale::projection(conn, &shop, &at(span), &built, when).unwrap();
+    let day = project("2024-07-01T00:00/2024-07-02T00:00");
+    let window = project("2024-07-01T09:00/2024-07-01T21:00");
+    let evening = project("2024-07-01T19:00/2024-07-01T22:00");
     assert_eq!((day.days, day.hours, window.hours), (1, 24.0, 12.0));
     assert!(day.units_without > 0.0);
     let close = |a: f64, b: f64| (a - b).abs() < 1e-9 * b.abs().max(1.0);
@@ -474,8 +473,9 @@ fn the_report_compares_the_window_with_the_same_weekdays_before() {
     assert_eq!((evening.units_without, evening.units_with), (0.0, 0.0));
     assert_eq!(evening.expected_uplift, None);
     let r_at = sale::report(conn, &shop, s.id, after).unwrap();
-    let rebuilt =
-        sale::projection(conn, &shop, &s.file, r_at.sale.starts_at.parse().unwrap()).unwrap();
+    let start = r_at.sale.starts_at.parse().unwrap();
+    let as_of_start = merchant_desk::pricing::build(conn, &shop, start).unwrap();
+    let rebuilt = sale::projection(conn, &shop, &s.file, &as_of_start, start).unwrap();
     assert!(
         close(r_at.model.units, rebuilt.units_without),
         "{:?} {rebuilt:?}",
@@ -506,10 +506,12 @@ fn stock_expected_to_sell_before_the_window_is_not_counted_in_it() {
             end,
         )
     };
+    let built = merchant_desk::pricing::build(conn, &shop, now()).unwrap();
     let soon = sale::projection(
         conn,
         &shop,
         &f("2024-07-01T00:00", "2024-07-08T00:00"),
+        &built,
         now(),
     )
     .unwrap();
@@ -517,6 +519,7 @@ fn stock_expected_to_sell_before_the_window_is_not_counted_in_it() {
         conn,
         &shop,
         &f("2024-09-02T00:00", "2024-09-09T00:00"),
+        &built,
         now(),
     )
     .unwrap();
