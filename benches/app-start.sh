@@ -7,14 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 APP="${1:-target/release/merchant-desk-app}"
 RUNS="${2:-5}"
-[ -x "$APP" ] || { echo "build the app first: cargo build --release -p merchant-desk-app" >&2; exit 1; }
+[ -x "$APP" ] || { echo "build the app with its probe first: cargo build --release -p merchant-desk-app --features startup-probe" >&2; exit 1; }
 DATA=$(mktemp -d)
 trap 'rm -rf "$DATA"' EXIT
 
 # The demo shop is built once beforehand: the figure is the start of the app
 # on an existing shop, not the one-off demo import.
 target/release/merchant-desk --db "$DATA/demo.sqlite" demo >/dev/null 2>&1 ||
-  cargo run --release --quiet --bin merchant-desk -- --db "$DATA/demo.sqlite" demo >/dev/null
+  cargo run --release --quiet -p merchant-desk-cli -- --db "$DATA/demo.sqlite" demo >/dev/null
 echo demo > "$DATA/last-workspace"
 
 xvfb_run() { xvfb-run -a --server-args="-screen 0 1400x900x24" "$@"; }

@@ -2,7 +2,8 @@
 # The pricing model on the demo shop (every Online Retail product), 90 days
 # × 1,000 paths, against the same model in NumPy run in the same invocation.
 # Installs what it needs: python3-venv (apt), NumPy (PyPI, into
-# target/bench-venv), the release CLI. Usage: benches/pricing.sh [DAYS] [PATHS]
+# target/bench-venv); builds the release CLI for the demo shop and the
+# benchmark (benches/pricing.rs). Usage: benches/pricing.sh [DAYS] [PATHS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DAYS="${1:-90}"
@@ -20,10 +21,10 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -c 'import numpy' 2>/dev/null || "$VENV/bin/pip" install --quiet 'numpy>=2,<3'
 
-cargo build --release --quiet --bin merchant-desk
+cargo build --release --quiet -p merchant-desk-cli
 DATA=$(mktemp -d)
 trap 'rm -rf "$DATA"' EXIT
 target/release/merchant-desk --db "$DATA/demo.sqlite" demo >/dev/null
 "$VENV/bin/python" -c 'import numpy; print("NumPy", numpy.__version__)'
-target/release/merchant-desk --db "$DATA/demo.sqlite" bench-pricing \
+cargo bench --quiet --bench pricing -- --db "$DATA/demo.sqlite" \
   --python "$VENV/bin/python" --script benches/pricing_numpy.py --days "$DAYS" --paths "$PATHS_N"

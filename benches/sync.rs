@@ -15,8 +15,7 @@
 //!
 //! A benchmark, not a test: it prints figures and fails on nothing timed.
 
-#[path = "../tests/fake/shopify.rs"]
-mod fake;
+use shopify_fake as fake;
 
 use chrono::Utc;
 use merchant_desk::import::{self, Control, ImportKind};

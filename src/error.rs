@@ -1,7 +1,9 @@
-//! One error type for the core. Each variant maps to a stable `code` that the
-//! UI switches on; the message is for people. Secrets never enter an error.
+//! One error type for the core. Each variant maps to a stable
+//! [`ErrorCode`] that the UI switches on; the message is for people, written
+//! with the labels they see. Secrets never enter an error. Across IPC an
+//! error serialises as `{ code, message }`.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 /// Everything that can go wrong in the core.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +24,22 @@ pub enum Error {
     /// A bad argument from the CLI or the UI (a date range, a currency code).
     #[error("{0}")]
     InvalidArgument(String),
+    /// A value the owner typed into a field cannot be read: `field` is the
+    /// field's label on screen.
+    #[error("{field}: {message}")]
+    InvalidField {
+        /// The field's label, as the form shows it.
+        field: String,
+        /// What is wrong with the value.
+        message: String,
+    },
+    /// What was asked for (a sale, a proposal, a tier set) does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// A launch would go below the margin floor: it can go ahead only with
+    /// a written reason.
+    #[error("{0}")]
+    FloorOverrideRequired(String),
     /// The database was written by a newer Merchant Desk.
     #[error("this shop database is at schema version {found}, but this build of Merchant Desk only knows up to version {known}; update Merchant Desk to open it (the file was not changed)")]
     SchemaTooNew {
@@ -64,6 +82,10 @@ pub enum Error {
     /// SQLite reported an error.
     #[error("database error: {0}")]
     Store(#[from] rusqlite::Error),
+    /// Something Merchant Desk did not expect (a bug); the command was not
+    /// carried out.
+    #[error("Merchant Desk hit an unexpected problem and did not finish: {0}")]
+    Internal(String),
     /// A file could not be read or written.
     #[error("{context}: {source}")]
     Io {
@@ -77,24 +99,114 @@ pub enum Error {
 /// Result with the core's error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What kind of error it is, for the UI to tell cases apart (and offer
+/// what the owner can do: give a reason, force a revert, wait).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A file is malformed; the message names file, line and column.
+    BadInput,
+    /// An argument or a field's value is not acceptable.
+    InvalidInput,
+    /// What was asked for does not exist.
+    NotFound,
+    /// Going below the margin floor needs a written reason.
+    FloorOverrideRequired,
+    /// The database comes from a newer Merchant Desk.
+    SchemaTooNew,
+    /// No shop is set up yet.
+    NoShop,
+    /// The owner cancelled; nothing was changed.
+    Cancelled,
+    /// Another long job is running.
+    Busy,
+    /// No storefront is connected.
+    NotConnected,
+    /// The storefront refused the credentials.
+    Auth,
+    /// The storefront could not be reached.
+    Network,
+    /// The storefront answered and refused or failed the request.
+    StorefrontRefused,
+    /// A value changed on the storefront since Merchant Desk set it.
+    Conflict,
+    /// The OS keyring is not available.
+    Keyring,
+    /// SQLite failed.
+    Store,
+    /// A file could not be read or written.
+    Io,
+    /// Something the app did not expect (a bug): the message says what.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as it crosses IPC and appears in logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadInput => "bad_input",
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::FloorOverrideRequired => "floor_override_required",
+            ErrorCode::SchemaTooNew => "schema_too_new",
+            ErrorCode::NoShop => "no_shop",
+            ErrorCode::Cancelled => "cancelled",
+            ErrorCode::Busy => "busy",
+            ErrorCode::NotConnected => "not_connected",
+            ErrorCode::Auth => "auth",
+            ErrorCode::Network => "network",
+            ErrorCode::StorefrontRefused => "storefront_refused",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::Keyring => "keyring",
+            ErrorCode::Store => "store",
+            ErrorCode::Io => "io",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 impl Error {
     /// Stable machine-readable code for the UI.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::BadInput { .. } => "bad_input",
-            Error::InvalidArgument(_) => "invalid_argument",
-            Error::SchemaTooNew { .. } => "schema_too_new",
-            Error::NoShop => "no_shop",
-            Error::Cancelled => "cancelled",
-            Error::Busy => "busy",
-            Error::NotConnected => "not_connected",
-            Error::Auth(_) => "auth",
-            Error::Network(_) => "network",
-            Error::Storefront(_) => "storefront",
-            Error::Conflict(_) => "conflict",
-            Error::Keyring(_) => "keyring",
-            Error::Store(_) => "store",
-            Error::Io { .. } => "io",
+            Error::BadInput { .. } => ErrorCode::BadInput,
+            Error::InvalidArgument(_) | Error::InvalidField { .. } => ErrorCode::InvalidInput,
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::FloorOverrideRequired(_) => ErrorCode::FloorOverrideRequired,
+            Error::SchemaTooNew { .. } => ErrorCode::SchemaTooNew,
+            Error::NoShop => ErrorCode::NoShop,
+            Error::Cancelled => ErrorCode::Cancelled,
+            Error::Busy => ErrorCode::Busy,
+            Error::NotConnected => ErrorCode::NotConnected,
+            Error::Auth(_) => ErrorCode::Auth,
+            Error::Network(_) => ErrorCode::Network,
+            Error::Storefront(_) => ErrorCode::StorefrontRefused,
+            Error::Conflict(_) => ErrorCode::Conflict,
+            Error::Keyring(_) => ErrorCode::Keyring,
+            Error::Store(_) => ErrorCode::Store,
+            Error::Io { .. } => ErrorCode::Io,
+            Error::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// A field's value the owner typed cannot be used.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidField {
+            field: field.into(),
+            message: message.into(),
         }
     }
 
@@ -111,17 +223,22 @@ impl Error {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct ErrorPayload {
-    /// One of the codes of [`Error::code`].
-    pub code: String,
+    pub code: ErrorCode,
     /// A sentence for the owner.
     pub message: String,
 }
 
-impl From<Error> for ErrorPayload {
-    fn from(e: Error) -> Self {
+impl From<&Error> for ErrorPayload {
+    fn from(e: &Error) -> Self {
         ErrorPayload {
-            code: e.code().to_string(),
+            code: e.code(),
             message: e.to_string(),
         }
+    }
+}
+
+impl Serialize for Error {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        ErrorPayload::from(self).serialize(s)
     }
 }

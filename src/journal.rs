@@ -7,9 +7,9 @@
 //! a new journaled push, after checking nobody changed the value since.
 
 use crate::error::{Error, Result};
-use crate::store::fmt_utc;
 use crate::storefront::local::Local;
 use crate::storefront::{Storefront, Target, Value};
+use crate::time::fmt_utc;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -34,6 +34,22 @@ pub struct Why {
     pub reason: String,
 }
 
+stored_enum! {
+    /// Where a journaled change stands.
+    pub enum EntryStatus {
+        /// Recorded, sent or about to be, not confirmed yet.
+        Pending = "pending",
+        /// The store has it.
+        Confirmed = "confirmed",
+        /// The store refused it.
+        Failed = "failed",
+        /// Settled after an interruption: it never reached the store.
+        NotApplied = "not_applied",
+        /// Undone by a later entry.
+        Reverted = "reverted",
+    }
+}
+
 /// A journal entry, as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
@@ -49,8 +65,7 @@ pub struct Entry {
     pub label: String,
     pub prior: Value,
     pub new: Value,
-    /// 'pending', 'confirmed', 'failed', 'not_applied', 'reverted'.
-    pub status: String,
+    pub status: EntryStatus,
     pub error: Option<String>,
     #[cfg_attr(test, ts(type = "number | null"))]
     pub revert_of: Option<i64>,
@@ -334,7 +349,7 @@ pub fn revert(
             return Err(Error::InvalidArgument(format!(
                 "journal entry {} is {}: only a confirmed change can be reverted",
                 e.id,
-                e.status.replace('_', " ")
+                e.status.as_str().replace('_', " ")
             )));
         }
         if e.storefront != storefront.platform() {
@@ -398,7 +413,13 @@ pub fn revert(
 
 /// A short description of a value for a message.
 pub fn describe(v: &Value, currency: &str) -> String {
-    let money = |m: i64| format!("{} {currency}", crate::money::format_major(m, currency));
+    describe_with(v, &|m| {
+        format!("{} {currency}", crate::money::format_major(m, currency))
+    })
+}
+
+/// [`describe`] with amounts written by `money`.
+pub fn describe_with(v: &Value, money: &dyn Fn(i64) -> String) -> String {
     match v {
         Value::Price(p) => match p.compare_at_minor {
             Some(c) => format!("price {} (compare at {})", money(p.price_minor), money(c)),

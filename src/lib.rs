@@ -2,9 +2,10 @@
 //! it. This crate knows nothing of the desktop shell; the app, the CLI, the
 //! tests and the benchmarks all drive it the same way.
 
-pub mod bench;
+#[macro_use]
+mod stored_enum;
+
 pub mod demo;
-pub mod desk;
 pub mod error;
 pub mod import;
 pub mod journal;
@@ -13,9 +14,11 @@ pub mod money;
 pub mod pricing;
 pub mod promotions;
 pub mod report;
+pub mod service;
 pub mod store;
 pub mod storefront;
 pub mod sync;
 pub mod time;
+pub mod toml_file;
 
 pub use error::{Error, ErrorPayload, Result};

@@ -4,6 +4,7 @@
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
 /// Minor units per major unit for a currency (ISO 4217 exponent).
@@ -73,9 +74,126 @@ pub fn format_major(minor: i64, currency: &str) -> String {
     Decimal::new(minor, exponent(currency)).to_string()
 }
 
+/// An amount as a shop writes it for people: the currency's symbol, the
+/// thousands grouped (`£10,271,433.06`, `-€5.00`, `¥1,200`). A currency
+/// without a well-known symbol is written with its code (`CHF 12.50`).
+pub fn format_money(minor: i64, currency: &str) -> String {
+    let digits = Decimal::new(minor.unsigned_abs() as i64, exponent(currency)).to_string();
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (digits.as_str(), None),
+    };
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    if let Some(f) = fraction {
+        grouped.push('.');
+        grouped.push_str(f);
+    }
+    let sign = if minor < 0 { "-" } else { "" };
+    match currency_symbol(currency) {
+        Some(symbol) => format!("{sign}{symbol}{grouped}"),
+        None => format!("{sign}{currency} {grouped}"),
+    }
+}
+
+fn currency_symbol(currency: &str) -> Option<&'static str> {
+    Some(match currency {
+        "GBP" => "£",
+        "USD" => "$",
+        "EUR" => "€",
+        "JPY" => "¥",
+        "CAD" => "CA$",
+        "AUD" => "A$",
+        "NZD" => "NZ$",
+        "INR" => "₹",
+        "KRW" => "₩",
+        "ILS" => "₪",
+        "VND" => "₫",
+        "PHP" => "₱",
+        "NGN" => "₦",
+        "BRL" => "R$",
+        "MXN" => "MX$",
+        _ => return None,
+    })
+}
+
+/// A percentage as written (5, -2.5 or "7.5"), kept in basis points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Percent(pub i64);
+
+impl Percent {
+    /// A percentage with at most two decimals (7.25), in basis points.
+    pub fn from_decimal(percent: Decimal) -> Option<Percent> {
+        let bp = percent * Decimal::from(100);
+        bp.fract()
+            .is_zero()
+            .then(|| bp.to_i64())
+            .flatten()
+            .map(Percent)
+    }
+
+    pub fn decimal(self) -> Decimal {
+        Decimal::new(self.0, 2)
+    }
+}
+
+impl std::fmt::Display for Percent {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let d = self.decimal().normalize();
+        if f.sign_plus() && self.0 >= 0 {
+            write!(f, "+{d} %")
+        } else {
+            write!(f, "{d} %")
+        }
+    }
+}
+
+impl Serialize for Percent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_f64(self.0 as f64 / 100.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Int(i64),
+            Float(f64),
+            Text(String),
+        }
+        let value = match Written::deserialize(d)? {
+            Written::Int(i) => Some(Decimal::from(i)),
+            Written::Float(f) => Decimal::try_from(f).ok(),
+            Written::Text(t) => parse_decimal(&t),
+        };
+        value.and_then(Percent::from_decimal).ok_or_else(|| {
+            serde::de::Error::custom("a percentage is a number with at most two decimals")
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_as_the_shop_writes_it() {
+        assert_eq!(format_money(1_027_143_306, "GBP"), "£10,271,433.06");
+        assert_eq!(format_money(-500, "EUR"), "-€5.00");
+        assert_eq!(format_money(0, "GBP"), "£0.00");
+        assert_eq!(format_money(99_999, "GBP"), "£999.99");
+        assert_eq!(format_money(100_000, "GBP"), "£1,000.00");
+        assert_eq!(format_money(1200, "JPY"), "¥1,200");
+        assert_eq!(format_money(1250, "CHF"), "CHF 12.50");
+        assert_eq!(format_money(1_234_567, "KWD"), "KWD 1,234.567");
+    }
 
     #[test]
     fn parses_and_rounds_half_away_from_zero() {

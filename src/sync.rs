@@ -6,9 +6,9 @@
 //! completes.
 
 use crate::error::{Error, Result};
-use crate::report;
-use crate::store::{fmt_utc, Shop, Store};
+use crate::store::{Shop, Store};
 use crate::storefront::{Checkpoint, Entity, OrderRecord, Record, Storefront};
+use crate::time::fmt_utc;
 use chrono::Utc;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
@@ -55,6 +55,16 @@ pub struct SyncReport {
     pub seconds: f64,
 }
 
+stored_enum! {
+    /// Where a sync run stands.
+    pub enum RunStatus {
+        Running = "running",
+        Completed = "completed",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
+}
+
 /// The last sync, for Settings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
@@ -64,8 +74,7 @@ pub struct SyncRun {
     pub started_at: String,
     pub finished_at: Option<String>,
     pub full: bool,
-    /// 'running', 'completed', 'failed', 'cancelled'.
-    pub status: String,
+    pub status: RunStatus,
     pub message: Option<String>,
     #[cfg_attr(test, ts(type = "number"))]
     pub products: i64,
@@ -181,7 +190,7 @@ pub fn sync(
             seconds = started.elapsed().as_secs_f64(),
             "sync completed"
         ),
-        Err(e) => tracing::warn!(run, code = e.code(), "sync {status}: {e}"),
+        Err(e) => tracing::warn!(run, code = e.code().as_str(), "sync {status}: {e}"),
     }
     let mut report = result?;
     report.seconds = started.elapsed().as_secs_f64();
@@ -266,7 +275,7 @@ fn pull_all(
                 params![run, n as i64],
             )?;
             if cp.done && entity == Entity::Orders {
-                report::refresh_sales(&tx)?;
+                crate::store::derived::refresh_sales(&tx)?;
             }
             if let (true, Entity::Discounts, Some(started)) = (cp.done, entity, cp.started_run) {
                 // Not seen since the pull began: deleted on the platform.

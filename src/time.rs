@@ -1,6 +1,83 @@
-//! Shop time: wall-clock times in the shop's IANA zone to the UTC the store keeps.
+//! Time: the store keeps UTC as `2011-12-10T09:00:00Z` text; owners write
+//! days and wall-clock times in the shop's IANA zone. Every conversion
+//! between the two lives here.
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use crate::error::{Error, Result};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+
+/// The stored form of a UTC instant: `2011-12-10T09:00:00Z`.
+pub fn fmt_utc(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// A day as the store keeps it, `2011-12-09`.
+pub fn fmt_day(d: NaiveDate) -> String {
+    // Hot when the derived sales tables are rebuilt: plain integer
+    // formatting, not strftime.
+    use chrono::Datelike;
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+}
+
+/// A stored UTC time (`2011-12-10T09:00:00Z`).
+pub fn parse_utc(utc: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(utc)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| Error::InvalidArgument(format!("\"{utc}\" is not a UTC time")))
+}
+
+/// A stored UTC time as the shop's clock shows it: `2011-12-10 09:00 GMT`.
+pub fn shop_time(utc: &str, tz: chrono_tz::Tz) -> Result<String> {
+    Ok(parse_utc(utc)?
+        .with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string())
+}
+
+/// Parses a day written `YYYY-MM-DD`.
+pub fn parse_day(text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| Error::InvalidArgument(format!("{text:?} is not a date like 2011-12-09")))
+}
+
+/// Parses an ISO 8601 time. With an offset (`Z`, `+01:00`) it is exact; a
+/// date or wall-clock time without one is read in the shop's time zone.
+pub fn parse_instant(text: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for format in [
+        "%Y-%m-%d %H:%M:%S %z",
+        "%Y-%m-%dT%H:%M:%S%z",
+        "%Y-%m-%d %H:%M:%S%z",
+    ] {
+        if let Ok(t) = DateTime::parse_from_str(text, format) {
+            return Some(t.with_timezone(&Utc));
+        }
+    }
+    let naive = [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+    .or_else(|| {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    })?;
+    Some(local_to_utc(tz, naive))
+}
+
+/// Reads an IANA time zone name.
+pub fn parse_time_zone(name: &str) -> Result<chrono_tz::Tz> {
+    name.parse::<chrono_tz::Tz>().map_err(|_| {
+        Error::InvalidArgument(format!(
+            "{name:?} is not an IANA time zone (for example Europe/London or America/New_York)"
+        ))
+    })
+}
 
 /// The UTC instant of a wall-clock time in `tz`. An ambiguous time (the hour
 /// repeated when clocks go back) is its first occurrence; a time skipped when
@@ -24,6 +101,20 @@ mod tests {
 
     fn at(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    #[test]
+    fn stored_times_on_the_shop_clock() {
+        let london: chrono_tz::Tz = "Europe/London".parse().unwrap();
+        assert_eq!(
+            shop_time("2011-12-10T09:00:00Z", london).unwrap(),
+            "2011-12-10 09:00 GMT"
+        );
+        assert_eq!(
+            shop_time("2011-07-01T09:00:00Z", london).unwrap(),
+            "2011-07-01 10:00 BST"
+        );
+        assert!(shop_time("yesterday", london).is_err());
     }
 
     #[test]

@@ -6,44 +6,13 @@ use super::csvin::{CsvInput, Row};
 use super::Ctx;
 use crate::error::Result;
 use crate::money::{line_total_minor, to_minor};
-use crate::store::fmt_utc;
-use crate::time::local_to_utc;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use crate::time::fmt_utc;
+use crate::time::parse_instant;
+
 use rusqlite::{params, OptionalExtension};
 use std::collections::{HashMap, HashSet};
 
 const SOURCE: &str = "generic";
-
-/// Parses an ISO 8601 time. With an offset (`Z`, `+01:00`) it is exact; a
-/// date or wall-clock time without one is read in the shop's time zone.
-pub fn parse_instant(text: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t.with_timezone(&Utc));
-    }
-    for format in [
-        "%Y-%m-%d %H:%M:%S %z",
-        "%Y-%m-%dT%H:%M:%S%z",
-        "%Y-%m-%d %H:%M:%S%z",
-    ] {
-        if let Ok(t) = DateTime::parse_from_str(text, format) {
-            return Some(t.with_timezone(&Utc));
-        }
-    }
-    let naive = [
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M",
-    ]
-    .iter()
-    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-    .or_else(|| {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-    })?;
-    Some(local_to_utc(tz, naive))
-}
 
 /// A variant found by SKU, or a new product and variant for it.
 pub(super) fn variant_for_sku(
@@ -325,6 +294,7 @@ pub(super) fn products(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::parse_instant;
 
     #[test]
     fn instants_with_and_without_offsets() {

@@ -13,11 +13,11 @@ mod shopify;
 mod signals;
 
 pub use catalog::ProductKind;
-pub use generic::parse_instant;
 pub use online_retail::classify_stock_code;
 
 use crate::error::{Error, Result};
-use crate::store::{fmt_utc, Shop, Store};
+use crate::store::{Shop, Store};
+use crate::time::fmt_utc;
 use chrono::{DateTime, Utc};
 use csvin::CsvInput;
 use rusqlite::{params, Transaction};
@@ -48,6 +48,22 @@ pub enum ImportKind {
 }
 
 impl ImportKind {
+    /// Every format, in the order the command line lists them.
+    pub const ALL: [ImportKind; 7] = [
+        ImportKind::OnlineRetail,
+        ImportKind::Orders,
+        ImportKind::Products,
+        ImportKind::ShopifyOrders,
+        ImportKind::ShopifyProducts,
+        ImportKind::CompetitorPrices,
+        ImportKind::DemandEvents,
+    ];
+
+    /// The format with this [`ImportKind::name`].
+    pub fn from_name(name: &str) -> Option<ImportKind> {
+        ImportKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     /// The name used on the command line and in import runs.
     pub fn name(self) -> &'static str {
         match self {
@@ -354,7 +370,7 @@ fn import_in_transaction(
         rows: t.rows_read,
     })?;
     if kind.touches_sales() {
-        crate::report::refresh_sales(&tx)?;
+        crate::store::derived::refresh_sales(&tx)?;
     }
     if t.rows_read == 0 {
         return Err(Error::BadInput {

@@ -10,7 +10,7 @@ use super::csvin::CsvInput;
 use super::Ctx;
 use crate::error::Result;
 use crate::money::{line_total_minor, to_minor};
-use crate::store::fmt_utc;
+use crate::time::fmt_utc;
 use crate::time::local_to_utc;
 use chrono::NaiveDateTime;
 use rusqlite::params;
@@ -67,7 +67,7 @@ pub(super) fn run(
     let (c_invoice, c_code, c_desc, c_qty, c_date, c_price, c_customer, c_country) =
         (c(0), c(1), c(2), c(3), c(4), c(5), c(6), c(7));
     let currency = ctx.shop.currency.clone();
-    let tz = crate::store::parse_time_zone("Europe/London")?;
+    let tz = crate::time::parse_time_zone("Europe/London")?;
 
     let mut variants: HashMap<String, VariantSeen> = HashMap::new();
     let mut documents: HashMap<String, (Document, i64)> = HashMap::new();

@@ -7,11 +7,12 @@
 
 use super::catalog::{self, NewOrder, NewProduct, NewRefund, NewVariant, ProductKind};
 use super::csvin::CsvInput;
-use super::generic::{currency_matches, parse_instant, variant_for_sku};
+use super::generic::{currency_matches, variant_for_sku};
 use super::Ctx;
 use crate::error::Result;
 use crate::money::{line_total_minor, to_minor};
-use crate::store::fmt_utc;
+use crate::time::fmt_utc;
+use crate::time::parse_instant;
 use std::collections::HashMap;
 
 const SOURCE: &str = "shopify-csv";

@@ -4,10 +4,10 @@
 //! again changes nothing; a row for a SKU the shop does not have is skipped.
 
 use super::csvin::CsvInput;
-use super::generic::parse_instant;
 use super::Ctx;
 use crate::error::Result;
-use crate::store::fmt_utc;
+use crate::time::fmt_utc;
+use crate::time::parse_instant;
 use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension};
 use std::collections::HashMap;

@@ -184,7 +184,7 @@ pub fn live_promotions(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<HashMap<i64, String>> {
     use crate::storefront::{DiscountMethod, Items};
-    let stamp = crate::store::fmt_utc(now);
+    let stamp = crate::time::fmt_utc(now);
     let mut out = HashMap::new();
     let mut stmt = conn.prepare(
         "SELECT v.id, v.compare_at_minor FROM variants v WHERE v.compare_at_minor > v.price_minor",
@@ -198,7 +198,7 @@ pub fn live_promotions(
          WHERE v.external_id = ?1 OR p.external_id = ?1",
     )?;
     // Live now: started by now (second-resolution UTC text) and not ended.
-    let until = crate::store::fmt_utc(now + chrono::Duration::seconds(1));
+    let until = crate::time::fmt_utc(now + chrono::Duration::seconds(1));
     for d in crate::storefront::local::discounts_overlapping(conn, &stamp, &until)? {
         match &d.items {
             Items::All if d.method == DiscountMethod::Automatic => {

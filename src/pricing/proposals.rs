@@ -4,8 +4,8 @@
 
 use super::rules::{Mode, Proposed, Reason, RuleSet, Source};
 use crate::error::{Error, Result};
-use crate::store::fmt_utc;
 use crate::storefront::{Storefront, Target, Value};
+use crate::time::fmt_utc;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -78,6 +78,20 @@ pub fn delete_rules(conn: &Connection, id: i64) -> Result<()> {
     Ok(())
 }
 
+stored_enum! {
+    /// Where one proposed price stands.
+    pub enum ItemStatus {
+        /// Not reviewed yet.
+        Proposed = "proposed",
+        Approved = "approved",
+        Rejected = "rejected",
+        /// Pushed and confirmed.
+        Applied = "applied",
+        /// Pushed and refused, or changed since it was proposed.
+        Failed = "failed",
+    }
+}
+
 /// A proposal's item as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
@@ -94,12 +108,21 @@ pub struct ProposalItem {
     pub floor_minor: Option<i64>,
     #[cfg_attr(test, ts(type = "number | null"))]
     pub ceiling_minor: Option<i64>,
-    /// 'proposed', 'approved', 'rejected', 'applied', 'failed'.
-    pub status: String,
+    pub status: ItemStatus,
     pub reasons: Vec<Reason>,
     #[cfg_attr(test, ts(type = "number | null"))]
     pub journal_id: Option<i64>,
     pub error: Option<String>,
+}
+
+stored_enum! {
+    /// Where a proposal stands.
+    pub enum ProposalStatus {
+        /// Being reviewed.
+        Open = "open",
+        Applied = "applied",
+        Discarded = "discarded",
+    }
 }
 
 /// A proposal with its items.
@@ -111,8 +134,7 @@ pub struct Proposal {
     pub created_at: String,
     pub name: String,
     pub mode: Mode,
-    /// 'open', 'applied', 'discarded'.
-    pub status: String,
+    pub status: ProposalStatus,
     #[cfg_attr(test, ts(type = "number | null"))]
     pub batch: Option<i64>,
     pub applied_at: Option<String>,
@@ -130,7 +152,7 @@ pub struct ProposalSummary {
     pub created_at: String,
     pub name: String,
     pub mode: Mode,
-    pub status: String,
+    pub status: ProposalStatus,
     #[cfg_attr(test, ts(type = "number"))]
     pub items: i64,
     #[cfg_attr(test, ts(type = "number | null"))]
@@ -238,7 +260,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<Proposal> {
         )
         .optional()?;
     let Some((mut p, stored)) = head else {
-        return Err(Error::InvalidArgument(format!("there is no proposal {id}")));
+        return Err(Error::NotFound(format!("there is no proposal {id}")));
     };
     #[derive(Deserialize)]
     struct Stored {
@@ -298,7 +320,7 @@ fn open_proposal(conn: &Connection, id: i64) -> Result<()> {
         )
         .optional()?;
     match status.as_deref() {
-        None => Err(Error::InvalidArgument(format!("there is no proposal {id}"))),
+        None => Err(Error::NotFound(format!("there is no proposal {id}"))),
         Some("open") => Ok(()),
         Some(s) => Err(Error::InvalidArgument(format!(
             "proposal {id} is {s}; only an open proposal can change"
@@ -368,7 +390,8 @@ pub fn edit(
         .ok_or_else(|| Error::InvalidArgument("the item went away".into()))
 }
 
-/// Approves, rejects or un-reviews items (`variant_ids` empty: all of them).
+/// Approves, rejects or un-reviews items of an open proposal (none named:
+/// every item).
 pub fn review(conn: &Connection, id: i64, variant_ids: &[i64], status: &str) -> Result<Proposal> {
     if !matches!(status, "approved" | "rejected" | "proposed") {
         return Err(Error::InvalidArgument(format!(
@@ -520,17 +543,4 @@ pub fn apply(
     )?;
     tx.commit()?;
     get(conn, id)
-}
-
-/// [`apply`] through the connected storefront, or the local store when the
-/// shop has none (the app and the CLI share this).
-pub fn apply_to_store(
-    conn: &Connection,
-    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    id: i64,
-    take: Take,
-) -> Result<Proposal> {
-    crate::storefront::connection::with_storefront(conn, cancel, |sf| {
-        apply(conn, sf, id, take, Utc::now())
-    })
 }

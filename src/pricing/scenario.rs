@@ -45,13 +45,7 @@ pub struct Change {
 impl Scenario {
     /// Reads a scenario file's text, naming the problem when it is wrong.
     pub fn parse(text: &str) -> Result<Scenario> {
-        let s: Scenario = toml::from_str(text).map_err(|e| {
-            Error::InvalidArgument(format!("the scenario file is not valid: {}", e.message()))
-        })?;
-        if s.name.trim().is_empty() {
-            return Err(Error::InvalidArgument("the scenario needs a name".into()));
-        }
-        Ok(s)
+        crate::toml_file::parse(text)
     }
 
     /// The new price of each variant (in `variants`' order), or an error that
@@ -130,6 +124,16 @@ fn percent(v: &toml::Value) -> Option<Decimal> {
         _ => return None,
     };
     (d > Decimal::from(-100)).then_some(d)
+}
+
+impl crate::toml_file::TomlFile for Scenario {
+    const WHAT: &'static str = "the scenario file";
+    fn check(&self) -> Result<()> {
+        if self.name.trim().is_empty() {
+            return Err(Error::InvalidArgument("the scenario needs a name".into()));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

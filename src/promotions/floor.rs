@@ -3,7 +3,7 @@
 //! keeps the floor when price ≥ cost × (1 + m), exactly, in integers.
 
 use crate::error::{Error, Result};
-use crate::store::fmt_utc;
+use crate::time::fmt_utc;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,28 @@
 //! Promotions: flash sales and volume tiers, all under one margin floor.
 
 pub mod floor;
+pub mod push;
 pub mod run;
 pub mod sale;
 pub mod tiers;
+
+use crate::error::Result;
+use crate::store::Shop;
+use crate::storefront::Storefront;
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+
+pub use push::Settled;
+
+/// Brings every sale and tier set up to `now` (see [`run::settle`] and
+/// [`tiers::settle`]): at start, after every sync and when they are listed.
+pub fn settle(
+    conn: &Connection,
+    shop: &Shop,
+    sf: &mut dyn Storefront,
+    now: DateTime<Utc>,
+) -> Result<Vec<Settled>> {
+    let mut done = run::settle(conn, shop, sf, now)?;
+    done.extend(tiers::settle(conn, now)?);
+    Ok(done)
+}

@@ -8,13 +8,15 @@
 //!   start and reverts it at its end whenever it runs ([`settle`]), and a
 //!   sale found past its end on the next start is reverted at once.
 
+use super::push::{push_all_or_nothing, upstream, Settled, SettledKind, Upstream};
 use super::sale::{self, Sale, SaleMode};
 use crate::error::{Error, Result};
 use crate::journal::{self, Change, RevertScope, Why};
-use crate::store::{fmt_utc, Shop};
+use crate::store::Shop;
 use crate::storefront::{
     Discount, DiscountMethod, DiscountValue, Items, Minimum, Price, Storefront, Target, Value,
 };
+use crate::time::fmt_utc;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
 use std::collections::BTreeMap;
@@ -162,38 +164,6 @@ fn push(
     )
 }
 
-/// Pushes `changes` as one journal batch that is all or nothing. `own`
-/// records the batch as the caller's once it is journaled, before anything
-/// is sent; if the store refuses any change, what did go out is taken back,
-/// `disown` clears that record, and the error names the refusal and ends
-/// with `nothing_live`. Returns the batch.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn push_all_or_nothing(
-    conn: &Connection,
-    sf: &mut dyn Storefront,
-    changes: Vec<Change>,
-    why: &Why,
-    now: DateTime<Utc>,
-    own: &mut dyn FnMut(i64) -> Result<()>,
-    disown: &dyn Fn() -> Result<()>,
-    nothing_live: &str,
-) -> Result<i64> {
-    let entries = journal::push_noting(conn, sf, changes, why, now, own)?;
-    let batch = entries.first().map(|e| e.batch).unwrap_or_default();
-    if let Some(refused) = entries.iter().find(|e| e.status != "confirmed") {
-        if entries.iter().any(|e| e.status == "confirmed") {
-            journal::revert(conn, sf, RevertScope::Batch(batch), true, now)?;
-        }
-        disown()?;
-        return Err(Error::InvalidArgument(format!(
-            "the store refused {}: {}; {nothing_live}",
-            refused.label,
-            refused.error.as_deref().unwrap_or("no reason given")
-        )));
-    }
-    Ok(batch)
-}
-
 /// Launches a draft sale: refused when `check` finds an error, unless every
 /// error is the margin floor's and `override_reason` says why.
 pub fn launch(
@@ -227,15 +197,14 @@ pub fn launch(
         let floor_only = errors.iter().all(|p| p.overridable);
         if !(floor_only && reason.is_some()) {
             let list: Vec<&str> = errors.iter().map(|p| p.message.as_str()).collect();
-            return Err(Error::InvalidArgument(format!(
-                "sale {id} was not launched: {}{}",
-                list.join("; "),
-                if floor_only {
-                    " (to go below the margin floor anyway, give the reason)"
-                } else {
-                    ""
-                }
-            )));
+            let list = list.join("; ");
+            return Err(if floor_only {
+                Error::FloorOverrideRequired(format!(
+                    "sale {id} was not launched: {list} (to go below the margin floor anyway, give the reason)"
+                ))
+            } else {
+                Error::InvalidArgument(format!("sale {id} was not launched: {list}"))
+            });
         }
         conn.execute(
             "UPDATE sales SET override_reason = ?2 WHERE id = ?1",
@@ -319,58 +288,6 @@ fn revert(
     Ok(())
 }
 
-/// A launched discount sale as the local copy of the storefront has it.
-enum Upstream {
-    /// None of its discounts is there any more.
-    Gone,
-    /// The latest end among its discounts (`None`: one runs until ended).
-    EndsAt(Option<String>),
-    /// It carries no discount (price mode, or nothing confirmed).
-    Nothing,
-}
-
-fn upstream(conn: &Connection, batch: i64) -> Result<Upstream> {
-    let mut stmt = conn.prepare(
-        "SELECT d.definition FROM journal j
-         LEFT JOIN discounts d ON d.external_id = json_extract(j.target, '$.id')
-         WHERE j.batch_id = ?1 AND j.status = 'confirmed' AND json_extract(j.target, '$.kind') = 'discount'",
-    )?;
-    let rows: Vec<Option<String>> = stmt
-        .query_map([batch], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    if rows.is_empty() {
-        return Ok(Upstream::Nothing);
-    }
-    let found: Vec<Discount> = rows
-        .iter()
-        .flatten()
-        .filter_map(|d| serde_json::from_str(d).ok())
-        .collect();
-    if found.is_empty() {
-        return Ok(Upstream::Gone);
-    }
-    Ok(Upstream::EndsAt(
-        if found.iter().any(|d| d.ends_at.is_none()) {
-            None
-        } else {
-            found.iter().filter_map(|d| d.ends_at.clone()).max()
-        },
-    ))
-}
-
-/// What [`settle`] did to one sale, for the owner.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
-pub struct Settled {
-    /// "sale" or "tiers".
-    pub kind: String,
-    /// The sale's or the tier set's id.
-    #[cfg_attr(test, ts(type = "number"))]
-    pub id: i64,
-    pub name: String,
-    pub what: String,
-}
-
 /// Brings every sale up to `now`: discount-mode sales go live and end on
 /// the platform's own clock; price-mode sales are launched at their start
 /// and reverted at their end, or at once when found past it (the app was
@@ -389,7 +306,7 @@ pub fn settle(
     // reached the store, else taken back. Never sent twice.
     for s in sale::list(conn)? {
         let note = |what: String| Settled {
-            kind: "sale".into(),
+            kind: SettledKind::Sale,
             id: s.id,
             name: s.file.name.clone(),
             what,
@@ -432,7 +349,7 @@ pub fn settle(
     }
     for s in sale::list(conn)? {
         let note = |what: String| Settled {
-            kind: "sale".into(),
+            kind: SettledKind::Sale,
             id: s.id,
             name: s.file.name.clone(),
             what,
@@ -529,7 +446,7 @@ pub fn settle(
                 done.push(note("launched at its start".into()));
             }
             (SaleMode::Price, "live") if over => {
-                let late = (now - sale::parse_utc(&s.ends_at)?).num_minutes();
+                let late = (now - crate::time::parse_utc(&s.ends_at)?).num_minutes();
                 revert(conn, sf, &s, false, now)?;
                 ended(conn, s.id, &stamp)?;
                 done.push(note(if late > 5 {
@@ -541,40 +458,8 @@ pub fn settle(
             _ => {}
         }
     }
-    // Live tiers whose discounts were all deleted in the storefront's admin.
-    for t in super::tiers::list(conn)? {
-        if let ("live", Some(batch)) = (t.status.as_str(), t.launch_batch) {
-            if let Upstream::Gone = upstream(conn, batch)? {
-                conn.execute(
-                    "UPDATE tier_sets SET status = 'ended', ended_at = ?2 WHERE id = ?1",
-                    params![t.id, stamp],
-                )?;
-                done.push(Settled {
-                    kind: "tiers".into(),
-                    id: t.id,
-                    name: t.file.name.clone(),
-                    what: "their discounts were deleted on the storefront; the tiers are off"
-                        .into(),
-                });
-            }
-        }
-    }
     for d in &done {
-        tracing::info!(kind = d.kind, id = d.id, "{}", d.what);
+        tracing::info!(kind = d.kind.as_str(), id = d.id, "{}", d.what);
     }
     Ok(done)
-}
-
-/// [`settle`] now, through the connected storefront (or the local store):
-/// after every sync (the stock caps), at start and when sales are listed.
-pub fn settle_now(
-    conn: &Connection,
-    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
-) -> Result<Vec<Settled>> {
-    let Some(shop) = crate::store::read_shop(conn)? else {
-        return Ok(Vec::new());
-    };
-    crate::storefront::connection::with_storefront(conn, cancel, |sf| {
-        settle(conn, &shop, sf, Utc::now())
-    })
 }

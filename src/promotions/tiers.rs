@@ -19,14 +19,16 @@
 //! and covers every product (no `targets`).
 
 use super::floor::MarginFloor;
-use super::sale::{self, Problem, SaleFile, Targets};
+use super::push::{upstream, Settled, SettledKind, Upstream};
+use super::sale::{self, Problem, SaleFile, Severity, Targets};
 use crate::error::{Error, Result};
 use crate::journal::{self, Change, RevertScope, Why};
-use crate::pricing::rules::Percent;
-use crate::store::{fmt_utc, Shop};
+use crate::money::Percent;
+use crate::store::Shop;
 use crate::storefront::{
     Discount, DiscountMethod, DiscountValue, Items, Minimum, Storefront, Target, Value,
 };
+use crate::time::fmt_utc;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use rust_decimal::Decimal;
@@ -72,11 +74,7 @@ pub struct TierFile {
 impl TierFile {
     /// Reads a tier file, naming the problem when it is wrong.
     pub fn parse(text: &str) -> Result<TierFile> {
-        let t: TierFile = toml::from_str(text).map_err(|e| {
-            Error::InvalidArgument(format!("the tier file is not valid: {}", e.message()))
-        })?;
-        t.validate_shape()?;
-        Ok(t)
+        crate::toml_file::parse(text)
     }
 
     /// What can be checked without the shop.
@@ -193,6 +191,15 @@ fn reached(steps: &[(i64, i64)], amount: i64) -> i64 {
         .unwrap_or(0)
 }
 
+stored_enum! {
+    /// Where a tier set stands.
+    pub enum TierStatus {
+        Draft = "draft",
+        Live = "live",
+        Ended = "ended",
+    }
+}
+
 /// A stored tier set.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
@@ -200,8 +207,7 @@ pub struct TierSet {
     #[cfg_attr(test, ts(type = "number"))]
     pub id: i64,
     pub file: TierFile,
-    /// 'draft', 'live', 'ended'.
-    pub status: String,
+    pub status: TierStatus,
     pub override_reason: Option<String>,
     #[cfg_attr(test, ts(type = "number | null"))]
     pub launch_batch: Option<i64>,
@@ -232,7 +238,7 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<TierSet> {
 pub fn get(conn: &Connection, id: i64) -> Result<TierSet> {
     conn.query_row(&format!("{SELECT} WHERE id = ?1"), [id], row)
         .optional()?
-        .ok_or_else(|| Error::InvalidArgument(format!("there are no tiers {id}")))
+        .ok_or_else(|| Error::NotFound(format!("there are no tiers {id}")))
 }
 
 /// Every tier set, newest first.
@@ -295,7 +301,7 @@ pub fn check(
             code: code.into(),
             message,
             sku: Some(item.sku.clone()),
-            severity: "error".into(),
+            severity: Severity::Error,
             overridable: true,
         };
         match item.floor_minor {
@@ -668,7 +674,7 @@ pub fn launch(
                 .take(10)
                 .map(|p| p.message.as_str())
                 .collect();
-            return Err(Error::InvalidArgument(format!(
+            return Err(Error::FloorOverrideRequired(format!(
                 "tiers {id} were not launched: {}{} (to go below the margin floor anyway, give the reason)",
                 list.join("; "),
                 if problems.len() > 10 { format!("; and {} more", problems.len() - 10) } else { String::new() }
@@ -701,7 +707,7 @@ pub fn launch(
         )?;
         Ok(())
     };
-    super::run::push_all_or_nothing(
+    super::push::push_all_or_nothing(
         conn,
         sf,
         changes(conn, shop, &t, now)?,
@@ -712,6 +718,34 @@ pub fn launch(
         "none of the tiers is live",
     )?;
     get(conn, id)
+}
+
+/// Ends live tiers whose discounts were all deleted in the storefront's
+/// admin (as the last sync saw it).
+pub fn settle(conn: &Connection, now: DateTime<Utc>) -> Result<Vec<Settled>> {
+    let stamp = fmt_utc(now);
+    let mut done = Vec::new();
+    for t in list(conn)? {
+        if let ("live", Some(batch)) = (t.status.as_str(), t.launch_batch) {
+            if let Upstream::Gone = upstream(conn, batch)? {
+                conn.execute(
+                    "UPDATE tier_sets SET status = 'ended', ended_at = ?2 WHERE id = ?1",
+                    params![t.id, stamp],
+                )?;
+                done.push(Settled {
+                    kind: SettledKind::Tiers,
+                    id: t.id,
+                    name: t.file.name.clone(),
+                    what: "their discounts were deleted on the storefront; the tiers are off"
+                        .into(),
+                });
+            }
+        }
+    }
+    for d in &done {
+        tracing::info!(kind = d.kind.as_str(), id = d.id, "{}", d.what);
+    }
+    Ok(done)
 }
 
 /// Takes live tiers off the storefront (reverting their discounts).
@@ -736,4 +770,11 @@ pub fn end(
         params![id, fmt_utc(now)],
     )?;
     get(conn, id)
+}
+
+impl crate::toml_file::TomlFile for TierFile {
+    const WHAT: &'static str = "the tier file";
+    fn check(&self) -> Result<()> {
+        self.validate_shape()
+    }
 }

@@ -8,6 +8,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+pub mod derived;
+
 include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
 /// The newest schema version this build knows.
@@ -42,7 +44,7 @@ pub struct Shop {
 impl Shop {
     /// The shop's time zone, parsed.
     pub fn tz(&self) -> Result<chrono_tz::Tz> {
-        parse_time_zone(&self.time_zone)
+        crate::time::parse_time_zone(&self.time_zone)
     }
 
     /// "Today" in the shop's time zone (or the fixed day of a demo).
@@ -66,15 +68,6 @@ impl Shop {
     }
 }
 
-/// Parses an IANA time zone name with a clear error.
-pub fn parse_time_zone(name: &str) -> Result<chrono_tz::Tz> {
-    name.parse::<chrono_tz::Tz>().map_err(|_| {
-        Error::InvalidArgument(format!(
-            "{name:?} is not an IANA time zone (for example Europe/London or America/New_York)"
-        ))
-    })
-}
-
 /// Accepts three upper-case ASCII letters.
 pub fn validate_currency(code: &str) -> Result<()> {
     if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -84,11 +77,6 @@ pub fn validate_currency(code: &str) -> Result<()> {
             "{code:?} is not an ISO 4217 currency code (for example GBP, USD, EUR)"
         )))
     }
-}
-
-/// UTC timestamps are stored as `YYYY-MM-DDTHH:MM:SSZ`, which sorts as time.
-pub fn fmt_utc(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 impl Store {
@@ -162,7 +150,7 @@ impl Store {
         let old_zone = read_shop(&tx)?.map(|s| s.time_zone);
         write_shop(&tx, shop, now)?;
         if old_zone.as_deref() != Some(shop.time_zone.as_str()) {
-            crate::report::refresh_sales(&tx)?;
+            crate::store::derived::refresh_sales(&tx)?;
         }
         tx.commit()?;
         Ok(())
@@ -203,7 +191,7 @@ pub(crate) fn write_shop(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> 
             shop.time_zone,
             shop.demo,
             shop.fixed_today,
-            fmt_utc(now)
+            crate::time::fmt_utc(now)
         ],
     )?;
     Ok(())
@@ -272,7 +260,7 @@ mod tests {
         shop.currency = "gbp".into();
         assert_eq!(
             store.set_shop(&shop, Utc::now()).unwrap_err().code(),
-            "invalid_argument"
+            "invalid_input"
         );
         shop.currency = "GBP".into();
         shop.time_zone = "Mars/Olympus".into();

@@ -1,14 +1,16 @@
 //! The shop's connection to its hosted storefront: which platform, which
-//! address, how to authenticate. The row in `storefront_connection` holds no
-//! secret, only where the secret is (the keyring, or a variable's name).
+//! address, how to authenticate, and the factory that opens the storefront
+//! from it. The row in `storefront_connection` holds no secret, only where
+//! the secret is (the keyring, or a variable's name).
 
 use super::secret::{check_env_name, Secret, SecretSource};
 use super::shopify::client::{Auth, Tuning, API_VERSION};
 use super::shopify::Shopify;
 use super::{base_url, ShopInfo, Storefront};
 use crate::error::{Error, Result};
-use crate::store::{fmt_utc, Shop, Store};
-use chrono::Utc;
+use crate::store::{Shop, Store};
+use crate::time::fmt_utc;
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::AtomicBool;
@@ -166,16 +168,15 @@ pub fn test(platform: &str, shop: &str, creds: &Credentials, tuning: Tuning) -> 
     sf.shop_info()
 }
 
-/// Tests the credentials, keeps the secret (keyring) and the connection,
-/// and sets the shop's name, currency and time zone from the storefront.
-pub fn connect(
-    store: &mut Store,
+/// Keeps the secret (in the keyring, unless it is named by an environment
+/// variable) and the connection record. Returns the shop's address.
+pub fn save(
+    conn: &Connection,
     platform: &str,
     shop: &str,
     creds: &Credentials,
-    tuning: Tuning,
-) -> Result<ShopInfo> {
-    let info = test(platform, shop, creds, tuning)?;
+    now: DateTime<Utc>,
+) -> Result<String> {
     let url = base_url(shop)?;
     let (auth, client_id, secret) = match creds {
         Credentials::Token(s) => ("token", None, s),
@@ -191,14 +192,28 @@ pub fn connect(
         SecretSource::Env(n) => Some(n.as_str()),
         SecretSource::Keyring => None,
     };
-    store.conn().execute(
+    conn.execute(
         "INSERT INTO storefront_connection (id, platform, shop_url, auth, client_id, secret_env, api_version, connected_at)
          VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (id) DO UPDATE SET platform = excluded.platform, shop_url = excluded.shop_url,
            auth = excluded.auth, client_id = excluded.client_id, secret_env = excluded.secret_env,
            api_version = excluded.api_version, connected_at = excluded.connected_at",
-        params![platform, url, auth, client_id, env, API_VERSION, fmt_utc(Utc::now())],
+        params![platform, url, auth, client_id, env, API_VERSION, fmt_utc(now)],
     )?;
+    Ok(url)
+}
+
+/// Tests the credentials, keeps the secret and the connection, and sets the
+/// shop's name, currency and time zone from the storefront.
+pub fn connect(
+    store: &mut Store,
+    platform: &str,
+    shop: &str,
+    creds: &Credentials,
+    tuning: Tuning,
+) -> Result<ShopInfo> {
+    let info = test(platform, shop, creds, tuning)?;
+    let url = save(store.conn(), platform, shop, creds, Utc::now())?;
     let mut record = store.shop()?.unwrap_or(Shop {
         name: String::new(),
         platform: platform.to_string(),
@@ -213,19 +228,17 @@ pub fn connect(
     record.time_zone = info.time_zone.clone();
     record.validate()?;
     store.set_shop(&record, Utc::now())?;
-    tracing::info!(platform, shop = %url, auth, keyring = env.is_none(), "store connected");
+    tracing::info!(platform, shop = %url, "store connected");
     Ok(info)
 }
 
 /// Forgets the connection and removes its secret from the keyring.
-pub fn disconnect(store: &Store) -> Result<()> {
-    if let Some(c) = load(store.conn())? {
+pub fn forget(conn: &Connection) -> Result<()> {
+    if let Some(c) = load(conn)? {
         if c.secret_env.is_none() {
             SecretSource::Keyring.forget(&c.shop_url)?;
         }
-        store
-            .conn()
-            .execute("DELETE FROM storefront_connection", [])?;
+        conn.execute("DELETE FROM storefront_connection", [])?;
         tracing::info!(shop = %c.shop_url, "store disconnected");
     }
     Ok(())
@@ -249,55 +262,4 @@ pub fn open(conn: &Connection, tuning: Tuning, cancel: Arc<AtomicBool>) -> Resul
         _ => Auth::Token(secret),
     };
     Ok(Some(Shopify::new(&c.shop_url, auth, tuning, cancel)))
-}
-
-/// Runs `f` on the connected storefront (after settling any push an earlier
-/// run left pending), or on the local store when no storefront is connected.
-pub fn with_storefront<T>(
-    conn: &Connection,
-    cancel: Arc<AtomicBool>,
-    f: impl FnOnce(&mut dyn Storefront) -> Result<T>,
-) -> Result<T> {
-    match open(conn, Tuning::default(), cancel)? {
-        Some(mut sf) => {
-            crate::journal::reconcile(conn, &mut sf)?;
-            f(&mut sf)
-        }
-        None => f(&mut super::local::Local::new(conn, fmt_utc(Utc::now()))),
-    }
-}
-
-/// Pushes one change the owner makes by hand (the CLI's `push`, the app's
-/// journal page), journaled under the `manual` playbook with `reason`
-/// ("set by hand" when blank).
-pub fn push_manual(
-    conn: &Connection,
-    cancel: Arc<AtomicBool>,
-    change: &crate::journal::ManualChange,
-    reason: &str,
-) -> Result<Vec<crate::journal::Entry>> {
-    let change = change.change(conn)?;
-    let why = crate::journal::Why {
-        playbook: "manual".into(),
-        reason: match reason.trim() {
-            "" => "set by hand".into(),
-            r => r.to_string(),
-        },
-    };
-    with_storefront(conn, cancel, |sf| {
-        crate::journal::push(conn, sf, vec![change], &why, Utc::now())
-    })
-}
-
-/// Syncs the open shop with its connected storefront.
-pub fn sync_store(
-    store: &mut Store,
-    full: bool,
-    cancel: Arc<AtomicBool>,
-    on_progress: impl FnMut(&crate::sync::SyncProgress),
-) -> Result<crate::sync::SyncReport> {
-    let mut sf =
-        open(store.conn(), Tuning::default(), cancel.clone())?.ok_or(Error::NotConnected)?;
-    crate::journal::reconcile(store.conn(), &mut sf)?;
-    crate::sync::sync(store, &mut sf, full, &cancel, on_progress)
 }

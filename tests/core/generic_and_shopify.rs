@@ -2,7 +2,8 @@
 
 use crate::fixtures::*;
 use merchant_desk::import::ImportKind;
-use merchant_desk::report::{self, parse_day, DateRange};
+use merchant_desk::report::{self, DateRange};
+use merchant_desk::time::parse_day;
 
 fn price_history(store: &merchant_desk::store::Store, sku: &str) -> Vec<(i64, Option<i64>)> {
     store

@@ -163,7 +163,7 @@ fn elasticities_simulation_and_backtest_on_a_known_shop() {
 }
 
 fn cli(db: &std::path::Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_merchant-desk"))
+    std::process::Command::new(crate::cli_bin())
         .arg("--db")
         .arg(db)
         .args(args)
@@ -309,6 +309,6 @@ fn signals_show_velocity_cover_trend_margin_and_price_changes() {
         pricing::signals::signals(t.store.conn(), &shop, now(), &[0])
             .unwrap_err()
             .code(),
-        "invalid_argument"
+        "invalid_input"
     );
 }

@@ -362,7 +362,7 @@ fn the_cli_suggests_and_applies_a_proposal_and_journal_reverts_it() {
     let rules = dir.path().join("rules.toml");
     std::fs::write(&rules, RULES).unwrap();
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_merchant-desk"))
+        let out = std::process::Command::new(crate::cli_bin())
             .arg("--db")
             .arg(&db)
             .args(args)
@@ -430,7 +430,7 @@ fn the_cli_suggests_and_applies_a_proposal_and_journal_reverts_it() {
             .unwrap()
     };
     assert_eq!(price_of(&signals, "A"), 1049);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_merchant-desk"))
+    let out = std::process::Command::new(crate::cli_bin())
         .arg("--db")
         .arg(&db)
         .args(["journal", "revert", &batch.to_string(), "--batch"])
@@ -448,7 +448,7 @@ fn the_cli_suggests_and_applies_a_proposal_and_journal_reverts_it() {
         "name = \"x\"\n[guardrails]\nmax_change_percent = 0\n",
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_merchant-desk"))
+    let out = std::process::Command::new(crate::cli_bin())
         .arg("--db")
         .arg(&db)
         .args(["price", "suggest", "--rules", rules.to_str().unwrap()])

@@ -240,9 +240,11 @@ fn a_discount_sale_is_scheduled_on_the_platform_and_an_early_end_deletes_it() {
     assert!(run::launch(conn, &shop, &mut local, s.id, None, now()).is_err());
     // At its start it shows live, and ending early deletes the discount.
     let during = Utc.with_ymd_and_hms(2024, 7, 1, 10, 0, 0).unwrap();
-    assert!(run::settle(conn, &shop, &mut local, during)
-        .unwrap()
-        .is_empty());
+    assert!(
+        merchant_desk::promotions::settle(conn, &shop, &mut local, during)
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(sale::get(conn, s.id).unwrap().status, "live");
     let ended = run::end(conn, &mut local, s.id, during).unwrap();
     assert_eq!(ended.status, "reverted");
@@ -255,7 +257,7 @@ fn a_discount_sale_is_scheduled_on_the_platform_and_an_early_end_deletes_it() {
     let s2 = sale::create(conn, &shop, &f, now()).unwrap();
     run::launch(conn, &shop, &mut local, s2.id, None, now()).unwrap();
     let after = Utc.with_ymd_and_hms(2024, 7, 2, 0, 0, 0).unwrap();
-    let notes = run::settle(conn, &shop, &mut local, after).unwrap();
+    let notes = merchant_desk::promotions::settle(conn, &shop, &mut local, after).unwrap();
     assert_eq!(notes.len(), 1);
     assert!(notes[0].what.contains("ended on the storefront"));
     assert_eq!(sale::get(conn, s2.id).unwrap().status, "ended");
@@ -332,7 +334,7 @@ fn a_price_sale_found_past_its_end_is_reverted_at_once() {
     );
     assert_eq!(prices(conn), before);
     let start = Utc.with_ymd_and_hms(2024, 7, 1, 8, 1, 0).unwrap();
-    let notes = run::settle(conn, &shop, &mut local, start).unwrap();
+    let notes = merchant_desk::promotions::settle(conn, &shop, &mut local, start).unwrap();
     assert!(notes[0].what.contains("launched at its start"));
     let during = prices(conn);
     assert!(
@@ -346,13 +348,13 @@ fn a_price_sale_found_past_its_end_is_reverted_at_once() {
     );
     // The app was closed over the end: the next start reverts it at once.
     let later = Utc.with_ymd_and_hms(2024, 7, 2, 9, 0, 0).unwrap();
-    let notes = run::settle(conn, &shop, &mut local, later).unwrap();
+    let notes = merchant_desk::promotions::settle(conn, &shop, &mut local, later).unwrap();
     assert!(notes[0].what.contains("past its end"), "{notes:?}");
     assert_eq!(prices(conn), before);
     assert_eq!(sale::get(conn, s.id).unwrap().status, "ended");
     // Settling again does nothing more.
     assert!(
-        run::settle(conn, &shop, &mut local, later + Duration::hours(1))
+        merchant_desk::promotions::settle(conn, &shop, &mut local, later + Duration::hours(1))
             .unwrap()
             .is_empty()
     );
@@ -613,7 +615,7 @@ fn a_launch_cut_off_mid_push_is_settled_on_restart_and_never_doubled() {
             .to_string()
             .contains("interrupted"));
         // The restart settles it by reading the store.
-        let notes = run::settle(conn, &shop, &mut local, now()).unwrap();
+        let notes = merchant_desk::promotions::settle(conn, &shop, &mut local, now()).unwrap();
         let settled = sale::get(conn, s.id).unwrap();
         let pushes: i64 = conn
             .query_row(
@@ -629,7 +631,7 @@ fn a_launch_cut_off_mid_push_is_settled_on_restart_and_never_doubled() {
             assert_eq!(pushes, 1, "confirmed by reading back, not sent again");
             // And at its end it reverts exactly.
             let late = Utc.with_ymd_and_hms(2024, 6, 30, 23, 0, 0).unwrap();
-            run::settle(conn, &shop, &mut local, late).unwrap();
+            merchant_desk::promotions::settle(conn, &shop, &mut local, late).unwrap();
             assert_eq!(prices(conn), before);
         } else {
             assert_eq!(
@@ -715,7 +717,8 @@ fn the_life_of_a_sale_on_the_shopify_fake() {
             .unwrap()
     };
     let sent = pushes(conn);
-    let notes = run::settle(conn, &shop, &mut sf, end + Duration::minutes(1)).unwrap();
+    let notes = merchant_desk::promotions::settle(conn, &shop, &mut sf, end + Duration::minutes(1))
+        .unwrap();
     assert!(notes[0].what.contains("ended on the storefront"));
     assert_eq!(pushes(conn), sent);
     assert_eq!(
@@ -772,7 +775,7 @@ fn the_life_of_a_sale_on_the_shopify_fake() {
     let during = fake_price(&fake, &sku);
     assert_eq!(during.1, Some(before.0.max(before.1.unwrap_or(0))));
     assert!(during.0 < before.0);
-    run::settle(conn, &shop, &mut sf, now + Duration::hours(3)).unwrap();
+    merchant_desk::promotions::settle(conn, &shop, &mut sf, now + Duration::hours(3)).unwrap();
     assert_eq!(fake_price(&fake, &sku), before);
     assert_eq!(sale::get(conn, s3.id).unwrap().status, "ended");
 }
@@ -891,7 +894,8 @@ fn the_sync_sees_a_sale_and_what_the_owner_does_to_it_on_the_storefront() {
     let sent: i64 = conn
         .query_row("SELECT count(*) FROM journal", [], |r| r.get(0))
         .unwrap();
-    let notes = run::settle(conn, &shop, &mut sf, end + Duration::minutes(1)).unwrap();
+    let notes = merchant_desk::promotions::settle(conn, &shop, &mut sf, end + Duration::minutes(1))
+        .unwrap();
     assert_eq!(notes.len(), 1);
     assert!(
         notes[0]
@@ -918,7 +922,8 @@ fn the_sync_sees_a_sale_and_what_the_owner_does_to_it_on_the_storefront() {
         1,
         "only the expired one is left"
     );
-    let notes = run::settle(t.store.conn(), &shop, &mut sf, Utc::now()).unwrap();
+    let notes =
+        merchant_desk::promotions::settle(t.store.conn(), &shop, &mut sf, Utc::now()).unwrap();
     assert!(
         notes
             .iter()
@@ -938,10 +943,10 @@ fn the_sync_sees_a_sale_and_what_the_owner_does_to_it_on_the_storefront() {
         .discounts
         .get_mut(&id3)
         .unwrap()
-        .1["endsAt"] = serde_json::json!(merchant_desk::store::fmt_utc(early));
+        .1["endsAt"] = serde_json::json!(merchant_desk::time::fmt_utc(early));
     crate::sync::run(&mut t.store, &mut sf, false).unwrap();
     let at = start + Duration::minutes(31);
-    let notes = run::settle(t.store.conn(), &shop, &mut sf, at).unwrap();
+    let notes = merchant_desk::promotions::settle(t.store.conn(), &shop, &mut sf, at).unwrap();
     assert!(
         notes
             .iter()
@@ -951,7 +956,7 @@ fn the_sync_sees_a_sale_and_what_the_owner_does_to_it_on_the_storefront() {
     let s3 = sale::get(t.store.conn(), s3.id).unwrap();
     assert_eq!(
         (s3.status.as_str(), s3.ends_at.clone()),
-        ("ended", merchant_desk::store::fmt_utc(early))
+        ("ended", merchant_desk::time::fmt_utc(early))
     );
 
     // Its end removed in the admin: the app ends it at the planned end.
@@ -965,10 +970,18 @@ fn the_sync_sees_a_sale_and_what_the_owner_does_to_it_on_the_storefront() {
         .unwrap()
         .1["endsAt"] = serde_json::Value::Null;
     crate::sync::run(&mut t.store, &mut sf, false).unwrap();
-    assert!(run::settle(t.store.conn(), &shop, &mut sf, Utc::now())
-        .unwrap()
-        .is_empty());
-    let notes = run::settle(t.store.conn(), &shop, &mut sf, end + Duration::minutes(1)).unwrap();
+    assert!(
+        merchant_desk::promotions::settle(t.store.conn(), &shop, &mut sf, Utc::now())
+            .unwrap()
+            .is_empty()
+    );
+    let notes = merchant_desk::promotions::settle(
+        t.store.conn(),
+        &shop,
+        &mut sf,
+        end + Duration::minutes(1),
+    )
+    .unwrap();
     assert!(
         notes
             .iter()
@@ -1004,20 +1017,23 @@ fn the_sync_sees_a_sale_and_what_the_owner_does_to_it_on_the_storefront() {
         .collect();
     assert_eq!(made.len(), 2, "one discount per tier");
     crate::sync::run(&mut t.store, &mut sf, false).unwrap();
-    assert!(run::settle(t.store.conn(), &shop, &mut sf, Utc::now())
-        .unwrap()
-        .is_empty());
+    assert!(
+        merchant_desk::promotions::settle(t.store.conn(), &shop, &mut sf, Utc::now())
+            .unwrap()
+            .is_empty()
+    );
     fake.state.lock().unwrap().discounts.remove(&made[0]);
     crate::sync::run(&mut t.store, &mut sf, false).unwrap();
     assert!(
-        run::settle(t.store.conn(), &shop, &mut sf, Utc::now())
+        merchant_desk::promotions::settle(t.store.conn(), &shop, &mut sf, Utc::now())
             .unwrap()
             .is_empty(),
         "one tier left: still live"
     );
     fake.state.lock().unwrap().discounts.remove(&made[1]);
     crate::sync::run(&mut t.store, &mut sf, false).unwrap();
-    let notes = run::settle(t.store.conn(), &shop, &mut sf, Utc::now()).unwrap();
+    let notes =
+        merchant_desk::promotions::settle(t.store.conn(), &shop, &mut sf, Utc::now()).unwrap();
     assert_eq!(
         notes
             .iter()
@@ -1055,9 +1071,11 @@ fn a_stock_cap_reached_in_synced_orders_ends_the_sale() {
     let conn = t.store.conn();
     let mut local = Local::new(conn, "2024-06-30T14:00:00Z".into());
     let later = Utc.with_ymd_and_hms(2024, 6, 30, 14, 0, 0).unwrap();
-    assert!(run::settle(conn, &shop, &mut local, later)
-        .unwrap()
-        .is_empty());
+    assert!(
+        merchant_desk::promotions::settle(conn, &shop, &mut local, later)
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(sale::get(conn, id).unwrap().status, "live");
     // Two more: the cap of five is reached and the discount comes off.
     import_str(
@@ -1069,7 +1087,9 @@ fn a_stock_cap_reached_in_synced_orders_ends_the_sale() {
     .unwrap();
     let conn = t.store.conn();
     let mut local = Local::new(conn, "2024-06-30T16:00:00Z".into());
-    let notes = run::settle(conn, &shop, &mut local, later + Duration::hours(2)).unwrap();
+    let notes =
+        merchant_desk::promotions::settle(conn, &shop, &mut local, later + Duration::hours(2))
+            .unwrap();
     assert!(
         notes[0]
             .what
@@ -1434,7 +1454,7 @@ fn a_price_sale_left_live_past_its_end_is_reverted_once_by_the_next_run() {
 
     // The app is closed and the end passes: two hours ago, as the next run
     // finds it.
-    let past = |h: i64| merchant_desk::store::fmt_utc(Utc::now() - Duration::hours(h));
+    let past = |h: i64| merchant_desk::time::fmt_utc(Utc::now() - Duration::hours(h));
     Connection::open(&db)
         .unwrap()
         .execute(

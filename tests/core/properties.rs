@@ -2,7 +2,8 @@
 
 use crate::fixtures::*;
 use merchant_desk::import::ImportKind;
-use merchant_desk::report::{self, parse_day, DateRange};
+use merchant_desk::report::{self, DateRange};
+use merchant_desk::time::parse_day;
 use proptest::prelude::*;
 use std::collections::{HashMap, HashSet};
 

@@ -3,7 +3,8 @@
 
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use merchant_desk::import::{Control, Progress};
-use merchant_desk::report::{self, parse_day, DateRange};
+use merchant_desk::report::{self, DateRange};
+use merchant_desk::time::parse_day;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;
 

@@ -3,7 +3,8 @@
 
 use crate::fixtures::*;
 use merchant_desk::import::ImportKind;
-use merchant_desk::report::{self, parse_day, DateRange, Granularity, RankBy};
+use merchant_desk::report::{self, DateRange, Granularity, RankBy};
+use merchant_desk::time::parse_day;
 
 const FIXTURE: &str = "\
 InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country

@@ -448,16 +448,17 @@ fn the_bucket_throttles_and_the_client_paces_inside_it() {
     // The fake really throttles a client that does not pace.
     let body =
         serde_json::json!({"operationName": "OrdersPage", "query": "", "variables": {"first": 4}});
-    let agent = ureq::Agent::new_with_defaults();
+    let client =
+        merchant_desk::storefront::shopify::client::http_client(Duration::from_secs(10)).unwrap();
     let mut throttled_seen = false;
     for _ in 0..5 {
-        let mut r = agent
-            .post(&format!("{}/admin/api/2026-10/graphql.json", fake.url))
+        let r = client
+            .post(format!("{}/admin/api/2026-10/graphql.json", fake.url))
             .header("X-Shopify-Access-Token", fake::TOKEN)
-            .send(body.to_string().as_bytes())
+            .body(body.to_string())
+            .send()
             .unwrap();
-        let v: serde_json::Value =
-            serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&r.text().unwrap()).unwrap();
         assert!(v["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"].is_number());
         throttled_seen |= v["errors"][0]["extensions"]["code"] == "THROTTLED";
     }
@@ -808,7 +809,7 @@ fn client_credentials_are_exchanged_and_refreshed() {
 }
 
 pub(crate) fn cli(db: &std::path::Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_merchant-desk"));
+    let mut c = Command::new(crate::cli_bin());
     c.arg("--db")
         .arg(db)
         .args(args)
@@ -1006,8 +1007,8 @@ fn a_sync_killed_midway_resumes_to_the_same_copy() {
 /// call them.
 #[test]
 fn the_app_tests_syncs_cancels_pushes_and_reverts() {
-    use merchant_desk::desk::{Desk, PushRequest};
     use merchant_desk::journal::ManualChange;
+    use merchant_desk::service::{Desk, PushRequest};
     use merchant_desk::storefront::connection::{self, ConnectRequest, Credentials, SecretGiven};
 
     let fake = FakeShop::start(Options {
@@ -1024,7 +1025,7 @@ fn the_app_tests_syncs_cancels_pushes_and_reverts() {
         .unwrap()
     };
     let err = desk.test_connection(request("  ")).unwrap_err();
-    assert_eq!(err.code(), "invalid_argument");
+    assert_eq!(err.code(), "invalid_input");
     assert!(err.to_string().contains("access token"), "{err}");
     let err = desk
         .test_connection(request("shpat_wrong_0000"))
@@ -1036,7 +1037,7 @@ fn the_app_tests_syncs_cancels_pushes_and_reverts() {
     assert_eq!(info.name, "Online Retail (fake Shopify)");
     assert_eq!(desk.status().unwrap().shop, None, "testing keeps nothing");
     assert_eq!(
-        desk.sync(false, |_| {}).unwrap_err().code(),
+        desk.sync_now(false, |_| {}).unwrap_err().code(),
         "not_connected"
     );
 
@@ -1062,10 +1063,10 @@ fn the_app_tests_syncs_cancels_pushes_and_reverts() {
     // sync completes from where it stopped.
     let mut seen = 0;
     let err = desk
-        .sync(false, |p| {
+        .sync_now(false, |p| {
             seen += 1;
             if p.written > 0 {
-                desk.cancel();
+                desk.cancel_job().unwrap();
             }
         })
         .unwrap_err();
@@ -1076,7 +1077,10 @@ fn the_app_tests_syncs_cancels_pushes_and_reverts() {
         "cancelled"
     );
     let mut progress = Vec::new();
-    let report = desk.sync(false, |p| progress.push(p.clone())).unwrap();
+    let report = desk
+        .sync_now(false, |p| progress.push(p.clone()))
+        .unwrap()
+        .report;
     let (products, _, orders) = fake.counts();
     let last = desk.storefront().unwrap().last_sync.unwrap();
     assert_eq!((last.status.as_str(), last.id), ("completed", report.run));
@@ -1096,7 +1100,7 @@ fn the_app_tests_syncs_cancels_pushes_and_reverts() {
         let v = s.products.values().nth(4).unwrap().variants[0].clone();
         (v.sku, v.id, v.price)
     };
-    let bad = desk.push(PushRequest {
+    let bad = desk.push_change(PushRequest {
         change: ManualChange::Price {
             sku: sku.clone(),
             price: "abc".into(),
@@ -1104,9 +1108,9 @@ fn the_app_tests_syncs_cancels_pushes_and_reverts() {
         },
         reason: String::new(),
     });
-    assert_eq!(bad.unwrap_err().code(), "invalid_argument");
+    assert_eq!(bad.unwrap_err().code(), "invalid_input");
     let pushed = desk
-        .push(PushRequest {
+        .push_change(PushRequest {
             change: ManualChange::Price {
                 sku: sku.clone(),
                 price: "12.34".into(),
@@ -1134,7 +1138,7 @@ fn the_app_tests_syncs_cancels_pushes_and_reverts() {
         .unwrap()
         .price = 1500;
     let err = desk
-        .revert(RevertScope::Entry(pushed[0].id), false)
+        .revert_change(RevertScope::Entry(pushed[0].id), false)
         .unwrap_err();
     assert_eq!(err.code(), "conflict");
     assert!(err.to_string().contains("15.00 GBP"), "{err}");
@@ -1143,7 +1147,8 @@ fn the_app_tests_syncs_cancels_pushes_and_reverts() {
         1500,
         "nothing is sent before the owner agrees"
     );
-    desk.revert(RevertScope::Entry(pushed[0].id), true).unwrap();
+    desk.revert_change(RevertScope::Entry(pushed[0].id), true)
+        .unwrap();
     assert_eq!(upstream(&fake), before);
     let journal = desk.journal(10).unwrap();
     assert_eq!(journal[0].revert_of, Some(pushed[0].id));

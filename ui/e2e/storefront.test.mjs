@@ -19,7 +19,7 @@ const root = resolve(import.meta.dirname, '..', '..');
 const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
 const app = join(target, 'debug', 'merchant-desk-app');
 const cli = join(target, 'debug', 'merchant-desk');
-const fakeBin = join(target, 'debug', 'examples', 'shopify-fake');
+const fakeBin = join(target, 'debug', 'shopify-fake');
 const port = 4444 + 2 * ((process.pid + 200) % 400);
 const dataDir = mkdtempSync(join(tmpdir(), 'merchant-desk-e2e-sync-'));
 const children = [];
@@ -40,7 +40,7 @@ function startChild(command, args, options) {
 }
 
 before(async () => {
-  assert.ok(existsSync(fakeBin), `${fakeBin} is missing: build it with cargo build --examples`);
+  assert.ok(existsSync(fakeBin), `${fakeBin} is missing: build it with cargo build -p shopify-fake`);
   const [url, token] = (await startChild(fakeBin, [])).split(' ');
   fake = { url, token };
 

@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import App from '../src/App.svelte';
-import { MockBackend, demoShop } from '../src/lib/mock';
+import { MockBackend, demoShop } from './mock';
 
 async function openPromotions(backend: MockBackend) {
   render(App, { props: { backend } });

@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import App from '../src/App.svelte';
-import { MOCK_TOKEN, MockBackend } from '../src/lib/mock';
+import { MOCK_TOKEN, MockBackend } from './mock';
 
 async function fillConnect(secret: string) {
   await fireEvent.input(await screen.findByTestId('connect-shop'), { target: { value: 'mock-gifts.myshopify.com' } });

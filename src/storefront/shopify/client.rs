@@ -86,7 +86,7 @@ impl Bucket {
 /// A connection to one shop's Admin API.
 pub struct Client {
     base: String,
-    agent: ureq::Agent,
+    http: reqwest::blocking::Client,
     auth: Auth,
     token: Option<(Secret, Instant)>,
     bucket: Option<Bucket>,
@@ -107,13 +107,28 @@ pub enum Retry {
     Never,
 }
 
-fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
+/// The HTTP client: rustls with ring and the Mozilla roots (no system TLS
+/// library, the same roots on every machine), gzip, no redirects followed
+/// (an Admin API answers where it is asked), `timeout` on connecting and on
+/// each wait for the answer.
+pub fn http_client(timeout: Duration) -> Result<reqwest::blocking::Client> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Network(format!("TLS is not available: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    reqwest::blocking::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(15).min(timeout))
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("MerchantDesk/", env!("CARGO_PKG_VERSION")))
         .build()
-        .into()
+        .map_err(|e| Error::Network(format!("the HTTP client could not start: {e}")))
 }
 
 fn form_encode(pairs: &[(&str, &str)]) -> String {
@@ -147,7 +162,10 @@ impl Client {
     pub fn new(base: &str, auth: Auth, tuning: Tuning, cancel: Arc<AtomicBool>) -> Client {
         Client {
             base: base.to_string(),
-            agent: agent(tuning.request_timeout),
+            // Fixed settings only (ring, the bundled roots): building cannot
+            // fail on one machine and not another.
+            http: http_client(tuning.request_timeout)
+                .expect("the HTTP client's settings are valid"),
             auth,
             token: None,
             bucket: None,
@@ -206,12 +224,13 @@ impl Client {
                         self.sleep(self.backoff(attempt))?;
                     }
                     let resp = self
-                        .agent
+                        .http
                         .post(&url)
                         .header("Content-Type", "application/x-www-form-urlencoded")
                         .header("Accept", "application/json")
-                        .send(body.as_bytes());
-                    let mut resp = match resp {
+                        .body(body.clone())
+                        .send();
+                    let resp = match resp {
                         Ok(r) => r,
                         Err(e) => {
                             last = format!("could not reach the store for a token: {e}");
@@ -219,7 +238,7 @@ impl Client {
                         }
                     };
                     let status = resp.status().as_u16();
-                    let text = resp.body_mut().read_to_string().unwrap_or_default();
+                    let text = resp.text().unwrap_or_default();
                     if status >= 500 {
                         last = format!("the store's token endpoint answered HTTP {status}");
                         continue;
@@ -373,13 +392,14 @@ impl Client {
     ) -> Result<Attempt> {
         self.stats.requests += 1;
         let resp = self
-            .agent
+            .http
             .post(url)
             .header("X-Shopify-Access-Token", token.expose())
             .header("Content-Type", "application/json")
             .header("Accept", "application/json")
-            .send(payload.as_bytes());
-        let mut resp = match resp {
+            .body(payload.to_string())
+            .send();
+        let resp = match resp {
             Ok(r) => r,
             Err(e) => return Ok(Attempt::Fault(format!("could not reach the store ({e})"))),
         };
@@ -389,15 +409,12 @@ impl Client {
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<f64>().ok());
-        let text = match resp
-            .body_mut()
-            .with_config()
-            .limit(64 << 20)
-            .read_to_string()
-        {
-            Ok(t) => t,
-            Err(e) => return Ok(Attempt::Fault(format!("the answer was cut off ({e})"))),
-        };
+        // An answer is a page of at most 1,000 query points: far below
+        // this, so a longer one is refused rather than held in memory.
+        let mut text = String::new();
+        if let Err(e) = resp.take(64 << 20).read_to_string(&mut text) {
+            return Ok(Attempt::Fault(format!("the answer was cut off ({e})")));
+        }
         match status {
             200 => {}
             429 => {
@@ -455,16 +472,10 @@ impl Client {
     /// Opens a bulk operation's result file. It lives on Shopify's storage,
     /// not the shop: no credentials are sent with it.
     pub fn download(&mut self, url: &str) -> Result<Box<dyn Read + Send>> {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_connect(Some(Duration::from_secs(15)))
-            .timeout_recv_response(Some(self.tuning.request_timeout))
-            .http_status_as_error(false)
-            .build()
-            .into();
         self.stats.requests += 1;
-        let resp = agent
+        let resp = http_client(self.tuning.request_timeout)?
             .get(url)
-            .call()
+            .send()
             .map_err(|e| Error::Network(format!("could not fetch the bulk export ({e})")))?;
         let status = resp.status().as_u16();
         if status != 200 {
@@ -472,7 +483,7 @@ impl Client {
                 "the bulk export could not be fetched (HTTP {status})"
             )));
         }
-        Ok(Box::new(resp.into_body().into_reader()))
+        Ok(Box::new(resp))
     }
 }
 

@@ -340,7 +340,7 @@ impl Shopify {
             };
             if !more {
                 cp.done = true;
-                cp.high_water = Some(crate::store::fmt_utc(chrono::Utc::now()));
+                cp.high_water = Some(crate::time::fmt_utc(chrono::Utc::now()));
             }
             sink(batch, &cp, PullProgress { done, total: None })?;
             if !more {
@@ -741,7 +741,7 @@ fn bump(high: &mut Option<String>, t: &Json) {
 /// Shopify's `DateTime` as the store keeps time: UTC, whole seconds.
 fn normalize_time(t: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(t)
-        .map(|d| crate::store::fmt_utc(d.with_timezone(&chrono::Utc)))
+        .map(|d| crate::time::fmt_utc(d.with_timezone(&chrono::Utc)))
         .unwrap_or_else(|_| t.to_string())
 }
 

@@ -1,5 +1,7 @@
 // Helpers for the pricing page.
+import type { RuleSet } from './bindings/RuleSet';
 import type { Signal } from './bindings/Signal';
+import { decimal, wholeNumber } from './fields';
 
 /** One colour per compared scenario, in order. */
 export const SCENARIO_COLOURS = ['#486581', '#0f766e', '#c2410c', '#7c3aed'];
@@ -48,4 +50,34 @@ export function toMinor(text: string, exponent: number): number | null {
   const [whole, frac = ''] = t.split('.');
   if (frac.length > exponent) return null;
   return Number(whole) * 10 ** exponent + Number(frac.padEnd(exponent, '0') || '0');
+}
+
+/**
+ * Checks every number of a rule set as typed, so an empty or wrong field is
+ * named by its label before the rules are sent.
+ */
+export function checkRules(rules: RuleSet): void {
+  wholeNumber(rules.horizon_days, 'Horizon (days)', 1, 365);
+  const g = rules.guardrails;
+  if (g.min_margin_percent !== null && String(g.min_margin_percent).trim() !== '') decimal(g.min_margin_percent, 'Minimum margin %');
+  decimal(g.max_change_percent, 'Max change per step %');
+  decimal(g.min_change_percent, 'Min change %');
+  rules.rule.forEach((r, i) => {
+    const label = (what: string) => `Rule ${i + 1}, ${what}`;
+    switch (r.kind) {
+      case 'low_stock':
+        decimal(r.max_days_of_cover, label('cover'));
+        decimal(r.min_velocity, label('velocity'));
+        decimal(r.change_percent, label('change'));
+        break;
+      case 'overstock':
+        decimal(r.min_days_of_cover, label('cover'));
+        decimal(r.max_velocity, label('velocity'));
+        decimal(r.change_percent, label('change'));
+        break;
+      case 'competitor':
+        decimal(r.offset_percent, label('offset'));
+        break;
+    }
+  });
 }

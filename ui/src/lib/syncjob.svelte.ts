@@ -23,7 +23,7 @@ export class SyncJob {
     this.report = null;
     this.error = null;
     try {
-      this.report = await this.backend.syncNow(full, (p) => (this.progress = p));
+      this.report = (await this.backend.syncNow(full, (p) => (this.progress = p))).report;
     } catch (e) {
       const err = toBackendError(e);
       this.error =

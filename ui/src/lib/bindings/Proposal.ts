@@ -2,15 +2,12 @@
 import type { Held } from "./Held";
 import type { Mode } from "./Mode";
 import type { ProposalItem } from "./ProposalItem";
+import type { ProposalStatus } from "./ProposalStatus";
 
 /**
  * A proposal with its items.
  */
-export type Proposal = { id: number, created_at: string, name: string, mode: Mode, 
-/**
- * 'open', 'applied', 'discarded'.
- */
-status: string, batch: number | null, applied_at: string | null, items: Array<ProposalItem>, 
+export type Proposal = { id: number, created_at: string, name: string, mode: Mode, status: ProposalStatus, batch: number | null, applied_at: string | null, items: Array<ProposalItem>, 
 /**
  * Variants a rule would change but a guardrail or promotion held.
  */

@@ -1,12 +1,13 @@
-//! The app's Promotions page: the margin floor, the sales calendar, the
-//! sale editor with its checks and projection, launch and end.
+//! Promotions: the margin floor, sales (checks with the model's projection,
+//! launch, end, report) and volume and spend tiers.
 
 use super::Desk;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::money::Percent;
 use crate::promotions::floor::MarginFloor;
-use crate::promotions::run::{self, Settled};
 use crate::promotions::sale::{self, CheckReport, Problem, Projection, Sale, SaleFile, SaleReport};
 use crate::promotions::tiers::{self, Lookback, Preview, TierFile, TierSet};
+use crate::promotions::{run, Settled};
 use chrono::Utc;
 use serde::Serialize;
 
@@ -57,15 +58,23 @@ pub struct SaleCheck {
     pub projection_error: Option<String>,
 }
 
+/// Changes to the margin floor, as the command line gives them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FloorEdit {
+    /// The shop-wide minimum margin on cost, in percent.
+    pub shop_percent: Option<String>,
+    /// A category's own minimum in percent; `None` removes it.
+    pub categories: Vec<(String, Option<String>)>,
+}
+
 impl Desk {
     /// Brings every sale up to now (unless another job holds the store),
     /// then lists them.
-    pub fn sales(&self) -> Result<SalesOverview> {
-        let settled = match self.exclusive(|| {
-            self.with_store(|store| run::settle_now(store.conn(), self.cancel.clone()))
-        }) {
+    pub fn sales_overview(&self) -> Result<SalesOverview> {
+        let settled = match self.exclusive(|| self.with_store(|store| self.settle_in(store.conn())))
+        {
             Ok(s) => s,
-            Err(crate::Error::Busy) => Vec::new(),
+            Err(Error::Busy) => Vec::new(),
             Err(e) => return Err(e),
         };
         self.with_store(|store| {
@@ -73,8 +82,45 @@ impl Desk {
                 sales: sale::list(store.conn())?,
                 floor: MarginFloor::load(store.conn())?,
                 settled,
-                now: crate::store::fmt_utc(Utc::now()),
+                now: crate::time::fmt_utc(Utc::now()),
             })
+        })
+    }
+
+    /// Changes parts of the margin floor (the command line's `floor`):
+    /// percentages as written, with at most two decimals.
+    pub fn edit_floor(&self, edit: FloorEdit) -> Result<MarginFloor> {
+        let bp = |text: &str| -> Result<i64> {
+            crate::money::parse_decimal(text.trim())
+                .and_then(Percent::from_decimal)
+                .map(|p| p.0)
+                .ok_or_else(|| {
+                    Error::InvalidArgument(format!(
+                        "\"{text}\" is not a percentage with at most two decimals"
+                    ))
+                })
+        };
+        self.with_store(|store| {
+            let conn = store.conn();
+            let mut floor = MarginFloor::load(conn)?;
+            let changed = edit.shop_percent.is_some() || !edit.categories.is_empty();
+            if let Some(p) = &edit.shop_percent {
+                floor.shop_bp = bp(p)?;
+            }
+            for (name, pct) in &edit.categories {
+                match pct {
+                    None => {
+                        floor.categories.remove(name.trim());
+                    }
+                    Some(p) => {
+                        floor.categories.insert(name.trim().to_string(), bp(p)?);
+                    }
+                }
+            }
+            if changed {
+                floor.save(conn, Utc::now())?;
+            }
+            Ok(floor)
         })
     }
 
@@ -107,6 +153,14 @@ impl Desk {
         })
     }
 
+    /// Checks a stored sale and projects it (the command line's `sale
+    /// check`): the same checks and projection as the editor's.
+    pub fn check_saved_sale(&self, id: i64) -> Result<(Sale, SaleCheck)> {
+        let s = self.with_store(|store| sale::get(store.conn(), id))?;
+        let check = self.check_sale(s.file.clone(), Some(id))?;
+        Ok((s, check))
+    }
+
     /// Stores a draft sale.
     pub fn create_sale(&self, file: SaleFile) -> Result<Sale> {
         self.with_store(|store| {
@@ -117,7 +171,7 @@ impl Desk {
     /// Launches a draft (now, or at its start).
     pub fn launch_sale(&self, id: i64, override_reason: Option<String>) -> Result<Sale> {
         self.storefront_job(|conn, sf| {
-            let shop = crate::store::read_shop(conn)?.ok_or(crate::Error::NoShop)?;
+            let shop = crate::store::read_shop(conn)?.ok_or(Error::NoShop)?;
             run::launch(conn, &shop, sf, id, override_reason.as_deref(), Utc::now())
         })
     }
@@ -167,6 +221,23 @@ impl Desk {
         })
     }
 
+    /// Checks stored tiers, previews a cart and looks back (the command
+    /// line's `tiers check`, `preview` and `lookback`).
+    pub fn check_saved_tiers(
+        &self,
+        id: i64,
+        cart: Vec<(String, i64)>,
+        lookback_days: Option<i64>,
+    ) -> Result<(TierSet, TiersCheck)> {
+        let t = self.with_store(|store| tiers::get(store.conn(), id))?;
+        let check = self.check_tiers(TiersRequest {
+            file: t.file.clone(),
+            cart,
+            lookback_days,
+        })?;
+        Ok((t, check))
+    }
+
     /// Stores tiers as a draft.
     pub fn create_tiers(&self, file: TierFile) -> Result<TierSet> {
         self.with_store(|store| {
@@ -177,7 +248,7 @@ impl Desk {
     /// Pushes tiers as storefront discounts.
     pub fn launch_tiers(&self, id: i64, override_reason: Option<String>) -> Result<TierSet> {
         self.storefront_job(|conn, sf| {
-            let shop = crate::store::read_shop(conn)?.ok_or(crate::Error::NoShop)?;
+            let shop = crate::store::read_shop(conn)?.ok_or(Error::NoShop)?;
             tiers::launch(conn, &shop, sf, id, override_reason.as_deref(), Utc::now())
         })
     }

@@ -7,8 +7,6 @@
 //! from the Online Retail data: one product per stock code, one customer per
 //! customer id, one order per invoice, cancellation invoices as refunds.
 
-#![allow(dead_code)]
-
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde_json::{json, Value as Json};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -242,7 +240,7 @@ fn minor(text: &str) -> i64 {
 
 /// Where the Online Retail file is: the repository's copy.
 pub fn data_file() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/online-retail.csv.gz")
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/online-retail.csv.gz")
 }
 
 fn seed(state: &mut State, invoices: Option<usize>) {

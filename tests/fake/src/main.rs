@@ -3,11 +3,10 @@
 //! accepts on one line, then serves until its standard input closes, so it
 //! never outlives whoever started it.
 //!
-//! `cargo run --example shopify-fake -- [--invoices N]` (default: every
-//! invoice of the Online Retail file).
+//! `cargo run -p shopify-fake -- [--invoices N]` (default: every invoice of
+//! the Online Retail file).
 
-#[path = "shopify.rs"]
-mod shopify;
+use shopify_fake as shopify;
 
 use std::io::{Read, Write};
 

@@ -1,15 +1,16 @@
-//! The app's pricing page: signals, rule sets, proposals and the what-if
-//! comparison. The demand model is built once per state of the shop's data
-//! and kept, so the page recomputes on every edit without rebuilding it.
+//! Pricing: signals, elasticities and the back-test, rule sets, proposals
+//! and the what-if comparison. The demand model is built once per state of
+//! the shop's data and kept, so an edit recomputes without rebuilding it.
 
-use super::Desk;
+use super::{lock, Desk};
 use crate::error::{Error, Result};
+use crate::pricing::elasticity::Estimate;
 use crate::pricing::model::{DayBand, Run};
-use crate::pricing::proposals::{self, Proposal, ProposalSummary, SavedRules, Take};
+use crate::pricing::proposals::{self, ItemStatus, Proposal, ProposalSummary, SavedRules, Take};
 use crate::pricing::rules::RuleSet;
 use crate::pricing::scenario::Scenario;
 use crate::pricing::signals::Signal;
-use crate::pricing::{self, Built, SimulationReport};
+use crate::pricing::{self, Backtest, Built, SimulationReport};
 use crate::store::Store;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -92,7 +93,7 @@ impl Desk {
     /// The demand model for the open shop as its data stands now.
     pub(super) fn model(&self, store: &Store) -> Result<std::sync::Arc<Built>> {
         let key = data_key(store)?;
-        let mut cache = self.model_cache.lock().expect("model cache lock");
+        let mut cache = lock(&self.model_cache);
         if let Some(c) = cache.as_ref().filter(|c| c.key == key) {
             return Ok(c.built.clone());
         }
@@ -110,13 +111,38 @@ impl Desk {
 
     /// Every variant's signals (velocity over 7, 28 and 90 days).
     pub fn pricing_signals(&self) -> Result<Vec<Signal>> {
+        self.signals(&pricing::RULE_WINDOWS)
+    }
+
+    /// Every variant's signals, with velocities over `windows` days.
+    pub fn signals(&self, windows: &[i64]) -> Result<Vec<Signal>> {
         self.with_store(|store| {
-            pricing::signals::signals(
-                store.conn(),
-                &store.require_shop()?,
-                Utc::now(),
-                &pricing::RULE_WINDOWS,
-            )
+            pricing::signals::signals(store.conn(), &store.require_shop()?, Utc::now(), windows)
+        })
+    }
+
+    /// Each product's own-price elasticity over `weeks` of history.
+    pub fn elasticities(&self, weeks: i64) -> Result<Vec<Estimate>> {
+        self.with_store(|store| {
+            pricing::elasticities(store.conn(), &store.require_shop()?, Utc::now(), weeks)
+        })
+    }
+
+    /// The demand model's forecast of the last `weeks`, held out.
+    pub fn backtest(&self, weeks: i64) -> Result<Backtest> {
+        self.with_store(|store| {
+            pricing::backtest(store.conn(), &store.require_shop()?, Utc::now(), weeks)
+        })
+    }
+
+    /// The rule set a suggestion uses when none is given: the first saved
+    /// one, else the starter rules.
+    pub fn default_rules(&self) -> Result<RuleSet> {
+        self.with_store(|store| {
+            Ok(proposals::saved_rules(store.conn())?
+                .into_iter()
+                .next()
+                .map_or_else(RuleSet::starter, |s| s.rules))
         })
     }
 
@@ -145,7 +171,7 @@ impl Desk {
     }
 
     /// Runs a rule set and stores what it proposes.
-    pub fn suggest(&self, rules: RuleSet) -> Result<Proposal> {
+    pub fn suggest_prices(&self, rules: RuleSet) -> Result<Proposal> {
         self.with_store(|store| {
             let shop = store.require_shop()?;
             let found = pricing::suggest(store.conn(), &shop, Utc::now(), &rules)?;
@@ -155,7 +181,7 @@ impl Desk {
 
     /// The newest proposals first.
     pub fn proposals(&self) -> Result<Vec<ProposalSummary>> {
-        self.with_store(|store| proposals::list(store.conn(), 50))
+        self.with_store(|store| proposals::list(store.conn(), 100))
     }
 
     /// One proposal with its items and reasons.
@@ -180,9 +206,9 @@ impl Desk {
         &self,
         id: i64,
         variant_ids: Vec<i64>,
-        status: String,
+        status: ItemStatus,
     ) -> Result<Proposal> {
-        self.with_store(|store| proposals::review(store.conn(), id, &variant_ids, &status))
+        self.with_store(|store| proposals::review(store.conn(), id, &variant_ids, status.as_str()))
     }
 
     /// Closes a proposal without applying it.
@@ -192,16 +218,38 @@ impl Desk {
 
     /// Pushes the approved prices as one journaled batch.
     pub fn apply_proposal(&self, id: i64) -> Result<Proposal> {
-        self.exclusive(|| {
-            self.with_store(|store| {
-                proposals::apply_to_store(store.conn(), self.cancel.clone(), id, Take::Approved)
-            })
-        })
+        self.apply_proposal_taking(id, Take::Approved)
+    }
+
+    /// Pushes a proposal's prices (those `take` chooses) as one journaled
+    /// batch through the connected storefront, or the local store.
+    pub fn apply_proposal_taking(&self, id: i64, take: Take) -> Result<Proposal> {
+        self.storefront_job(|conn, sf| proposals::apply(conn, sf, id, take, Utc::now()))
+    }
+
+    /// Simulates one scenario against today's prices (the command line's
+    /// `price simulate`), named after its file or its proposal.
+    pub fn simulate(&self, source: ScenarioSource, run: Run) -> Result<SimulationReport> {
+        let name = match &source {
+            ScenarioSource::Current => "current prices".to_string(),
+            ScenarioSource::Changes { scenario } => scenario.name.clone(),
+            ScenarioSource::Proposal { id } => {
+                let p = self.proposal(*id)?;
+                format!("proposal {id}: {}", p.name)
+            }
+        };
+        let mut compared = self.compare_scenarios(CompareRequest {
+            scenarios: vec![NamedSource { name, source }],
+            days: run.days,
+            paths: run.paths,
+            seed: run.seed,
+        })?;
+        Ok(compared.remove(0).report)
     }
 
     /// Simulates up to four scenarios against today's prices, each with the
     /// same seed.
-    pub fn compare(&self, request: CompareRequest) -> Result<Vec<Compared>> {
+    pub fn compare_scenarios(&self, request: CompareRequest) -> Result<Vec<Compared>> {
         if request.scenarios.is_empty() || request.scenarios.len() > 4 {
             return Err(Error::InvalidArgument(
                 "compare one to four scenarios".into(),

@@ -1,35 +1,36 @@
 // An in-memory backend for unit tests and for working on the UI without the
 // shell. It holds a small shop whose figures the tests check by hand.
-import type { AppStatus } from './bindings/AppStatus';
-import type { ConnectionInfo } from './bindings/ConnectionInfo';
-import type { ConnectRequest } from './bindings/ConnectRequest';
-import type { Entry } from './bindings/Entry';
-import type { PushRequest } from './bindings/PushRequest';
-import type { RevertScope } from './bindings/RevertScope';
-import type { SyncProgress } from './bindings/SyncProgress';
-import type { SyncRun } from './bindings/SyncRun';
-import type { Value } from './bindings/Value';
-import type { Dashboard } from './bindings/Dashboard';
-import type { Settled } from './bindings/Settled';
-import type { DashboardRequest } from './bindings/DashboardRequest';
-import type { ImportReport } from './bindings/ImportReport';
-import type { Shop } from './bindings/Shop';
-import type { Signal } from './bindings/Signal';
-import type { RuleSet } from './bindings/RuleSet';
-import type { SavedRules } from './bindings/SavedRules';
-import type { Proposal } from './bindings/Proposal';
-import type { CompareRequest } from './bindings/CompareRequest';
-import type { Compared } from './bindings/Compared';
-import type { Quantiles } from './bindings/Quantiles';
-import type { Sale } from './bindings/Sale';
-import type { SaleFile } from './bindings/SaleFile';
-import type { MarginFloor } from './bindings/MarginFloor';
-import type { SaleCheck } from './bindings/SaleCheck';
-import type { Problem } from './bindings/Problem';
-import type { TierSet } from './bindings/TierSet';
-import type { TierFile } from './bindings/TierFile';
-import type { TiersRequest } from './bindings/TiersRequest';
-import { type Backend, BackendError } from './transport';
+import type { AppStatus } from '../src/lib/bindings/AppStatus';
+import type { ConnectionInfo } from '../src/lib/bindings/ConnectionInfo';
+import type { ConnectRequest } from '../src/lib/bindings/ConnectRequest';
+import type { Entry } from '../src/lib/bindings/Entry';
+import type { PushRequest } from '../src/lib/bindings/PushRequest';
+import type { RevertScope } from '../src/lib/bindings/RevertScope';
+import type { SyncProgress } from '../src/lib/bindings/SyncProgress';
+import type { SyncRun } from '../src/lib/bindings/SyncRun';
+import type { Value } from '../src/lib/bindings/Value';
+import type { Dashboard } from '../src/lib/bindings/Dashboard';
+import type { Settled } from '../src/lib/bindings/Settled';
+import type { DashboardRequest } from '../src/lib/bindings/DashboardRequest';
+import type { ImportReport } from '../src/lib/bindings/ImportReport';
+import type { Shop } from '../src/lib/bindings/Shop';
+import type { Signal } from '../src/lib/bindings/Signal';
+import type { RuleSet } from '../src/lib/bindings/RuleSet';
+import type { SavedRules } from '../src/lib/bindings/SavedRules';
+import type { Proposal } from '../src/lib/bindings/Proposal';
+import type { CompareRequest } from '../src/lib/bindings/CompareRequest';
+import type { Compared } from '../src/lib/bindings/Compared';
+import type { Quantiles } from '../src/lib/bindings/Quantiles';
+import type { Sale } from '../src/lib/bindings/Sale';
+import type { SaleFile } from '../src/lib/bindings/SaleFile';
+import type { MarginFloor } from '../src/lib/bindings/MarginFloor';
+import type { SaleCheck } from '../src/lib/bindings/SaleCheck';
+import type { Problem } from '../src/lib/bindings/Problem';
+import type { TierSet } from '../src/lib/bindings/TierSet';
+import type { TierFile } from '../src/lib/bindings/TierFile';
+import type { TiersRequest } from '../src/lib/bindings/TiersRequest';
+import type { ItemStatus } from '../src/lib/bindings/ItemStatus';
+import { type Backend, BackendError } from '../src/lib/transport';
 
 export const demoShop: Shop = {
   name: 'Demo: UK gift shop',
@@ -90,6 +91,8 @@ export class MockBackend implements Backend {
   shop: Shop | null;
   calls: string[] = [];
   failNextWith: BackendError | null = null;
+  /** Errors to throw from one named call, once each. */
+  failOn = new Map<string, BackendError>();
   connection: ConnectionInfo | null = null;
   lastSync: SyncRun | null = null;
   entries: Entry[] = [];
@@ -116,6 +119,11 @@ export class MockBackend implements Backend {
 
   private check(call: string) {
     this.calls.push(call);
+    const planned = this.failOn.get(call);
+    if (planned) {
+      this.failOn.delete(call);
+      throw planned;
+    }
     if (this.failNextWith) {
       const e = this.failNextWith;
       this.failNextWith = null;
@@ -174,7 +182,7 @@ export class MockBackend implements Backend {
     return { connection: this.connection, last_sync: this.lastSync, pending: 0 };
   }
   private shopInfo(request: ConnectRequest) {
-    if (!request.secret.trim()) throw new BackendError({ code: 'invalid_argument', message: 'paste the Admin API access token' });
+    if (!request.secret.trim()) throw new BackendError({ code: 'invalid_input', message: 'paste the Admin API access token' });
     if (request.secret.trim() !== MOCK_TOKEN) {
       throw new BackendError({ code: 'auth', message: 'the store refused the credentials (HTTP 401)' });
     }
@@ -209,7 +217,7 @@ export class MockBackend implements Backend {
     if (!this.connection) throw new BackendError({ code: 'not_connected', message: 'this shop is not connected to a storefront' });
     this.cancelled = false;
     const id = (this.lastSync?.id ?? 0) + 1;
-    const run = (status: string, message: string | null): SyncRun => ({
+    const run = (status: SyncRun['status'], message: string | null): SyncRun => ({
       id, started_at: '2024-01-01T10:00:00Z', finished_at: '2024-01-01T10:01:00Z', full, status, message, products: 3, customers: 2, orders: 5, discounts: 1,
     });
     onProgress({ stage: 'Pulling all products', entity: 'products', done: 3, total: 3, written: 3 });
@@ -222,7 +230,7 @@ export class MockBackend implements Backend {
     onProgress({ stage: 'Pulling all orders', entity: 'orders', done: 5, total: 5, written: 10 });
     onProgress({ stage: 'Pulling discounts', entity: 'discounts', done: 1, total: 0, written: 11 });
     this.lastSync = run('completed', null);
-    return { run: id, full, products: 3, customers: 2, orders: 5, discounts: 1, seconds: 1.5 };
+    return { report: { run: id, full, products: 3, customers: 2, orders: 5, discounts: 1, seconds: 1.5 }, settled: [] };
   }
   async journal(limit: number) {
     this.check('journal');
@@ -254,10 +262,10 @@ export class MockBackend implements Backend {
   async pushChange(request: PushRequest) {
     this.check('pushChange');
     const c = request.change;
-    if (c.kind !== 'price') throw new BackendError({ code: 'invalid_argument', message: 'the mock store takes prices only' });
-    if (!(c.sku in this.prices)) throw new BackendError({ code: 'invalid_argument', message: `no product with SKU ${c.sku} in this shop` });
+    if (c.kind !== 'price') throw new BackendError({ code: 'invalid_input', message: 'the mock store takes prices only' });
+    if (!(c.sku in this.prices)) throw new BackendError({ code: 'invalid_input', message: `no product with SKU ${c.sku} in this shop` });
     const minor = Math.round(Number(c.price) * 100);
-    if (!Number.isFinite(minor)) throw new BackendError({ code: 'invalid_argument', message: `"${c.price}" is not an amount` });
+    if (!Number.isFinite(minor)) throw new BackendError({ code: 'invalid_input', message: `"${c.price}" is not an amount` });
     const prior = this.prices[c.sku];
     this.prices[c.sku] = minor;
     const target = { kind: 'variant_price' as const, product: `P-${c.sku}`, variant: `V-${c.sku}` };
@@ -267,7 +275,7 @@ export class MockBackend implements Backend {
     this.check('revertChange');
     const entry = this.entries.find((e) => e.id === scope.id);
     if (!entry || entry.status !== 'confirmed' || entry.new.kind !== 'price' || entry.prior.kind !== 'price') {
-      throw new BackendError({ code: 'invalid_argument', message: 'only a confirmed change can be reverted' });
+      throw new BackendError({ code: 'invalid_input', message: 'only a confirmed change can be reverted' });
     }
     const sku = entry.label.replace('Price of ', '');
     if (this.prices[sku] !== entry.new.value.price_minor && !force) {
@@ -353,7 +361,7 @@ export class MockBackend implements Backend {
   }
   private findProposal(id: number): Proposal {
     const p = this.proposalsMade.find((x) => x.id === id);
-    if (!p) throw new BackendError({ code: 'invalid_argument', message: `there is no proposal ${id}` });
+    if (!p) throw new BackendError({ code: 'not_found', message: `there is no proposal ${id}` });
     return p;
   }
   async proposal(id: number) {
@@ -364,16 +372,16 @@ export class MockBackend implements Backend {
     this.check('editProposal');
     const item = this.findProposal(id).items.find((i) => i.variant_id === variantId)!;
     const minor = Math.round(Number(price) * 100);
-    if (!Number.isFinite(minor) || minor <= 0) throw new BackendError({ code: 'invalid_argument', message: `"${price}" is not an amount` });
+    if (!Number.isFinite(minor) || minor <= 0) throw new BackendError({ code: 'invalid_input', message: `"${price}" is not an amount` });
     if (item.floor_minor !== null && minor < item.floor_minor) {
-      throw new BackendError({ code: 'invalid_argument', message: `${price} is below this item's floor 1.20` });
+      throw new BackendError({ code: 'invalid_input', message: `${price} is below this item's floor 1.20` });
     }
     item.proposed_minor = minor;
     item.status = 'approved';
     item.reasons.push({ source: 'owner', text: `set by the owner to ${price}` });
     return structuredClone(this.findProposal(id));
   }
-  async reviewProposal(id: number, variantIds: number[], status: string) {
+  async reviewProposal(id: number, variantIds: number[], status: ItemStatus) {
     this.check('reviewProposal');
     for (const i of this.findProposal(id).items) if (variantIds.length === 0 || variantIds.includes(i.variant_id)) i.status = status;
     return structuredClone(this.findProposal(id));
@@ -387,7 +395,7 @@ export class MockBackend implements Backend {
     this.check('applyProposal');
     const p = this.findProposal(id);
     const chosen = p.items.filter((i) => i.status === 'approved');
-    if (!chosen.length) throw new BackendError({ code: 'invalid_argument', message: `approve at least one price of proposal ${id} first` });
+    if (!chosen.length) throw new BackendError({ code: 'invalid_input', message: `approve at least one price of proposal ${id} first` });
     const batch = this.entries.length + 1;
     for (const i of chosen) {
       const prior = this.prices[i.sku];
@@ -403,7 +411,7 @@ export class MockBackend implements Backend {
   }
   async compareScenarios(request: CompareRequest): Promise<Compared[]> {
     this.check('compareScenarios');
-    if (request.scenarios.length < 1 || request.scenarios.length > 4) throw new BackendError({ code: 'invalid_argument', message: 'compare one to four scenarios' });
+    if (request.scenarios.length < 1 || request.scenarios.length > 4) throw new BackendError({ code: 'invalid_input', message: 'compare one to four scenarios' });
     const skus = Object.keys(this.prices);
     const q = (v: number): Quantiles => ({ mean: v, p10: v * 0.9, p50: v, p90: v * 1.1 });
     const money = (m: number) => (Math.round(m) / 100).toFixed(2);
@@ -502,7 +510,7 @@ export class MockBackend implements Backend {
   }
   private findSale(id: number): Sale {
     const s = this.sales.find((x) => x.id === id);
-    if (!s) throw new BackendError({ code: 'invalid_argument', message: `there is no sale ${id}` });
+    if (!s) throw new BackendError({ code: 'not_found', message: `there is no sale ${id}` });
     return s;
   }
   async launchSale(id: number, overrideReason: string | null) {
@@ -510,7 +518,7 @@ export class MockBackend implements Backend {
     const s = this.findSale(id);
     const check = await this.checkSale(s.file);
     if (!check.report.ok && !overrideReason?.trim()) {
-      throw new BackendError({ code: 'invalid_argument', message: `sale ${id} was not launched: ${check.report.problems.map((p) => p.message).join('; ')} (to go below the margin floor anyway, give the reason)` });
+      throw new BackendError({ code: 'floor_override_required', message: `sale ${id} was not launched: ${check.report.problems.map((p) => p.message).join('; ')} (to go below the margin floor anyway, give the reason)` });
     }
     s.override_reason = overrideReason?.trim() || null;
     s.status = s.starts_at > this.clock ? 'scheduled' : 'live';

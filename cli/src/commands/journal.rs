@@ -1,0 +1,144 @@
+//! `merchant-desk push price|tags` and `merchant-desk journal list|revert`.
+
+use crate::context::Context;
+use crate::output::{money, Output};
+use merchant_desk::journal::{self, Entry, ManualChange, RevertScope};
+use merchant_desk::service::PushRequest;
+use merchant_desk::{Error, Result};
+use std::process::ExitCode;
+
+#[derive(clap::Subcommand)]
+pub enum Push {
+    /// Set a variant's price (and compare-at price), by SKU.
+    Price {
+        sku: String,
+        /// The new price in major units, e.g. 2.95.
+        price: String,
+        /// The compare-at price in major units.
+        #[arg(long)]
+        compare_at: Option<String>,
+        /// Why, for the journal.
+        #[arg(long, default_value = "set by hand")]
+        reason: String,
+    },
+    /// Add or remove a customer's tags (customer by id or e-mail).
+    Tags {
+        customer: String,
+        #[arg(long)]
+        add: Vec<String>,
+        #[arg(long)]
+        remove: Vec<String>,
+        #[arg(long, default_value = "set by hand")]
+        reason: String,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// The newest pushes first.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Set a change's prior value again.
+    Revert {
+        /// The journal entry (or, with --batch, the batch).
+        id: i64,
+        /// Revert every confirmed change of batch ID.
+        #[arg(long)]
+        batch: bool,
+        /// Overwrite values changed in the store since.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+pub fn push(ctx: &Context, command: Push) -> Result<ExitCode> {
+    let (change, reason) = match command {
+        Push::Price {
+            sku,
+            price,
+            compare_at,
+            reason,
+        } => (
+            ManualChange::Price {
+                sku,
+                price,
+                compare_at,
+            },
+            reason,
+        ),
+        Push::Tags {
+            customer,
+            add,
+            remove,
+            reason,
+        } => (
+            ManualChange::Tags {
+                customer,
+                add,
+                remove,
+            },
+            reason,
+        ),
+    };
+    let desk = ctx.desk();
+    let entries = desk.push_change(PushRequest { change, reason })?;
+    let currency = desk.shop()?.currency;
+    ctx.out
+        .show(&entries, |out| print_entries(out, &entries, &currency));
+    if let Some(e) = entries.iter().find(|e| e.status == "failed") {
+        return Err(Error::Storefront(e.error.clone().unwrap_or_default()));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
+    let desk = ctx.desk();
+    let currency = desk.shop().map(|s| s.currency).unwrap_or_default();
+    match command {
+        Command::List { limit } => {
+            let entries = desk.journal(limit)?;
+            ctx.out.show(&entries, |out| {
+                if entries.is_empty() {
+                    out.line("the journal is empty: nothing has been pushed yet");
+                } else {
+                    print_entries(out, &entries, &currency);
+                }
+            });
+        }
+        Command::Revert { id, batch, force } => {
+            let scope = if batch {
+                RevertScope::Batch(id)
+            } else {
+                RevertScope::Entry(id)
+            };
+            let entries = desk.revert_change(scope, force)?;
+            ctx.out
+                .show(&entries, |out| print_entries(out, &entries, &currency));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_entries(out: &Output, entries: &[Entry], currency: &str) {
+    out.line(format!(
+        "{:>5} {:>5}  {:<12} {:<28} change",
+        "id", "batch", "status", "what"
+    ));
+    for e in entries {
+        out.line(format!(
+            "{:>5} {:>5}  {:<12} {:<28} {} -> {}{}",
+            e.id,
+            e.batch,
+            e.status,
+            e.label,
+            journal::describe_with(&e.prior, &|m| money(m, currency)),
+            journal::describe_with(&e.new, &|m| money(m, currency)),
+            e.error
+                .as_deref()
+                .map(|m| format!("  ({m})"))
+                .unwrap_or_default()
+        ));
+    }
+}

@@ -1,0 +1,105 @@
+//! Stored sales.
+
+use super::*;
+use crate::error::{Error, Result};
+use crate::store::Shop;
+use crate::time::fmt_utc;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+stored_enum! {
+    /// Where a sale stands.
+    pub enum SaleStatus {
+        /// Planned, not launched.
+        Draft = "draft",
+        /// Launched, its window not begun.
+        Scheduled = "scheduled",
+        Live = "live",
+        /// Over (discount mode: the platform ended it).
+        Ended = "ended",
+        /// Over and taken back (price mode), or never launched.
+        Reverted = "reverted",
+    }
+}
+
+/// A stored sale.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Sale {
+    #[cfg_attr(test, ts(type = "number"))]
+    pub id: i64,
+    pub file: SaleFile,
+    /// UTC.
+    pub starts_at: String,
+    pub ends_at: String,
+    pub status: SaleStatus,
+    pub override_reason: Option<String>,
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub launch_batch: Option<i64>,
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub end_batch: Option<i64>,
+    pub created_at: String,
+    pub launched_at: Option<String>,
+    pub ended_at: Option<String>,
+}
+
+/// Stores a new draft sale after checking its shape, targets and window.
+pub fn create(conn: &Connection, shop: &Shop, file: &SaleFile, now: DateTime<Utc>) -> Result<Sale> {
+    file.validate_shape()?;
+    let (start, end) = file.window(shop)?;
+    items(conn, shop, file)?;
+    conn.execute(
+        "INSERT INTO sales (name, definition, mode, starts_at, ends_at, status, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'draft', ?6)",
+        params![
+            file.name.trim(),
+            serde_json::to_string(file).expect("sales serialise"),
+            match file.mode {
+                SaleMode::Discount => "discount",
+                SaleMode::Price => "price",
+            },
+            fmt_utc(start),
+            fmt_utc(end),
+            fmt_utc(now)
+        ],
+    )?;
+    get(conn, conn.last_insert_rowid())
+}
+
+fn row(r: &rusqlite::Row) -> rusqlite::Result<Sale> {
+    let def: String = r.get(1)?;
+    Ok(Sale {
+        id: r.get(0)?,
+        file: serde_json::from_str(&def).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        starts_at: r.get(2)?,
+        ends_at: r.get(3)?,
+        status: r.get(4)?,
+        override_reason: r.get(5)?,
+        launch_batch: r.get(6)?,
+        end_batch: r.get(7)?,
+        created_at: r.get(8)?,
+        launched_at: r.get(9)?,
+        ended_at: r.get(10)?,
+    })
+}
+
+const SELECT: &str =
+    "SELECT id, definition, starts_at, ends_at, status, override_reason, launch_batch,
+    end_batch, created_at, launched_at, ended_at FROM sales";
+
+/// One sale.
+pub fn get(conn: &Connection, id: i64) -> Result<Sale> {
+    conn.query_row(&format!("{SELECT} WHERE id = ?1"), [id], row)
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("there is no sale {id}")))
+}
+
+/// Every sale, the latest start first.
+pub fn list(conn: &Connection) -> Result<Vec<Sale>> {
+    let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY starts_at DESC, id DESC"))?;
+    let rows = stmt.query_map([], row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -1,0 +1,159 @@
+//! The storefront link: connecting, syncing, and the change journal (pushes
+//! by hand and reverts). Every storefront call opens the connected store
+//! here, reconciles the journal first and settles sales and tiers after a
+//! sync.
+
+use super::{AppStatus, Desk, Workspace};
+use crate::error::{Error, Result};
+use crate::journal::{self, Entry, ManualChange, RevertScope, Why};
+use crate::promotions::Settled;
+use crate::store::Store;
+use crate::storefront::connection::{self, ConnectRequest, ConnectionInfo, Credentials};
+use crate::storefront::shopify::client::Tuning;
+use crate::storefront::ShopInfo;
+use crate::sync::{SyncProgress, SyncReport, SyncRun};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+/// The open shop's storefront link, for Settings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct StorefrontStatus {
+    /// The connection; `None`: changes apply to this machine's copy only.
+    pub connection: Option<ConnectionInfo>,
+    /// The newest sync run.
+    pub last_sync: Option<SyncRun>,
+    /// Journal entries sent but not yet confirmed (settled before the next
+    /// storefront operation).
+    pub pending: u32,
+}
+
+/// A change the owner pushes by hand from the journal page.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct PushRequest {
+    pub change: ManualChange,
+    /// Why, for the journal.
+    pub reason: String,
+}
+
+/// A sync and what settling did after it (a sale may have reached its
+/// stock cap with the new orders).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Synced {
+    pub report: SyncReport,
+    pub settled: Vec<Settled>,
+}
+
+impl Desk {
+    /// The storefront connection and the last sync.
+    pub fn storefront(&self) -> Result<StorefrontStatus> {
+        self.with_store(|store| {
+            let conn = store.conn();
+            Ok(StorefrontStatus {
+                connection: connection::load(conn)?,
+                last_sync: crate::sync::last_run(conn)?,
+                pending: journal::pending(conn)?.len() as u32,
+            })
+        })
+    }
+
+    /// "Test connection": the shop's name, currency and time zone, nothing
+    /// kept.
+    pub fn test_connection(&self, request: ConnectRequest) -> Result<ShopInfo> {
+        let credentials = request.credentials()?;
+        connection::test(
+            &request.platform,
+            &request.shop,
+            &credentials,
+            Tuning::default(),
+        )
+    }
+
+    /// Connects the owner's own shop (switching to it from the demo): the
+    /// secret goes to the keyring, the shop takes the storefront's name,
+    /// currency and time zone. The next sync pulls it.
+    pub fn connect_store(&self, request: ConnectRequest) -> Result<AppStatus> {
+        let credentials = request.credentials()?;
+        self.connect_with(&request.platform, &request.shop, &credentials)?;
+        self.status()
+    }
+
+    /// [`Desk::connect_store`] with credentials already in hand (the command line
+    /// names environment variables instead of pasting secrets).
+    pub fn connect_with(
+        &self,
+        platform: &str,
+        shop: &str,
+        credentials: &Credentials,
+    ) -> Result<ShopInfo> {
+        let info = self.exclusive(|| {
+            let mut own = Store::open(&self.path_of(Workspace::Shop))?;
+            connection::connect(&mut own, platform, shop, credentials, Tuning::default())
+        })?;
+        self.open(Workspace::Shop)?;
+        Ok(info)
+    }
+
+    /// Forgets the connection and removes its secret from the keyring. The
+    /// local copy stays.
+    pub fn disconnect_store(&self) -> Result<StorefrontStatus> {
+        self.exclusive(|| self.with_store(|store| connection::forget(store.conn())))?;
+        self.storefront()
+    }
+
+    /// Pulls the connected storefront into the open shop, then settles
+    /// sales and tiers (new orders may have reached a stock cap). The sync
+    /// writes through its own connection to the database, so the dashboard
+    /// stays readable meanwhile; cancelling keeps every committed batch.
+    pub fn sync_now(&self, full: bool, on_progress: impl FnMut(&SyncProgress)) -> Result<Synced> {
+        let path = self.store_path()?;
+        self.exclusive(|| {
+            let mut store = Store::open(&path)?;
+            let mut sf = connection::open(store.conn(), Tuning::default(), self.cancel.clone())?
+                .ok_or(Error::NotConnected)?;
+            journal::reconcile(store.conn(), &mut sf)?;
+            let report = crate::sync::sync(&mut store, &mut sf, full, &self.cancel, on_progress)?;
+            let settled = self.settle_in(store.conn())?;
+            Ok(Synced { report, settled })
+        })
+    }
+
+    /// Settles sales and tiers of the shop in `conn` through its storefront.
+    pub(super) fn settle_in(&self, conn: &rusqlite::Connection) -> Result<Vec<Settled>> {
+        let Some(shop) = crate::store::read_shop(conn)? else {
+            return Ok(Vec::new());
+        };
+        self.on_storefront(conn, |conn, sf| {
+            crate::promotions::settle(conn, &shop, sf, Utc::now())
+        })
+    }
+
+    /// The newest journal entries first.
+    pub fn journal(&self, limit: u32) -> Result<Vec<Entry>> {
+        self.with_store(|store| journal::list(store.conn(), limit))
+    }
+
+    /// Pushes one change by hand, journaled under the `manual` playbook with
+    /// `reason` ("set by hand" when blank).
+    pub fn push_change(&self, request: PushRequest) -> Result<Vec<Entry>> {
+        self.storefront_job(|conn, sf| {
+            let change = request.change.change(conn)?;
+            let why = Why {
+                playbook: "manual".into(),
+                reason: match request.reason.trim() {
+                    "" => "set by hand".into(),
+                    r => r.to_string(),
+                },
+            };
+            journal::push(conn, sf, vec![change], &why, Utc::now())
+        })
+    }
+
+    /// Reverts an entry or a batch; a value changed in the store since is a
+    /// `conflict` unless `force`.
+    pub fn revert_change(&self, scope: RevertScope, force: bool) -> Result<Vec<Entry>> {
+        self.storefront_job(|conn, sf| journal::revert(conn, sf, scope, force, Utc::now()))
+    }
+}
