@@ -1,5 +1,5 @@
 """The base demand model of docs/pricing-model.md in NumPy: the reference
-the pricing benchmark (merchant-desk bench-pricing) times ours against.
+the pricing benchmark (benches/pricing.rs) times ours against.
 
 Reads the model as JSON (per variant: lambda, elasticity, p0, price, cost,
 stock (-1: not tracked); the weekday factors; days, paths, seed), simulates

@@ -94,9 +94,14 @@ export class Session {
     await this.cmd('POST', `/element/${await this.find(css)}/click`, {});
   }
 
-  /** Types into an input, as the keyboard would. */
+  /** Types into an input, as the keyboard would; '' empties it as select
+   * all and Delete would (the driver refuses empty text). */
   async type(css, text) {
     const id = await this.find(css);
+    if (text === '') {
+      await this.cmd('POST', `/element/${id}/value`, { text: '\uE009a\uE000\uE017' });
+      return;
+    }
     await this.cmd('POST', `/element/${id}/clear`, {});
     await this.cmd('POST', `/element/${id}/value`, { text });
   }
@@ -118,6 +123,18 @@ export class Session {
   }
 
   async screenshot() {
+    // WebKitWebDriver answers on the next paint, and a page where nothing
+    // changes never paints: keep one invisible pixel changing meanwhile.
+    await this.cmd('POST', '/execute/sync', {
+      script: `if (!window.__repaint) {
+        const px = document.createElement('div');
+        px.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;opacity:0.01;pointer-events:none';
+        document.body.appendChild(px);
+        let on = false;
+        window.__repaint = setInterval(() => { on = !on; px.style.background = on ? '#000' : '#fff'; }, 50);
+      }`,
+      args: [],
+    });
     return Buffer.from(await this.cmd('GET', '/screenshot'), 'base64');
   }
 

@@ -1,6 +1,7 @@
 //! One module per command group; each `run` turns its arguments into one
 //! call into the service and prints what comes back.
 
+mod common;
 pub mod floor;
 pub mod import;
 pub mod journal;

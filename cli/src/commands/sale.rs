@@ -1,7 +1,7 @@
 //! `merchant-desk sale create|check|launch|end|report|list`.
 
+use super::common::{Id, OverrideFloor};
 use super::settled_notes;
-use crate::args::{Id, OverrideFloor};
 use crate::context::Context;
 use crate::output::money_f;
 use merchant_desk::promotions::sale::{Sale, SaleFile, SaleMode};

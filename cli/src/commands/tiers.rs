@@ -1,6 +1,6 @@
 //! `merchant-desk tiers create|check|preview|lookback|launch|end|list`.
 
-use crate::args::{Id, OverrideFloor};
+use super::common::{Id, OverrideFloor};
 use crate::context::Context;
 use crate::output::money;
 use merchant_desk::promotions::tiers::{Kind, TierFile};

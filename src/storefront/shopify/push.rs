@@ -1,0 +1,296 @@
+//! Pushes: each change as its mutation, refusals read from `userErrors`, and a discount read back before it is changed.
+
+use super::client::Retry;
+use super::*;
+use crate::error::{Error, Result};
+use crate::money;
+use crate::storefront::{
+    Applied, Discount, DiscountMethod, DiscountValue, Items, Minimum, PulledDiscount, Storefront,
+    Target, Value,
+};
+use serde_json::{json, Value as Json};
+use std::collections::BTreeSet;
+
+impl Shopify {
+    pub(super) fn read_discount(&mut self, id: &str) -> Result<Option<(Discount, &'static str)>> {
+        let data = self
+            .client
+            .graphql(PUSH, "ReadDiscount", json!({ "id": id }), Retry::Safe)?;
+        let d = &data["discountNode"]["discount"];
+        if d.is_null() || data["discountNode"].is_null() {
+            return Ok(None);
+        }
+        let currency = self.currency()?;
+        match pulled_discount(d, &currency) {
+            Ok(PulledDiscount::Basic(d)) => {
+                let kind = match d.method {
+                    DiscountMethod::Code => "code",
+                    DiscountMethod::Automatic => "automatic",
+                };
+                Ok(Some((d, kind)))
+            }
+            _ => Err(Error::Storefront(format!(
+                "discount {id} is a {} discount, which Merchant Desk does not edit",
+                d["__typename"].as_str().unwrap_or("unknown")
+            ))),
+        }
+    }
+
+    pub(super) fn apply_one(&mut self, target: &Target, value: &Value) -> Result<Applied> {
+        match (target, value) {
+            (Target::VariantPrice { product, variant }, Value::Price(p)) => {
+                let currency = self.currency()?;
+                let data = self.client.graphql(
+                    PUSH,
+                    "VariantPrices",
+                    json!({
+                        "productId": product,
+                        "variants": [{
+                            "id": variant,
+                            "price": money::format_major(p.price_minor, &currency),
+                            "compareAtPrice": p.compare_at_minor.map(|c| money::format_major(c, &currency)),
+                        }]
+                    }),
+                    Retry::Safe,
+                )?;
+                let r = &data["productVariantsBulkUpdate"];
+                user_errors(&r["userErrors"])?;
+                let v = r["productVariants"]
+                    .as_array()
+                    .and_then(|vs| vs.iter().find(|v| v["id"] == json!(variant)))
+                    .ok_or_else(|| {
+                        Error::Storefront("the price update returned no variant".into())
+                    })?;
+                Ok(Applied {
+                    target: target.clone(),
+                    value: Value::Price(price_from(v, &currency)?),
+                })
+            }
+            (Target::CustomerTags { customer }, Value::Tags(new)) => {
+                let Value::Tags(now) = self.read(std::slice::from_ref(target))?.remove(0) else {
+                    unreachable!("read returns tags for a tag target")
+                };
+                let now: BTreeSet<&String> = now.iter().collect();
+                let want: BTreeSet<&String> = new.iter().collect();
+                let add: Vec<&String> = want.difference(&now).copied().collect();
+                let remove: Vec<&String> = now.difference(&want).copied().collect();
+                for (op, field, tags) in [
+                    ("TagsAdd", "tagsAdd", add),
+                    ("TagsRemove", "tagsRemove", remove),
+                ] {
+                    if tags.is_empty() {
+                        continue;
+                    }
+                    let data = self.client.graphql(
+                        PUSH,
+                        op,
+                        json!({ "id": customer, "tags": tags }),
+                        Retry::Safe,
+                    )?;
+                    user_errors(&data[field]["userErrors"])?;
+                }
+                let value = self.read(std::slice::from_ref(target))?.remove(0);
+                Ok(Applied {
+                    target: target.clone(),
+                    value,
+                })
+            }
+            (
+                Target::Metafield {
+                    owner,
+                    namespace,
+                    key,
+                },
+                Value::Metafield(m),
+            ) => {
+                match m {
+                    Some(m) => {
+                        let data = self.client.graphql(
+                            PUSH,
+                            "MetafieldsSet",
+                            json!({ "metafields": [{
+                                "ownerId": owner, "namespace": namespace, "key": key,
+                                "type": m.r#type, "value": m.value,
+                            }]}),
+                            Retry::Safe,
+                        )?;
+                        user_errors(&data["metafieldsSet"]["userErrors"])?;
+                    }
+                    None => {
+                        let data = self.client.graphql(
+                            PUSH,
+                            "MetafieldsDelete",
+                            json!({ "metafields": [{
+                                "ownerId": owner, "namespace": namespace, "key": key,
+                            }]}),
+                            Retry::Safe,
+                        )?;
+                        user_errors(&data["metafieldsDelete"]["userErrors"])?;
+                    }
+                }
+                let value = self.read(std::slice::from_ref(target))?.remove(0);
+                Ok(Applied {
+                    target: target.clone(),
+                    value,
+                })
+            }
+            (Target::Discount { id }, Value::Discount(want)) => {
+                let current = match id {
+                    Some(id) => self.read_discount(id)?,
+                    None => None,
+                };
+                let currency = self.currency()?;
+                let new_id = match (id, current, want) {
+                    (_, None, None) => None,
+                    (_, None, Some(d)) => {
+                        let (op, field, node) = match d.method {
+                            DiscountMethod::Automatic => (
+                                "AutomaticCreate",
+                                "discountAutomaticBasicCreate",
+                                "automaticDiscountNode",
+                            ),
+                            DiscountMethod::Code => {
+                                ("CodeCreate", "discountCodeBasicCreate", "codeDiscountNode")
+                            }
+                        };
+                        let data = self.client.graphql(
+                            PUSH,
+                            op,
+                            json!({ "input": discount_input(d, None, &currency) }),
+                            Retry::Never,
+                        )?;
+                        user_errors(&data[field]["userErrors"])?;
+                        Some(
+                            data[field][node]["id"]
+                                .as_str()
+                                .ok_or_else(|| {
+                                    Error::Storefront("the new discount has no id".into())
+                                })?
+                                .to_string(),
+                        )
+                    }
+                    (Some(id), Some((_, kind)), None) => {
+                        let (op, field) = if kind == "code" {
+                            ("CodeDelete", "discountCodeDelete")
+                        } else {
+                            ("AutomaticDelete", "discountAutomaticDelete")
+                        };
+                        let data =
+                            self.client
+                                .graphql(PUSH, op, json!({ "id": id }), Retry::Safe)?;
+                        user_errors(&data[field]["userErrors"])?;
+                        Some(id.clone())
+                    }
+                    (Some(id), Some((old, kind)), Some(d)) => {
+                        if (kind == "code") != (d.method == DiscountMethod::Code) {
+                            return Err(Error::InvalidArgument(
+                                "a discount cannot change between automatic and code; end it and create another".into(),
+                            ));
+                        }
+                        let (op, field) = if kind == "code" {
+                            ("CodeUpdate", "discountCodeBasicUpdate")
+                        } else {
+                            ("AutomaticUpdate", "discountAutomaticBasicUpdate")
+                        };
+                        let data = self.client.graphql(
+                            PUSH,
+                            op,
+                            json!({ "id": id, "input": discount_input(d, Some(&old), &currency) }),
+                            Retry::Safe,
+                        )?;
+                        user_errors(&data[field]["userErrors"])?;
+                        Some(id.clone())
+                    }
+                    (None, Some(_), _) => unreachable!("no id reads nothing"),
+                };
+                let target = Target::Discount { id: new_id.clone() };
+                let value = match &new_id {
+                    Some(id) if want.is_some() => {
+                        Value::Discount(self.read_discount(id)?.map(|(d, _)| d))
+                    }
+                    _ => Value::Discount(None),
+                };
+                Ok(Applied { target, value })
+            }
+            _ => Err(Error::InvalidArgument(
+                "the value does not fit the target".into(),
+            )),
+        }
+    }
+}
+
+pub(super) fn user_errors(errors: &Json) -> Result<()> {
+    let list: Vec<String> = errors
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let field = strings(&e["field"]).join(".");
+            let message = e["message"].as_str().unwrap_or("refused");
+            if field.is_empty() {
+                message.to_string()
+            } else {
+                format!("{field}: {message}")
+            }
+        })
+        .collect();
+    if list.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Storefront(list.join("; ")))
+    }
+}
+
+/// The input object for a discount create or update; an update also
+/// removes the items `old` had and `d` does not.
+pub(super) fn discount_input(d: &Discount, old: Option<&Discount>, currency: &str) -> Json {
+    let value = match &d.value {
+        DiscountValue::Percentage { basis_points } => {
+            json!({ "percentage": *basis_points as f64 / 10_000.0 })
+        }
+        DiscountValue::Amount {
+            amount_minor,
+            each_item,
+        } => json!({ "discountAmount": {
+            "amount": money::format_major(*amount_minor, currency), "appliesOnEachItem": each_item } }),
+    };
+    let items = match &d.items {
+        Items::All => json!({ "all": true }),
+        Items::Some { products, variants } => {
+            let (old_p, old_v) = match old.map(|o| &o.items) {
+                Some(Items::Some { products, variants }) => (products.clone(), variants.clone()),
+                _ => (Vec::new(), Vec::new()),
+            };
+            let gone = |old: &[String], new: &[String]| -> Vec<String> {
+                old.iter().filter(|o| !new.contains(o)).cloned().collect()
+            };
+            json!({ "products": {
+                "productsToAdd": products, "productVariantsToAdd": variants,
+                "productsToRemove": gone(&old_p, products),
+                "productVariantsToRemove": gone(&old_v, variants),
+            }})
+        }
+    };
+    let minimum = match &d.minimum {
+        Minimum::None => Json::Null,
+        Minimum::Quantity { quantity } => {
+            json!({ "quantity": { "greaterThanOrEqualToQuantity": quantity.to_string() } })
+        }
+        Minimum::Subtotal { amount_minor } => json!({ "subtotal": {
+            "greaterThanOrEqualToSubtotal": money::format_major(*amount_minor, currency) } }),
+    };
+    let mut input = json!({
+        "title": d.title,
+        "startsAt": d.starts_at,
+        "endsAt": d.ends_at,
+        "minimumRequirement": minimum,
+        "customerGets": { "value": value, "items": items },
+    });
+    if d.method == DiscountMethod::Code {
+        input["code"] = json!(d.code);
+        input["usageLimit"] = json!(d.usage_limit);
+        input["appliesOncePerCustomer"] = json!(d.once_per_customer);
+        input["context"] = json!({ "all": "ALL" });
+    }
+    input
+}

@@ -1,0 +1,581 @@
+//! The shapes of what Shopify answers, as typed structs that mirror the
+//! selections in `graphql/` (the bulk and the paged documents select the
+//! same fields), and their mapping into the sync's records. A field renamed
+//! or missing in an answer fails to decode with its name, instead of being
+//! read as empty.
+
+use super::super::{
+    CustomerRecord, Entity, LineRecord, OrderRecord, ProductRecord, Record, RefundLineRecord,
+    RefundRecord, Value, VariantRecord,
+};
+use crate::error::{Error, Result};
+use crate::money;
+use crate::storefront::{
+    Discount, DiscountMethod, DiscountValue, Items, Minimum, OtherDiscount, Price, PulledDiscount,
+};
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+/// `Decimal` and `Money` scalars arrive as strings (older answers, and the
+/// fake's, as numbers): either way, exact.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Amount {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl Amount {
+    fn minor(&self, currency: &str) -> Result<i64> {
+        let text = match self {
+            Amount::Text(t) => t.clone(),
+            Amount::Number(n) => n.to_string(),
+        };
+        money::parse_decimal(&text)
+            .and_then(|d| money::to_minor(d, currency))
+            .ok_or_else(|| Error::Storefront(format!("\"{text}\" is not an amount")))
+    }
+}
+
+/// `MoneyBag { shopMoney { amount } }`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MoneyBag {
+    shop_money: MoneyV2,
+}
+
+#[derive(Debug, Deserialize)]
+struct MoneyV2 {
+    amount: Amount,
+}
+
+impl MoneyBag {
+    fn minor(&self, currency: &str) -> Result<i64> {
+        self.shop_money.amount.minor(currency)
+    }
+}
+
+/// A node that is only referenced by its id (`customer { id }`).
+#[derive(Debug, Deserialize)]
+struct Ref {
+    id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProductNode {
+    id: String,
+    title: String,
+    product_type: Option<String>,
+    status: Option<String>,
+    updated_at: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VariantNode {
+    id: String,
+    sku: Option<String>,
+    title: Option<String>,
+    price: Amount,
+    compare_at_price: Option<Amount>,
+    inventory_quantity: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CustomerNode {
+    id: String,
+    display_name: Option<String>,
+    default_email_address: Option<EmailAddress>,
+    default_address: Option<Address>,
+    #[serde(default)]
+    tags: Vec<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EmailAddress {
+    email_address: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Address {
+    country_code_v2: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderNode {
+    id: String,
+    name: String,
+    email: Option<String>,
+    processed_at: String,
+    updated_at: String,
+    cancelled_at: Option<String>,
+    display_financial_status: Option<String>,
+    currency_code: Option<String>,
+    customer: Option<Ref>,
+    billing_address: Option<Address>,
+    #[serde(default)]
+    refunds: Vec<RefundNode>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RefundNode {
+    id: String,
+    created_at: Option<String>,
+    total_refunded_set: MoneyBag,
+    #[serde(default)]
+    refund_line_items: Nodes<RefundLineNode>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Nodes<T> {
+    nodes: Vec<T>,
+}
+
+impl<T> Default for Nodes<T> {
+    fn default() -> Self {
+        Nodes { nodes: Vec::new() }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RefundLineNode {
+    quantity: Option<i64>,
+    line_item: Ref,
+    subtotal_set: MoneyBag,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LineItemNode {
+    id: String,
+    sku: Option<String>,
+    title: Option<String>,
+    quantity: Option<i64>,
+    variant: Option<Ref>,
+    original_unit_price_set: MoneyBag,
+}
+
+#[derive(Debug, Deserialize)]
+struct DiscountNode {
+    id: String,
+    discount: Json,
+}
+
+/// Decodes one node of `what` (for the message: "a product").
+fn decode<T: serde::de::DeserializeOwned>(node: &Json, what: &str) -> Result<T> {
+    T::deserialize(node).map_err(|e| Error::Storefront(format!("{what} could not be read: {e}")))
+}
+
+/// Blank text is no text.
+fn filled(text: Option<String>) -> Option<String> {
+    text.filter(|s| !s.is_empty())
+}
+
+/// One pulled node of `entity` (with its children: a product's variants,
+/// an order's lines) as the sync writes it.
+pub(super) fn record(
+    entity: Entity,
+    node: &Json,
+    children: &[Json],
+    currency: &str,
+) -> Result<Record> {
+    Ok(match entity {
+        Entity::Discounts => {
+            let d: DiscountNode = decode(node, "a discount")?;
+            Record::Discount(super::super::DiscountRecord {
+                id: d.id,
+                discount: pulled_discount(&d.discount, currency)?,
+            })
+        }
+        Entity::Products => {
+            let p: ProductNode = decode(node, "a product")?;
+            Record::Product(ProductRecord {
+                id: p.id,
+                title: p.title,
+                product_type: filled(p.product_type),
+                active: p.status.as_deref() == Some("ACTIVE"),
+                updated_at: normalize_time(&p.updated_at),
+                variants: children
+                    .iter()
+                    .map(|v| {
+                        let v: VariantNode = decode(v, "a variant")?;
+                        Ok(VariantRecord {
+                            id: v.id,
+                            sku: filled(v.sku),
+                            title: v.title.unwrap_or_default(),
+                            price_minor: v.price.minor(currency)?,
+                            compare_at_minor: v
+                                .compare_at_price
+                                .map(|c| c.minor(currency))
+                                .transpose()?,
+                            stock: v.inventory_quantity,
+                        })
+                    })
+                    .collect::<Result<_>>()?,
+            })
+        }
+        Entity::Customers => {
+            let c: CustomerNode = decode(node, "a customer")?;
+            Record::Customer(CustomerRecord {
+                id: c.id,
+                name: filled(c.display_name),
+                email: filled(c.default_email_address.and_then(|e| e.email_address)),
+                country: filled(c.default_address.and_then(|a| a.country_code_v2)),
+                tags: match Value::Tags(c.tags).normalized() {
+                    Value::Tags(t) => t,
+                    _ => Vec::new(),
+                },
+                created_at: normalize_time(&c.created_at),
+                updated_at: normalize_time(&c.updated_at),
+            })
+        }
+        Entity::Orders => {
+            let o: OrderNode = decode(node, "an order")?;
+            let updated_at = normalize_time(&o.updated_at);
+            Record::Order(OrderRecord {
+                id: o.id,
+                number: o.name,
+                customer: o.customer.map(|c| c.id),
+                email: filled(o.email),
+                country: filled(o.billing_address.and_then(|a| a.country_code_v2)),
+                placed_at: normalize_time(&o.processed_at),
+                cancelled_at: o.cancelled_at.as_deref().map(normalize_time),
+                financial_status: o
+                    .display_financial_status
+                    .unwrap_or_else(|| "pending".into())
+                    .to_lowercase(),
+                currency: o.currency_code.unwrap_or_else(|| currency.to_string()),
+                lines: children
+                    .iter()
+                    .map(|l| {
+                        let l: LineItemNode = decode(l, "an order line")?;
+                        Ok(LineRecord {
+                            id: l.id,
+                            variant: l.variant.map(|v| v.id),
+                            sku: filled(l.sku),
+                            title: l.title.unwrap_or_default(),
+                            quantity: l.quantity.unwrap_or(0),
+                            unit_price_minor: l.original_unit_price_set.minor(currency)?,
+                        })
+                    })
+                    .collect::<Result<_>>()?,
+                refunds: o
+                    .refunds
+                    .into_iter()
+                    .map(|r| {
+                        Ok(RefundRecord {
+                            id: r.id,
+                            created_at: r
+                                .created_at
+                                .as_deref()
+                                .map_or_else(|| updated_at.clone(), normalize_time),
+                            total_minor: r.total_refunded_set.minor(currency)?,
+                            lines: r
+                                .refund_line_items
+                                .nodes
+                                .into_iter()
+                                .map(|rl| {
+                                    Ok(RefundLineRecord {
+                                        line: rl.line_item.id,
+                                        quantity: rl.quantity.unwrap_or(0),
+                                        amount_minor: rl.subtotal_set.minor(currency)?,
+                                    })
+                                })
+                                .collect::<Result<_>>()?,
+                        })
+                    })
+                    .collect::<Result<_>>()?,
+                updated_at,
+            })
+        }
+    })
+}
+
+pub(super) fn strings(v: &Json) -> Vec<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect()
+}
+
+pub(super) fn bump(high: &mut Option<String>, t: &Json) {
+    if let Some(t) = t.as_str() {
+        let t = normalize_time(t);
+        if high.as_deref().is_none_or(|h| t.as_str() > h) {
+            *high = Some(t);
+        }
+    }
+}
+
+/// Shopify's `DateTime` as the store keeps time: UTC, whole seconds.
+pub(super) fn normalize_time(t: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|d| crate::time::fmt_utc(d.with_timezone(&chrono::Utc)))
+        .unwrap_or_else(|_| t.to_string())
+}
+
+pub(super) fn minor(v: &Json, currency: &str) -> Result<i64> {
+    let text = match v {
+        Json::String(s) => s.clone(),
+        Json::Number(n) => n.to_string(),
+        _ => return Err(Error::Storefront(format!("{v} is not an amount"))),
+    };
+    money::parse_decimal(&text)
+        .and_then(|d| money::to_minor(d, currency))
+        .ok_or_else(|| Error::Storefront(format!("\"{text}\" is not an amount")))
+}
+
+pub(super) fn price_from(v: &Json, currency: &str) -> Result<Price> {
+    Ok(Price {
+        price_minor: minor(&v["price"], currency)?,
+        compare_at_minor: match &v["compareAtPrice"] {
+            Json::Null => None,
+            c => Some(minor(c, currency)?),
+        },
+    })
+}
+
+/// `DiscountFields`: the kinds Merchant Desk edits in full, the others by
+/// their title and window.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "__typename")]
+enum DiscountNodeValue {
+    DiscountAutomaticBasic(BasicDiscount),
+    DiscountCodeBasic(BasicDiscount),
+    DiscountAutomaticBxgy(Windowed),
+    DiscountCodeBxgy(Windowed),
+    DiscountAutomaticApp(Windowed),
+    DiscountCodeApp(Windowed),
+    DiscountAutomaticFreeShipping(Windowed),
+    DiscountCodeFreeShipping(Windowed),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Windowed {
+    #[serde(default)]
+    title: String,
+    starts_at: Option<String>,
+    ends_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BasicDiscount {
+    #[serde(flatten)]
+    window: Windowed,
+    usage_limit: Option<i64>,
+    #[serde(default)]
+    applies_once_per_customer: bool,
+    codes: Option<Nodes<Code>>,
+    minimum_requirement: Option<MinimumNode>,
+    customer_gets: Gets,
+}
+
+#[derive(Debug, Deserialize)]
+struct Code {
+    code: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "__typename")]
+enum MinimumNode {
+    #[serde(rename_all = "camelCase")]
+    DiscountMinimumQuantity {
+        greater_than_or_equal_to_quantity: Count,
+    },
+    #[serde(rename_all = "camelCase")]
+    DiscountMinimumSubtotal {
+        greater_than_or_equal_to_subtotal: MoneyV2,
+    },
+    #[serde(other)]
+    None,
+}
+
+/// `UnsignedInt64` arrives as a string; the fake sends a number.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Count {
+    Text(String),
+    Number(i64),
+}
+
+#[derive(Debug, Deserialize)]
+struct Gets {
+    value: GetsValue,
+    items: GetsItems,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "__typename")]
+enum GetsValue {
+    DiscountPercentage {
+        percentage: f64,
+    },
+    #[serde(rename_all = "camelCase")]
+    DiscountAmount {
+        amount: MoneyV2,
+        #[serde(default)]
+        applies_on_each_item: bool,
+    },
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "__typename")]
+enum GetsItems {
+    #[serde(rename_all = "camelCase")]
+    DiscountProducts {
+        products: Nodes<Ref>,
+        product_variants: Nodes<Ref>,
+    },
+    #[serde(other)]
+    All,
+}
+
+/// A discount node's `discount` as the sync keeps it.
+pub(super) fn pulled_discount(d: &Json, currency: &str) -> Result<PulledDiscount> {
+    let other = |w: Windowed, kind: &str, automatic: bool, on_items: bool| {
+        PulledDiscount::Other(OtherDiscount {
+            title: w.title,
+            kind: kind.to_string(),
+            automatic,
+            on_items,
+            starts_at: w
+                .starts_at
+                .as_deref()
+                .map(normalize_time)
+                .unwrap_or_default(),
+            ends_at: w.ends_at.as_deref().map(normalize_time),
+        })
+    };
+    Ok(match decode_discount(d)? {
+        DiscountNodeValue::DiscountAutomaticBasic(b) => {
+            PulledDiscount::Basic(basic(b, DiscountMethod::Automatic, currency)?)
+        }
+        DiscountNodeValue::DiscountCodeBasic(b) => {
+            PulledDiscount::Basic(basic(b, DiscountMethod::Code, currency)?)
+        }
+        DiscountNodeValue::DiscountAutomaticBxgy(w) => other(w, "buy X get Y", true, true),
+        DiscountNodeValue::DiscountCodeBxgy(w) => other(w, "buy X get Y", false, true),
+        DiscountNodeValue::DiscountAutomaticApp(w) => other(w, "app", true, true),
+        DiscountNodeValue::DiscountCodeApp(w) => other(w, "app", false, true),
+        DiscountNodeValue::DiscountAutomaticFreeShipping(w) => {
+            other(w, "free shipping", true, false)
+        }
+        DiscountNodeValue::DiscountCodeFreeShipping(w) => other(w, "free shipping", false, false),
+    })
+}
+
+fn decode_discount(d: &Json) -> Result<DiscountNodeValue> {
+    DiscountNodeValue::deserialize(d).map_err(|e| {
+        Error::Storefront(match d["__typename"].as_str() {
+            Some(kind) if e.to_string().starts_with("unknown variant") => {
+                format!("a {kind} discount is not a kind Merchant Desk knows")
+            }
+            _ => format!("a discount could not be read: {e}"),
+        })
+    })
+}
+
+/// A basic discount (`kind` "automatic" or "code") as Merchant Desk edits it.
+#[cfg(test)]
+pub(super) fn discount_from(d: &Json, kind: &str, currency: &str) -> Result<Discount> {
+    let method = if kind == "code" {
+        DiscountMethod::Code
+    } else {
+        DiscountMethod::Automatic
+    };
+    match decode_discount(d)? {
+        DiscountNodeValue::DiscountAutomaticBasic(b) | DiscountNodeValue::DiscountCodeBasic(b) => {
+            basic(b, method, currency)
+        }
+        _ => Err(Error::Storefront(
+            "only basic discounts are edited by Merchant Desk".into(),
+        )),
+    }
+}
+
+fn basic(b: BasicDiscount, method: DiscountMethod, currency: &str) -> Result<Discount> {
+    let value = match b.customer_gets.value {
+        GetsValue::DiscountPercentage { percentage } => DiscountValue::Percentage {
+            basis_points: (percentage * 10_000.0).round() as i64,
+        },
+        GetsValue::DiscountAmount {
+            amount,
+            applies_on_each_item,
+        } => DiscountValue::Amount {
+            amount_minor: amount.amount.minor(currency)?,
+            each_item: applies_on_each_item,
+        },
+        GetsValue::Other => {
+            return Err(Error::Storefront(
+                "a discount value of this kind is not one Merchant Desk edits".into(),
+            ))
+        }
+    };
+    let minimum = match b.minimum_requirement {
+        Some(MinimumNode::DiscountMinimumQuantity {
+            greater_than_or_equal_to_quantity,
+        }) => Minimum::Quantity {
+            quantity: match greater_than_or_equal_to_quantity {
+                Count::Text(t) => t.parse().unwrap_or(0),
+                Count::Number(n) => n,
+            },
+        },
+        Some(MinimumNode::DiscountMinimumSubtotal {
+            greater_than_or_equal_to_subtotal,
+        }) => Minimum::Subtotal {
+            amount_minor: greater_than_or_equal_to_subtotal.amount.minor(currency)?,
+        },
+        Some(MinimumNode::None) | None => Minimum::None,
+    };
+    let items = match b.customer_gets.items {
+        GetsItems::DiscountProducts {
+            products,
+            product_variants,
+        } => {
+            let ids = |n: Nodes<Ref>| {
+                let mut v: Vec<String> = n.nodes.into_iter().map(|r| r.id).collect();
+                v.sort();
+                v
+            };
+            Items::Some {
+                products: ids(products),
+                variants: ids(product_variants),
+            }
+        }
+        GetsItems::All => Items::All,
+    };
+    Ok(Discount {
+        title: b.window.title,
+        method,
+        code: b
+            .codes
+            .and_then(|c| c.nodes.into_iter().next())
+            .map(|c| c.code),
+        value,
+        minimum,
+        items,
+        starts_at: b
+            .window
+            .starts_at
+            .as_deref()
+            .map(normalize_time)
+            .unwrap_or_default(),
+        ends_at: b.window.ends_at.as_deref().map(normalize_time),
+        usage_limit: b.usage_limit,
+        once_per_customer: b.applies_once_per_customer,
+    })
+}
