@@ -7,7 +7,8 @@
 //! later writes are skipped, and the program exits as if it had finished.
 
 use serde::Serialize;
-use std::cell::Cell;
+use serde_json::Value as Json;
+use std::cell::{Cell, RefCell};
 use std::fmt::Display;
 use std::io::{ErrorKind, Write};
 
@@ -15,6 +16,9 @@ use std::io::{ErrorKind, Write};
 pub struct Output {
     json: bool,
     closed: Cell<bool>,
+    /// The shop's currency, once a command has read it: JSON then carries
+    /// each amount as a decimal string beside its minor units.
+    currency: RefCell<Option<String>>,
 }
 
 impl Output {
@@ -22,6 +26,7 @@ impl Output {
         Output {
             json,
             closed: Cell::new(false),
+            currency: RefCell::new(None),
         }
     }
 
@@ -46,10 +51,22 @@ impl Output {
         }
     }
 
+    /// The shop's currency, for the amounts in JSON.
+    pub fn set_currency(&self, currency: &str) {
+        *self.currency.borrow_mut() = Some(currency.to_string());
+    }
+
     /// `value` as JSON when `--json` was given, else `human` writes text.
+    /// In JSON every `…_minor` amount is joined by the same amount as a
+    /// decimal string in major units (`"price_minor": 1049` and
+    /// `"price": "10.49"`).
     pub fn show<T: Serialize + ?Sized>(&self, value: &T, human: impl FnOnce(&Output)) {
         if self.json {
-            self.line(serde_json::to_string_pretty(value).expect("the core's types serialise"));
+            let mut v = serde_json::to_value(value).expect("the core's types serialise");
+            if let Some(c) = self.currency.borrow().as_deref() {
+                with_decimals(&mut v, c);
+            }
+            self.line(serde_json::to_string_pretty(&v).expect("JSON values serialise"));
         } else {
             human(self);
         }
@@ -92,4 +109,28 @@ pub fn money_text(amount: &str, currency: &str) -> String {
     merchant_desk::money::parse_decimal(amount)
         .and_then(|d| merchant_desk::money::to_minor(d, currency))
         .map_or_else(|| amount.to_string(), |m| money(m, currency))
+}
+
+/// Adds `X: "10.49"` beside every integer `X_minor` (where no `X` is there).
+fn with_decimals(v: &mut Json, currency: &str) {
+    match v {
+        Json::Array(items) => items.iter_mut().for_each(|i| with_decimals(i, currency)),
+        Json::Object(map) => {
+            let amounts: Vec<(String, String)> = map
+                .iter()
+                .filter_map(|(k, v)| {
+                    let name = k.strip_suffix("_minor")?;
+                    let minor = v.as_i64()?;
+                    (!map.contains_key(name)).then(|| (name.to_string(), decimal(minor, currency)))
+                })
+                .collect();
+            for v in map.values_mut() {
+                with_decimals(v, currency);
+            }
+            for (k, d) in amounts {
+                map.insert(k, Json::String(d));
+            }
+        }
+        _ => {}
+    }
 }

@@ -78,10 +78,27 @@ fn json_is_one_global_flag_before_or_after_the_command() {
     // Money in JSON is a decimal string in major units.
     assert_eq!(before["gross_sales"], "1277.00");
     assert_eq!(before["orders"], 3);
+    // Amounts of the core's records keep their minor units and gain the
+    // decimal string beside them.
+    let signals: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["--json", "price", "signals"])).unwrap();
+    let pot = signals["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["sku"] == "POT")
+        .unwrap();
+    assert_eq!(
+        (pot["price_minor"].as_i64(), pot["price"].as_str()),
+        (Some(125_000), Some("1250.00"))
+    );
+    assert_eq!(pot["cost"], "600.00");
     // The same figures in text are written as the shop writes money.
     let text = ok(&db, &[&["report", "summary"][..], &range].concat());
     assert!(text.contains("gross sales       £1,277.00"), "{text}");
     assert!(text.contains("average order     £425.67"), "{text}");
+    let listed = ok(&db, &["price", "signals"]);
+    assert!(listed.contains("£1,250.00"), "{listed}");
 }
 
 #[test]

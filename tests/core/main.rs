@@ -12,6 +12,7 @@ mod pricing_rules;
 mod promotions;
 mod properties;
 mod real_data;
+mod service;
 mod summary;
 mod sync;
 

@@ -85,6 +85,7 @@ pub fn push(ctx: &Context, command: Push) -> Result<ExitCode> {
     let desk = ctx.desk();
     let entries = desk.push_change(PushRequest { change, reason })?;
     let currency = desk.shop()?.currency;
+    ctx.out.set_currency(&currency);
     ctx.out
         .show(&entries, |out| print_entries(out, &entries, &currency));
     if let Some(e) = entries.iter().find(|e| e.status == "failed") {
@@ -96,6 +97,7 @@ pub fn push(ctx: &Context, command: Push) -> Result<ExitCode> {
 pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
     let desk = ctx.desk();
     let currency = desk.shop().map(|s| s.currency).unwrap_or_default();
+    ctx.out.set_currency(&currency);
     match command {
         Command::List { limit } => {
             let entries = desk.journal(limit)?;

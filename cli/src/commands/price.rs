@@ -72,6 +72,7 @@ pub enum Command {
 pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
     let desk = ctx.desk();
     let currency = desk.shop()?.currency;
+    ctx.out.set_currency(&currency);
     let c = currency.as_str();
     match command {
         Command::Signals { windows } => {

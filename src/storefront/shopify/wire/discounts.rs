@@ -1,0 +1,258 @@
+//! Discounts as `DiscountFields` selects them: basic ones in full, the other
+//! kinds by their title and window.
+
+use super::{normalize_time, MoneyV2, Nodes, Ref};
+use crate::error::{Error, Result};
+use crate::storefront::{
+    Discount, DiscountMethod, DiscountValue, Items, Minimum, OtherDiscount, PulledDiscount,
+};
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+/// `DiscountFields`: the kinds Merchant Desk edits in full, the others by
+/// their title and window.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "__typename")]
+enum DiscountNodeValue {
+    #[serde(rename = "DiscountAutomaticBasic")]
+    AutomaticBasic(BasicDiscount),
+    #[serde(rename = "DiscountCodeBasic")]
+    CodeBasic(BasicDiscount),
+    #[serde(rename = "DiscountAutomaticBxgy")]
+    AutomaticBxgy(Windowed),
+    #[serde(rename = "DiscountCodeBxgy")]
+    CodeBxgy(Windowed),
+    #[serde(rename = "DiscountAutomaticApp")]
+    AutomaticApp(Windowed),
+    #[serde(rename = "DiscountCodeApp")]
+    CodeApp(Windowed),
+    #[serde(rename = "DiscountAutomaticFreeShipping")]
+    AutomaticFreeShipping(Windowed),
+    #[serde(rename = "DiscountCodeFreeShipping")]
+    CodeFreeShipping(Windowed),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Windowed {
+    #[serde(default)]
+    title: String,
+    starts_at: Option<String>,
+    ends_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BasicDiscount {
+    #[serde(flatten)]
+    window: Windowed,
+    usage_limit: Option<i64>,
+    #[serde(default)]
+    applies_once_per_customer: bool,
+    codes: Option<Nodes<Code>>,
+    minimum_requirement: Option<MinimumNode>,
+    customer_gets: Gets,
+}
+
+#[derive(Debug, Deserialize)]
+struct Code {
+    code: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "__typename")]
+enum MinimumNode {
+    #[serde(rename_all = "camelCase")]
+    DiscountMinimumQuantity {
+        greater_than_or_equal_to_quantity: Count,
+    },
+    #[serde(rename_all = "camelCase")]
+    DiscountMinimumSubtotal {
+        greater_than_or_equal_to_subtotal: MoneyV2,
+    },
+    #[serde(other)]
+    None,
+}
+
+/// `UnsignedInt64` arrives as a string; the fake sends a number.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Count {
+    Text(String),
+    Number(i64),
+}
+
+#[derive(Debug, Deserialize)]
+struct Gets {
+    value: GetsValue,
+    items: GetsItems,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "__typename")]
+enum GetsValue {
+    DiscountPercentage {
+        percentage: f64,
+    },
+    #[serde(rename_all = "camelCase")]
+    DiscountAmount {
+        amount: MoneyV2,
+        #[serde(default)]
+        applies_on_each_item: bool,
+    },
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "__typename")]
+enum GetsItems {
+    #[serde(rename_all = "camelCase")]
+    DiscountProducts {
+        products: Nodes<Ref>,
+        product_variants: Nodes<Ref>,
+    },
+    #[serde(other)]
+    All,
+}
+
+/// A discount node's `discount` as the sync keeps it.
+pub(in crate::storefront::shopify) fn pulled_discount(
+    d: &Json,
+    currency: &str,
+) -> Result<PulledDiscount> {
+    let other = |w: Windowed, kind: &str, automatic: bool, on_items: bool| {
+        PulledDiscount::Other(OtherDiscount {
+            title: w.title,
+            kind: kind.to_string(),
+            automatic,
+            on_items,
+            starts_at: w
+                .starts_at
+                .as_deref()
+                .map(normalize_time)
+                .unwrap_or_default(),
+            ends_at: w.ends_at.as_deref().map(normalize_time),
+        })
+    };
+    Ok(match decode_discount(d)? {
+        DiscountNodeValue::AutomaticBasic(b) => {
+            PulledDiscount::Basic(basic(b, DiscountMethod::Automatic, currency)?)
+        }
+        DiscountNodeValue::CodeBasic(b) => {
+            PulledDiscount::Basic(basic(b, DiscountMethod::Code, currency)?)
+        }
+        DiscountNodeValue::AutomaticBxgy(w) => other(w, "buy X get Y", true, true),
+        DiscountNodeValue::CodeBxgy(w) => other(w, "buy X get Y", false, true),
+        DiscountNodeValue::AutomaticApp(w) => other(w, "app", true, true),
+        DiscountNodeValue::CodeApp(w) => other(w, "app", false, true),
+        DiscountNodeValue::AutomaticFreeShipping(w) => other(w, "free shipping", true, false),
+        DiscountNodeValue::CodeFreeShipping(w) => other(w, "free shipping", false, false),
+    })
+}
+
+fn decode_discount(d: &Json) -> Result<DiscountNodeValue> {
+    DiscountNodeValue::deserialize(d).map_err(|e| {
+        Error::Storefront(match d["__typename"].as_str() {
+            Some(kind) if e.to_string().starts_with("unknown variant") => {
+                format!("a {kind} discount is not a kind Merchant Desk knows")
+            }
+            _ => format!("a discount could not be read: {e}"),
+        })
+    })
+}
+
+/// A basic discount (`kind` "automatic" or "code") as Merchant Desk edits it.
+#[cfg(test)]
+pub(in crate::storefront::shopify) fn discount_from(
+    d: &Json,
+    kind: &str,
+    currency: &str,
+) -> Result<Discount> {
+    let method = if kind == "code" {
+        DiscountMethod::Code
+    } else {
+        DiscountMethod::Automatic
+    };
+    match decode_discount(d)? {
+        DiscountNodeValue::AutomaticBasic(b) | DiscountNodeValue::CodeBasic(b) => {
+            basic(b, method, currency)
+        }
+        _ => Err(Error::Storefront(
+            "only basic discounts are edited by Merchant Desk".into(),
+        )),
+    }
+}
+
+fn basic(b: BasicDiscount, method: DiscountMethod, currency: &str) -> Result<Discount> {
+    let value = match b.customer_gets.value {
+        GetsValue::DiscountPercentage { percentage } => DiscountValue::Percentage {
+            basis_points: (percentage * 10_000.0).round() as i64,
+        },
+        GetsValue::DiscountAmount {
+            amount,
+            applies_on_each_item,
+        } => DiscountValue::Amount {
+            amount_minor: amount.amount.minor(currency)?,
+            each_item: applies_on_each_item,
+        },
+        GetsValue::Other => {
+            return Err(Error::Storefront(
+                "a discount value of this kind is not one Merchant Desk edits".into(),
+            ))
+        }
+    };
+    let minimum = match b.minimum_requirement {
+        Some(MinimumNode::DiscountMinimumQuantity {
+            greater_than_or_equal_to_quantity,
+        }) => Minimum::Quantity {
+            quantity: match greater_than_or_equal_to_quantity {
+                Count::Text(t) => t.parse().unwrap_or(0),
+                Count::Number(n) => n,
+            },
+        },
+        Some(MinimumNode::DiscountMinimumSubtotal {
+            greater_than_or_equal_to_subtotal,
+        }) => Minimum::Subtotal {
+            amount_minor: greater_than_or_equal_to_subtotal.amount.minor(currency)?,
+        },
+        Some(MinimumNode::None) | None => Minimum::None,
+    };
+    let items = match b.customer_gets.items {
+        GetsItems::DiscountProducts {
+            products,
+            product_variants,
+        } => {
+            let ids = |n: Nodes<Ref>| {
+                let mut v: Vec<String> = n.nodes.into_iter().map(|r| r.id).collect();
+                v.sort();
+                v
+            };
+            Items::Some {
+                products: ids(products),
+                variants: ids(product_variants),
+            }
+        }
+        GetsItems::All => Items::All,
+    };
+    Ok(Discount {
+        title: b.window.title,
+        method,
+        code: b
+            .codes
+            .and_then(|c| c.nodes.into_iter().next())
+            .map(|c| c.code),
+        value,
+        minimum,
+        items,
+        starts_at: b
+            .window
+            .starts_at
+            .as_deref()
+            .map(normalize_time)
+            .unwrap_or_default(),
+        ends_at: b.window.ends_at.as_deref().map(normalize_time),
+        usage_limit: b.usage_limit,
+        once_per_customer: b.applies_once_per_customer,
+    })
+}
