@@ -182,3 +182,22 @@ fn stacking_takes_the_worst_case() {
         0
     );
 }
+
+#[test]
+fn statuses_are_words_in_every_form() {
+    assert_eq!(format!("{:<9}|", SaleStatus::Draft), "draft    |");
+    assert_eq!(SaleStatus::parse("live"), Some(SaleStatus::Live));
+    assert_eq!(SaleStatus::parse("Live"), None);
+    assert_eq!(SaleStatus::Reverted, "reverted");
+    assert_eq!(
+        serde_json::to_string(&SaleStatus::Scheduled).unwrap(),
+        "\"scheduled\""
+    );
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    let back: SaleStatus = conn
+        .query_row("SELECT ?1", [SaleStatus::Ended], |r| r.get(0))
+        .unwrap();
+    assert_eq!(back, SaleStatus::Ended);
+    let wrong: rusqlite::Result<SaleStatus> = conn.query_row("SELECT 'over'", [], |r| r.get(0));
+    assert!(wrong.is_err());
+}
