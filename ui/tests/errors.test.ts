@@ -76,3 +76,17 @@ describe('Fields checked before they are sent', () => {
     expect(backend.calls).not.toContain('checkTiers');
   });
 });
+
+describe('Rule set fields', () => {
+  it('names a guardrail left empty before the rules are sent', async () => {
+    const { checkRules } = await import('../src/lib/pricing');
+    const backend = new MockBackend(demoShop);
+    const rules = structuredClone((await backend.ruleSets()).starter);
+    expect(() => checkRules(rules)).not.toThrow();
+    (rules.guardrails as { max_change_percent: unknown }).max_change_percent = null;
+    expect(() => checkRules(rules)).toThrow('Max change per step %: give a number.');
+    rules.guardrails.max_change_percent = 10;
+    rules.horizon_days = 0;
+    expect(() => checkRules(rules)).toThrow('Horizon (days): give a whole number from 1 to 365.');
+  });
+});
