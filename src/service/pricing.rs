@@ -255,6 +255,16 @@ impl Desk {
                 "compare one to four scenarios".into(),
             ));
         }
+        // The labels are the What-if form's.
+        if !(1..=365).contains(&request.days) {
+            return Err(Error::field("Days", "give a whole number from 1 to 365."));
+        }
+        if request.paths > 100_000 {
+            return Err(Error::field(
+                "Paths",
+                "give a whole number from 0 to 100000.",
+            ));
+        }
         let (built, currency, proposals) = self.with_store(|store| {
             let built = self.model(store)?;
             let mut wanted = HashMap::new();

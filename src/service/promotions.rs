@@ -193,6 +193,22 @@ impl Desk {
 
     /// Checks tiers as edited, previews a cart and looks back.
     pub fn check_tiers(&self, request: TiersRequest) -> Result<TiersCheck> {
+        // The labels are the tiers panel's.
+        if let Some((sku, _)) = request.cart.iter().find(|(_, q)| *q < 1) {
+            return Err(Error::field(
+                format!("Units of {sku}"),
+                "give a whole number 1 or more.",
+            ));
+        }
+        if request
+            .lookback_days
+            .is_some_and(|d| !(1..=3650).contains(&d))
+        {
+            return Err(Error::field(
+                "Look back (days)",
+                "give a whole number from 1 to 3650.",
+            ));
+        }
         self.with_store(|store| {
             let shop = store.require_shop()?;
             let conn = store.conn();
