@@ -4,79 +4,16 @@
 
 use super::rules::{Mode, Proposed, Reason, RuleSet, Source};
 use crate::error::{Error, Result};
-use crate::storefront::{Storefront, Target, Value};
 use crate::time::fmt_utc;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-/// A saved rule set.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
-pub struct SavedRules {
-    #[cfg_attr(test, ts(type = "number"))]
-    pub id: i64,
-    pub rules: RuleSet,
-    pub updated_at: String,
-}
+mod apply;
+mod saved;
 
-/// Saves a rule set under its name (replacing one of the same name) after
-/// checking it against the shop's currency.
-pub fn save_rules(
-    conn: &Connection,
-    rules: &RuleSet,
-    currency: &str,
-    now: DateTime<Utc>,
-) -> Result<SavedRules> {
-    rules.checked(currency)?;
-    let definition = serde_json::to_string(rules).expect("rule sets serialise");
-    let stamp = fmt_utc(now);
-    conn.execute(
-        "INSERT INTO price_rule_sets (name, definition, updated_at) VALUES (?1, ?2, ?3)
-         ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at",
-        params![rules.name.trim(), definition, stamp],
-    )?;
-    let id = conn.query_row(
-        "SELECT id FROM price_rule_sets WHERE name = ?1",
-        [rules.name.trim()],
-        |r| r.get(0),
-    )?;
-    Ok(SavedRules {
-        id,
-        rules: rules.clone(),
-        updated_at: stamp,
-    })
-}
-
-/// Every saved rule set, by name; the starter set when none is saved yet.
-pub fn saved_rules(conn: &Connection) -> Result<Vec<SavedRules>> {
-    let mut stmt =
-        conn.prepare("SELECT id, definition, updated_at FROM price_rule_sets ORDER BY name")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, def, updated_at) = row?;
-        let rules: RuleSet = serde_json::from_str(&def).map_err(|e| {
-            Error::InvalidArgument(format!("saved rule set {id} is unreadable: {e}"))
-        })?;
-        out.push(SavedRules {
-            id,
-            rules,
-            updated_at,
-        });
-    }
-    Ok(out)
-}
-
-/// Deletes a saved rule set.
-pub fn delete_rules(conn: &Connection, id: i64) -> Result<()> {
-    if conn.execute("DELETE FROM price_rule_sets WHERE id = ?1", [id])? == 0 {
-        return Err(Error::InvalidArgument(format!("there is no rule set {id}")));
-    }
-    Ok(())
-}
+pub use apply::*;
+pub use saved::*;
 
 stored_enum! {
     /// Where one proposed price stands.
@@ -188,7 +125,7 @@ pub fn save(
     get(conn, id)
 }
 
-fn insert_item(conn: &Connection, id: i64, p: &Proposed) -> Result<()> {
+pub(super) fn insert_item(conn: &Connection, id: i64, p: &Proposed) -> Result<()> {
     conn.execute(
         "INSERT INTO price_proposal_items (proposal_id, variant_id, current_minor, proposed_minor,
             floor_minor, ceiling_minor, status, reasons)
@@ -227,7 +164,7 @@ pub fn list(conn: &Connection, limit: u32) -> Result<Vec<ProposalSummary>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-fn mode(text: &str) -> Mode {
+pub(super) fn mode(text: &str) -> Mode {
     match text {
         "profit" => Mode::Profit,
         "revenue" => Mode::Revenue,
@@ -311,7 +248,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<Proposal> {
     Ok(p)
 }
 
-fn open_proposal(conn: &Connection, id: i64) -> Result<()> {
+pub(super) fn open_proposal(conn: &Connection, id: i64) -> Result<()> {
     let status: Option<String> = conn
         .query_row(
             "SELECT status FROM price_proposals WHERE id = ?1",
@@ -445,102 +382,4 @@ pub fn prices(proposal: &Proposal, variants: &[super::data::Variant]) -> Vec<i64
         .iter()
         .map(|v| new.get(&v.id).copied().unwrap_or(v.price_minor))
         .collect()
-}
-
-/// Which items `apply` sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Take {
-    /// Only those the owner approved (the app).
-    Approved,
-    /// Every item not rejected (the CLI's `price apply`).
-    NotRejected,
-}
-
-/// Pushes the proposal's items as one journaled batch through
-/// `storefront`, after checking each price is still what the proposal
-/// started from. Items whose price moved since are marked failed and not
-/// sent. Returns the proposal as it now stands.
-pub fn apply(
-    conn: &Connection,
-    storefront: &mut dyn Storefront,
-    id: i64,
-    take: Take,
-    now: DateTime<Utc>,
-) -> Result<Proposal> {
-    open_proposal(conn, id)?;
-    let proposal = get(conn, id)?;
-    let chosen: Vec<&ProposalItem> = proposal
-        .items
-        .iter()
-        .filter(|i| match take {
-            Take::Approved => i.status == "approved",
-            Take::NotRejected => matches!(i.status.as_str(), "approved" | "proposed"),
-        })
-        .collect();
-    if chosen.is_empty() {
-        return Err(Error::InvalidArgument(match take {
-            Take::Approved => format!("approve at least one price of proposal {id} first"),
-            Take::NotRejected => format!("every price of proposal {id} was rejected"),
-        }));
-    }
-    let mut changes = Vec::new();
-    let mut sent = Vec::new();
-    for item in chosen {
-        let (product, variant, price, compare_at): (String, String, i64, Option<i64>) = conn
-            .query_row(
-                "SELECT p.external_id, v.external_id, v.price_minor, v.compare_at_minor
-             FROM variants v JOIN products p ON p.id = v.product_id WHERE v.id = ?1",
-                [item.variant_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )?;
-        if price != item.current_minor {
-            conn.execute(
-                "UPDATE price_proposal_items SET status = 'failed', error = ?3 WHERE proposal_id = ?1 AND variant_id = ?2",
-                params![
-                    id,
-                    item.variant_id,
-                    "the price changed after the proposal was made; make a new proposal"
-                ],
-            )?;
-            continue;
-        }
-        changes.push(crate::journal::Change {
-            target: Target::VariantPrice { product, variant },
-            label: format!("Price of {}", item.sku),
-            value: Value::Price(crate::storefront::Price {
-                price_minor: item.proposed_minor,
-                compare_at_minor: compare_at,
-            }),
-        });
-        sent.push(item.variant_id);
-    }
-    if changes.is_empty() {
-        return Err(Error::InvalidArgument(format!(
-            "every chosen price of proposal {id} changed since it was made; nothing was sent"
-        )));
-    }
-    let why = crate::journal::Why {
-        playbook: "pricing".into(),
-        reason: format!("proposal {id}: {}", proposal.name),
-    };
-    let entries = crate::journal::push(conn, storefront, changes, &why, now)?;
-    let tx = conn.unchecked_transaction()?;
-    for (variant_id, entry) in sent.iter().zip(&entries) {
-        let status = if entry.status == "confirmed" {
-            "applied"
-        } else {
-            "failed"
-        };
-        tx.execute(
-            "UPDATE price_proposal_items SET status = ?3, journal_id = ?4, error = ?5
-             WHERE proposal_id = ?1 AND variant_id = ?2",
-            params![id, variant_id, status, entry.id, entry.error],
-        )?;
-    }
-    tx.execute(
-        "UPDATE price_proposals SET status = 'applied', batch_id = ?2, applied_at = ?3 WHERE id = ?1",
-        params![id, entries.first().map(|e| e.batch), fmt_utc(now)],
-    )?;
-    tx.commit()?;
-    get(conn, id)
 }
