@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 
 pub mod derived;
 
+/// How long a writer waits for another to finish before giving up.
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
 /// The newest schema version this build knows.
@@ -99,7 +102,13 @@ impl Store {
     }
 
     fn prepare(mut conn: Connection, path: PathBuf) -> Result<Store> {
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // The app, a background sync and the CLI may write one file at once.
+        // Every transaction takes the write lock when it begins (IMMEDIATE),
+        // so a second writer waits its turn at BEGIN instead of failing
+        // half-way with "database is locked" when it tries to upgrade a read;
+        // the wait is long enough to queue behind a whole import.
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         // Check the version before anything writes to the file.
         let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if found > latest_version() {
