@@ -212,17 +212,30 @@ impl Desk {
         conn: &rusqlite::Connection,
         job: impl FnOnce(&rusqlite::Connection, &mut dyn Storefront) -> Result<T>,
     ) -> Result<T> {
-        match crate::storefront::connection::open(conn, Default::default(), self.cancel.clone())? {
-            Some(mut sf) => {
-                crate::journal::reconcile(conn, &mut sf)?;
-                job(conn, &mut sf)
-            }
+        match self.connected(conn)? {
+            Some(mut sf) => job(conn, &mut sf),
             None => {
                 let mut local =
                     crate::storefront::local::Local::new(conn, crate::time::fmt_utc(Utc::now()));
                 job(conn, &mut local)
             }
         }
+    }
+
+    /// The connected storefront of the shop in `conn`, with any push an
+    /// earlier run left pending settled first; `None` when the shop has no
+    /// storefront.
+    fn connected(
+        &self,
+        conn: &rusqlite::Connection,
+    ) -> Result<Option<crate::storefront::shopify::Shopify>> {
+        let Some(mut sf) =
+            crate::storefront::connection::open(conn, Default::default(), self.cancel.clone())?
+        else {
+            return Ok(None);
+        };
+        crate::journal::reconcile(conn, &mut sf)?;
+        Ok(Some(sf))
     }
 
     /// Asks the running job to stop; it rolls back and reports `cancelled`.
@@ -243,10 +256,7 @@ impl Desk {
         };
         let own_shop_exists = match workspace {
             Workspace::Shop => shop.is_some(),
-            Workspace::Demo => {
-                let path = self.path_of(Workspace::Shop);
-                path.exists() && Store::open(&path)?.shop()?.is_some()
-            }
+            Workspace::Demo => holds_shop(&self.path_of(Workspace::Shop))?,
         };
         let prefer_demo = matches!(
             self.place,

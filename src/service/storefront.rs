@@ -10,7 +10,7 @@ use crate::promotions::Settled;
 use crate::store::Store;
 use crate::storefront::connection::{self, ConnectRequest, ConnectionInfo, Credentials};
 use crate::storefront::shopify::client::Tuning;
-use crate::storefront::ShopInfo;
+use crate::storefront::{ShopInfo, Storefront};
 use crate::sync::{SyncProgress, SyncReport, SyncRun};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -111,23 +111,16 @@ impl Desk {
         let path = self.store_path()?;
         self.exclusive(|| {
             let mut store = Store::open(&path)?;
-            let mut sf = connection::open(store.conn(), Tuning::default(), self.cancel.clone())?
-                .ok_or(Error::NotConnected)?;
-            journal::reconcile(store.conn(), &mut sf)?;
+            let mut sf = self.connected(store.conn())?.ok_or(Error::NotConnected)?;
             let report = crate::sync::sync(&mut store, &mut sf, full, &self.cancel, on_progress)?;
-            let settled = self.settle_in(store.conn())?;
+            let settled = settle_on(store.conn(), &mut sf)?;
             Ok(Synced { report, settled })
         })
     }
 
     /// Settles sales and tiers of the shop in `conn` through its storefront.
     pub(super) fn settle_in(&self, conn: &rusqlite::Connection) -> Result<Vec<Settled>> {
-        let Some(shop) = crate::store::read_shop(conn)? else {
-            return Ok(Vec::new());
-        };
-        self.on_storefront(conn, |conn, sf| {
-            crate::promotions::settle(conn, &shop, sf, Utc::now())
-        })
+        self.on_storefront(conn, settle_on)
     }
 
     /// The newest journal entries first.
@@ -155,5 +148,13 @@ impl Desk {
     /// `conflict` unless `force`.
     pub fn revert_change(&self, scope: RevertScope, force: bool) -> Result<Vec<Entry>> {
         self.storefront_job(|conn, sf| journal::revert(conn, sf, scope, force, Utc::now()))
+    }
+}
+
+/// Settles the sales and tiers of the shop in `conn` on `sf`.
+fn settle_on(conn: &rusqlite::Connection, sf: &mut dyn Storefront) -> Result<Vec<Settled>> {
+    match crate::store::read_shop(conn)? {
+        Some(shop) => crate::promotions::settle(conn, &shop, sf, Utc::now()),
+        None => Ok(Vec::new()),
     }
 }
