@@ -99,82 +99,44 @@ pub enum Error {
 /// Result with the core's error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// What kind of error it is, for the UI to tell cases apart (and offer
-/// what the owner can do: give a reason, force a revert, wait).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// A file is malformed; the message names file, line and column.
-    BadInput,
-    /// An argument or a field's value is not acceptable.
-    InvalidInput,
-    /// What was asked for does not exist.
-    NotFound,
-    /// Going below the margin floor needs a written reason.
-    FloorOverrideRequired,
-    /// The database comes from a newer Merchant Desk.
-    SchemaTooNew,
-    /// No shop is set up yet.
-    NoShop,
-    /// The owner cancelled; nothing was changed.
-    Cancelled,
-    /// Another long job is running.
-    Busy,
-    /// No storefront is connected.
-    NotConnected,
-    /// The storefront refused the credentials.
-    Auth,
-    /// The storefront could not be reached.
-    Network,
-    /// The storefront answered and refused or failed the request.
-    StorefrontRefused,
-    /// A value changed on the storefront since Merchant Desk set it.
-    Conflict,
-    /// The OS keyring is not available.
-    Keyring,
-    /// SQLite failed.
-    Store,
-    /// A file could not be read or written.
-    Io,
-    /// Something the app did not expect (a bug): the message says what.
-    Internal,
-}
-
-impl ErrorCode {
-    /// The code as it crosses IPC and appears in logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::BadInput => "bad_input",
-            ErrorCode::InvalidInput => "invalid_input",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::FloorOverrideRequired => "floor_override_required",
-            ErrorCode::SchemaTooNew => "schema_too_new",
-            ErrorCode::NoShop => "no_shop",
-            ErrorCode::Cancelled => "cancelled",
-            ErrorCode::Busy => "busy",
-            ErrorCode::NotConnected => "not_connected",
-            ErrorCode::Auth => "auth",
-            ErrorCode::Network => "network",
-            ErrorCode::StorefrontRefused => "storefront_refused",
-            ErrorCode::Conflict => "conflict",
-            ErrorCode::Keyring => "keyring",
-            ErrorCode::Store => "store",
-            ErrorCode::Io => "io",
-            ErrorCode::Internal => "internal",
-        }
-    }
-}
-
-impl std::fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-
-impl PartialEq<&str> for ErrorCode {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
+stored_enum! {
+    /// What kind of error it is, for the UI to tell cases apart (and offer
+    /// what the owner can do: give a reason, force a revert, wait).
+    pub enum ErrorCode {
+        /// A file is malformed; the message names file, line and column.
+        BadInput = "bad_input",
+        /// An argument or a field's value is not acceptable.
+        InvalidInput = "invalid_input",
+        /// What was asked for does not exist.
+        NotFound = "not_found",
+        /// Going below the margin floor needs a written reason.
+        FloorOverrideRequired = "floor_override_required",
+        /// The database comes from a newer Merchant Desk.
+        SchemaTooNew = "schema_too_new",
+        /// No shop is set up yet.
+        NoShop = "no_shop",
+        /// The owner cancelled; nothing was changed.
+        Cancelled = "cancelled",
+        /// Another long job is running.
+        Busy = "busy",
+        /// No storefront is connected.
+        NotConnected = "not_connected",
+        /// The storefront refused the credentials.
+        Auth = "auth",
+        /// The storefront could not be reached.
+        Network = "network",
+        /// The storefront answered and refused or failed the request.
+        StorefrontRefused = "storefront_refused",
+        /// A value changed on the storefront since Merchant Desk set it.
+        Conflict = "conflict",
+        /// The OS keyring is not available.
+        Keyring = "keyring",
+        /// SQLite failed.
+        Store = "store",
+        /// A file could not be read or written.
+        Io = "io",
+        /// Something the app did not expect (a bug): the message says what.
+        Internal = "internal",
     }
 }
 
