@@ -24,14 +24,11 @@ pub fn read<T: TomlFile>(path: &Path) -> Result<T> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
     let name = path.display().to_string();
-    let value: T = toml::from_str(&text).map_err(|e| {
-        let (line, column) = where_in(&text, &e);
-        Error::BadInput {
-            file: name.clone(),
-            line,
-            column: column.to_string(),
-            message: e.message().trim().to_string(),
-        }
+    let value: T = decode(&text, |line, column, message| Error::BadInput {
+        file: name.clone(),
+        line,
+        column: column.to_string(),
+        message: message.to_string(),
     })?;
     value.check().map_err(|e| match e {
         Error::InvalidArgument(m) => Error::InvalidArgument(format!("{name}: {m}")),
@@ -42,16 +39,26 @@ pub fn read<T: TomlFile>(path: &Path) -> Result<T> {
 
 /// Parses the text of a file of kind `T`.
 pub fn parse<T: TomlFile>(text: &str) -> Result<T> {
-    let value: T = toml::from_str(text).map_err(|e| {
-        let (line, column) = where_in(text, &e);
+    let value: T = decode(text, |line, column, message| {
         Error::InvalidArgument(format!(
-            "{} is not valid: line {line}, column {column}: {}",
-            T::WHAT,
-            e.message().trim()
+            "{} is not valid: line {line}, column {column}: {message}",
+            T::WHAT
         ))
     })?;
     value.check()?;
     Ok(value)
+}
+
+/// The TOML in `text`, or the error `located` makes of where (line,
+/// column) and what went wrong.
+fn decode<T: DeserializeOwned>(
+    text: &str,
+    located: impl FnOnce(u64, u64, &str) -> Error,
+) -> Result<T> {
+    toml::from_str(text).map_err(|e| {
+        let (line, column) = where_in(text, &e);
+        located(line, column, e.message().trim())
+    })
 }
 
 /// The 1-based line and column (in characters) where an error starts.
