@@ -327,23 +327,19 @@ pub(super) fn normalize_time(t: &str) -> String {
         .unwrap_or_else(|_| t.to_string())
 }
 
-pub(super) fn minor(v: &Json, currency: &str) -> Result<i64> {
-    let text = match v {
-        Json::String(s) => s.clone(),
-        Json::Number(n) => n.to_string(),
-        _ => return Err(Error::Storefront(format!("{v} is not an amount"))),
-    };
-    money::parse_decimal(&text)
-        .and_then(|d| money::to_minor(d, currency))
-        .ok_or_else(|| Error::Storefront(format!("\"{text}\" is not an amount")))
+/// A variant's `price` and `compareAtPrice`, as the push and read documents
+/// select them.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PriceNode {
+    price: Amount,
+    compare_at_price: Option<Amount>,
 }
 
 pub(super) fn price_from(v: &Json, currency: &str) -> Result<Price> {
+    let p: PriceNode = decode(v, "a price")?;
     Ok(Price {
-        price_minor: minor(&v["price"], currency)?,
-        compare_at_minor: match &v["compareAtPrice"] {
-            Json::Null => None,
-            c => Some(minor(c, currency)?),
-        },
+        price_minor: p.price.minor(currency)?,
+        compare_at_minor: p.compare_at_price.map(|c| c.minor(currency)).transpose()?,
     })
 }
