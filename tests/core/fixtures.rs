@@ -6,6 +6,14 @@ use merchant_desk::store::{Shop, Store};
 use merchant_desk::Result;
 use std::sync::atomic::AtomicBool;
 
+/// The Online Retail data set, as the repository ships it.
+pub fn online_retail() -> std::path::PathBuf {
+    std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/online-retail.csv.gz"
+    ))
+}
+
 pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap()
 }

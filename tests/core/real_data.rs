@@ -62,11 +62,7 @@ struct Reading {
 
 fn read_expected(ranges: &[(NaiveDate, NaiveDate)], median_of: &[&str]) -> Reading {
     let london = chrono_tz::Europe::London;
-    let file = std::fs::File::open(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/data/online-retail.csv.gz"
-    ))
-    .unwrap();
+    let file = std::fs::File::open(crate::fixtures::online_retail()).unwrap();
     let mut reader = csv::Reader::from_reader(flate2::read::MultiGzDecoder::new(file));
     let mut sale_orders: Vec<HashMap<String, Option<String>>> = vec![HashMap::new(); ranges.len()];
     let mut out: Vec<Expected> = ranges.iter().map(|_| Expected::default()).collect();

@@ -1,17 +1,10 @@
 //! The application service the app and the CLI share.
 
+use crate::fixtures::online_retail;
 use merchant_desk::import::ImportKind;
 use merchant_desk::service::Desk;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-
-fn online_retail() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/data/online-retail.csv.gz"
-    ))
-}
 
 /// An import writes through a connection of its own: while it runs, every
 /// other command still reads the shop (here the journal and the status), and

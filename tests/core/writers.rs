@@ -1,7 +1,7 @@
 //! Two writers on one shop file (the app and the CLI, a background sync and
 //! an import) queue; neither fails with "database is locked".
 
-use crate::fixtures::shop;
+use crate::fixtures::{online_retail, shop};
 use chrono::Utc;
 use merchant_desk::import::{import_file, Control, ImportKind};
 use merchant_desk::store::Store;
@@ -16,10 +16,7 @@ fn an_import_and_a_shop_edit_at_once_both_succeed() {
         .unwrap()
         .set_shop(&shop("GBP", "Europe/London"), Utc::now())
         .unwrap();
-    let file = std::path::PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/data/online-retail.csv.gz"
-    ));
+    let file = online_retail();
     let (started, on_start) = mpsc::channel();
     std::thread::scope(|s| {
         let import = s.spawn(|| {
