@@ -5,7 +5,9 @@ use crate::output::Output;
 use indicatif::{ProgressBar, ProgressStyle};
 use merchant_desk::import::Progress;
 use merchant_desk::service::Desk;
+use merchant_desk::store::Shop;
 use merchant_desk::sync::SyncProgress;
+use merchant_desk::Result;
 use std::path::PathBuf;
 
 pub struct Context {
@@ -24,6 +26,15 @@ impl Context {
     /// The service over a shop database that must exist.
     pub fn desk(&self) -> Desk {
         Desk::for_file(self.db.clone(), false)
+    }
+
+    /// The service over an existing shop database, and its shop; the
+    /// output then writes the shop's money.
+    pub fn shop_desk(&self) -> Result<(Desk, Shop)> {
+        let desk = self.desk();
+        let shop = desk.shop()?;
+        self.out.set_currency(&shop.currency);
+        Ok((desk, shop))
     }
 
     /// The service over a shop database this command may create (import,

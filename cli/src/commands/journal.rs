@@ -82,10 +82,9 @@ pub fn push(ctx: &Context, command: Push) -> Result<ExitCode> {
             reason,
         ),
     };
-    let desk = ctx.desk();
+    let (desk, shop) = ctx.shop_desk()?;
+    let currency = shop.currency;
     let entries = desk.push_change(PushRequest { change, reason })?;
-    let currency = desk.shop()?.currency;
-    ctx.out.set_currency(&currency);
     ctx.out
         .show(&entries, |out| print_entries(out, &entries, &currency));
     if let Some(e) = entries.iter().find(|e| e.status == "failed") {

@@ -70,10 +70,8 @@ pub enum Command {
 }
 
 pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
-    let desk = ctx.desk();
-    let currency = desk.shop()?.currency;
-    ctx.out.set_currency(&currency);
-    let c = currency.as_str();
+    let (desk, shop) = ctx.shop_desk()?;
+    let c = shop.currency.as_str();
     match command {
         Command::Signals { windows } => {
             let rows = desk.signals(&windows)?;

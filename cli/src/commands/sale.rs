@@ -33,9 +33,7 @@ pub enum Command {
 }
 
 pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
-    let desk = ctx.desk();
-    let shop = desk.shop()?;
-    ctx.out.set_currency(&shop.currency);
+    let (desk, shop) = ctx.shop_desk()?;
     let tz = shop.tz()?;
     let c = shop.currency.as_str();
     let when = |utc: &str| shop_time(utc, tz).unwrap_or_else(|_| utc.to_string());

@@ -59,9 +59,7 @@ fn cart_lines(cart: &[String]) -> Result<Vec<(String, i64)>> {
 }
 
 pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
-    let desk = ctx.desk();
-    let shop = desk.shop()?;
-    ctx.out.set_currency(&shop.currency);
+    let (desk, shop) = ctx.shop_desk()?;
     let c = shop.currency.as_str();
     let tz = shop.tz()?;
     match command {
