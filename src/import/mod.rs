@@ -45,11 +45,13 @@ pub enum ImportKind {
     CompetitorPrices,
     /// Storefront demand: `sku, date, views, add_to_carts`.
     DemandEvents,
+    /// What one unit costs the shop: `sku, cost`.
+    UnitCosts,
 }
 
 impl ImportKind {
     /// Every format, in the order the command line lists them.
-    pub const ALL: [ImportKind; 7] = [
+    pub const ALL: [ImportKind; 8] = [
         ImportKind::OnlineRetail,
         ImportKind::Orders,
         ImportKind::Products,
@@ -57,6 +59,7 @@ impl ImportKind {
         ImportKind::ShopifyProducts,
         ImportKind::CompetitorPrices,
         ImportKind::DemandEvents,
+        ImportKind::UnitCosts,
     ];
 
     /// The format with this [`ImportKind::name`].
@@ -74,6 +77,7 @@ impl ImportKind {
             ImportKind::ShopifyProducts => "shopify-products",
             ImportKind::CompetitorPrices => "competitor-prices",
             ImportKind::DemandEvents => "demand-events",
+            ImportKind::UnitCosts => "unit-costs",
         }
     }
 
@@ -82,7 +86,7 @@ impl ImportKind {
     fn touches_sales(self) -> bool {
         !matches!(
             self,
-            ImportKind::CompetitorPrices | ImportKind::DemandEvents
+            ImportKind::CompetitorPrices | ImportKind::DemandEvents | ImportKind::UnitCosts
         )
     }
 }
@@ -360,6 +364,7 @@ fn import_in_transaction(
         ImportKind::ShopifyProducts => shopify::products(&mut ctx, input, &mut tick)?,
         ImportKind::CompetitorPrices => signals::competitor_prices(&mut ctx, input, &mut tick)?,
         ImportKind::DemandEvents => signals::demand_events(&mut ctx, input, &mut tick)?,
+        ImportKind::UnitCosts => signals::unit_costs(&mut ctx, input, &mut tick)?,
     }
     tick(input, ctx.tally.rows_read)?;
     let t = ctx.tally;

@@ -1,7 +1,8 @@
-//! Pricing signals from outside the shop's own sales: competitor prices
-//! (`sku, competitor, price, observed_at`) and demand events (`sku, date,
-//! views, add_to_carts`). Both are keyed so that importing the same file
-//! again changes nothing; a row for a SKU the shop does not have is skipped.
+//! What the shop's own sales do not tell: competitor prices (`sku,
+//! competitor, price, observed_at`), demand events (`sku, date, views,
+//! add_to_carts`) and unit costs (`sku, cost`). Each is keyed so that
+//! importing the same file again changes nothing; a row for a SKU the shop
+//! does not have is skipped.
 
 use super::csvin::CsvInput;
 use super::Ctx;
@@ -120,6 +121,49 @@ pub(super) fn demand_events(
             )?
             .execute(params![id, day.to_string(), views, carts, ctx.run_id])?;
         touched.insert(id);
+    }
+    ctx.tally.variants = touched.len() as u64;
+    Ok(())
+}
+
+/// `sku, cost`: what one unit of a product costs the shop, in the shop's
+/// currency. Every variant with the SKU takes the cost; a cost the
+/// storefront later gives replaces it, one it does not have keeps it.
+pub(super) fn unit_costs(
+    ctx: &mut Ctx,
+    input: &mut CsvInput,
+    tick: &mut dyn FnMut(&CsvInput, u64) -> Result<()>,
+) -> Result<()> {
+    let cols = input.columns(&["sku", "cost"], &[])?;
+    let c = |i: usize| cols[i].expect("required column");
+    let currency = ctx.shop.currency.clone();
+    let mut touched = std::collections::HashSet::new();
+    while let Some(row) = super::next_row(&mut ctx.tally, input, tick)? {
+        let sku = row.required(c(0))?;
+        let cost = row.amount(c(1), &currency)?;
+        if cost < 0 {
+            return Err(row.error(c(1), "a unit cost cannot be negative"));
+        }
+        let ids: Vec<(i64, i64)> = ctx
+            .tx
+            .prepare_cached("SELECT id, price_minor FROM variants WHERE sku = ?1")?
+            .query_map([sku], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        if ids.is_empty() {
+            ctx.tally.skip(NO_SKU, row.line);
+            continue;
+        }
+        if cost == 0 {
+            ctx.tally.flag("a unit cost of zero", row.line);
+        } else if ids.iter().any(|(_, price)| cost > *price) {
+            ctx.tally.flag("a unit cost above the price", row.line);
+        }
+        for (id, _) in ids {
+            ctx.tx
+                .prepare_cached("UPDATE variants SET cost_minor = ?2 WHERE id = ?1")?
+                .execute(params![id, cost])?;
+            touched.insert(id);
+        }
     }
     ctx.tally.variants = touched.len() as u64;
     Ok(())

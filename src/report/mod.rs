@@ -422,6 +422,40 @@ pub struct Dashboard {
     pub top_products: Vec<TopProduct>,
     /// The first and last day with any order, for the range picker.
     pub data_span: Option<DateRange>,
+    /// What the catalog holds and lacks.
+    pub catalog: Catalog,
+}
+
+/// The products on sale and the ones the margin checks cannot see into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Catalog {
+    /// Active merchandise variants.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub variants: u64,
+    /// Of those, the ones with no unit cost: no margin can be checked on them.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub missing_cost: u64,
+    /// Orders in the shop, at any date.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub orders: u64,
+}
+
+/// Counts the catalog and its missing costs.
+pub fn catalog(conn: &Connection) -> Result<Catalog> {
+    Ok(conn.query_row(
+        "SELECT count(*), count(*) FILTER (WHERE v.cost_minor IS NULL), (SELECT count(*) FROM orders)
+         FROM variants v JOIN products p ON p.id = v.product_id
+         WHERE v.active = 1 AND p.active = 1 AND p.kind = 'merchandise'",
+        [],
+        |r| {
+            Ok(Catalog {
+                variants: r.get::<_, i64>(0)? as u64,
+                missing_cost: r.get::<_, i64>(1)? as u64,
+                orders: r.get::<_, i64>(2)? as u64,
+            })
+        },
+    )?)
 }
 
 /// Everything the dashboard needs, in one call.
@@ -444,6 +478,7 @@ pub fn dashboard(
         granularity,
         top_products: top_products(conn, shop, range, RankBy::Revenue, top)?,
         data_span: data_span(conn, shop)?,
+        catalog: catalog(conn)?,
     })
 }
 

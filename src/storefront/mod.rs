@@ -95,7 +95,11 @@ pub struct Checkpoint {
 pub struct ProductRecord {
     pub id: String,
     pub title: String,
-    pub product_type: Option<String>,
+    /// The shop's own type for it, else the platform's taxonomy category.
+    pub category: Option<String>,
+    pub vendor: Option<String>,
+    /// Sorted, without blanks or repeats.
+    pub tags: Vec<String>,
     pub active: bool,
     pub updated_at: String,
     pub variants: Vec<VariantRecord>,
@@ -109,6 +113,8 @@ pub struct VariantRecord {
     pub price_minor: i64,
     pub compare_at_minor: Option<i64>,
     pub stock: Option<i64>,
+    /// What one unit cost the shop, where the platform has it.
+    pub cost_minor: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

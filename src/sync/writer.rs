@@ -22,15 +22,26 @@ impl Writer<'_> {
             Record::Product(p) => {
                 let product: i64 = tx
                     .prepare_cached(
-                        "INSERT INTO products (source, external_id, title, category, kind, active, created_at, updated_at)
-                         VALUES (?1, ?2, ?3, ?4, 'merchandise', ?5, ?6, ?6)
+                        "INSERT INTO products (source, external_id, title, category, vendor, tags, kind, active,
+                           created_at, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'merchandise', ?7, ?8, ?8)
                          ON CONFLICT (source, external_id) DO UPDATE SET title = excluded.title,
-                           category = coalesce(excluded.category, products.category), active = excluded.active,
+                           category = coalesce(excluded.category, products.category),
+                           vendor = excluded.vendor, tags = excluded.tags, active = excluded.active,
                            updated_at = excluded.updated_at
                          RETURNING id",
                     )?
                     .query_row(
-                        params![self.source, p.id, p.title, p.product_type, p.active, now],
+                        params![
+                            self.source,
+                            p.id,
+                            p.title,
+                            p.category,
+                            p.vendor,
+                            serde_json::to_string(&p.tags).expect("strings serialize"),
+                            p.active,
+                            now
+                        ],
                         |r| r.get(0),
                     )?;
                 for v in &p.variants {
@@ -47,18 +58,21 @@ impl Writer<'_> {
                     };
                     let id: i64 = tx
                         .prepare_cached(
-                            "INSERT INTO variants (product_id, source, external_id, sku, title, currency, price_minor,
-                               compare_at_minor, stock, active, created_at, updated_at)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
+                            // A cost the platform does not have keeps the one the
+                        // owner imported (`import unit-costs`).
+                        "INSERT INTO variants (product_id, source, external_id, sku, title, currency, price_minor,
+                               compare_at_minor, cost_minor, stock, active, created_at, updated_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
                              ON CONFLICT (source, external_id) DO UPDATE SET product_id = excluded.product_id,
                                sku = excluded.sku, title = excluded.title, price_minor = excluded.price_minor,
-                               compare_at_minor = excluded.compare_at_minor, stock = excluded.stock,
-                               active = excluded.active, updated_at = excluded.updated_at
+                               compare_at_minor = excluded.compare_at_minor,
+                               cost_minor = coalesce(excluded.cost_minor, variants.cost_minor),
+                               stock = excluded.stock, active = excluded.active, updated_at = excluded.updated_at
                              RETURNING id",
                         )?
                         .query_row(
                             params![product, self.source, v.id, v.sku, title, self.shop.currency, v.price_minor,
-                                    v.compare_at_minor, v.stock, p.active, now],
+                                    v.compare_at_minor, v.cost_minor, v.stock, p.active, now],
                             |r| r.get(0),
                         )?;
                     let previous = match old {

@@ -666,7 +666,8 @@ fn the_life_of_a_sale_on_the_shopify_fake() {
     let sku: String = conn
         .query_row(
             "SELECT v.sku FROM variants v JOIN products p ON p.id = v.product_id
-             WHERE v.source = 'shopify' AND p.kind = 'merchandise' AND v.price_minor >= 100 ORDER BY v.sku LIMIT 1",
+             WHERE v.source = 'shopify' AND p.kind = 'merchandise' AND v.price_minor >= 100
+               AND v.cost_minor IS NULL ORDER BY v.sku LIMIT 1",
             [],
             |r| r.get(0),
         )
@@ -687,7 +688,7 @@ fn the_life_of_a_sale_on_the_shopify_fake() {
     );
     let s = sale::create(conn, &shop, &f, Utc::now()).unwrap();
     let checked = sale::check(conn, &shop, &s.file, Some(s.id), Utc::now()).unwrap();
-    // The fake carries no unit costs: the floor cannot be checked.
+    // A product whose unit cost the store lacks: the floor cannot be checked.
     assert!(checked.problems.iter().any(|p| p.code == "no_cost"));
     let s = run::launch(
         conn,
@@ -800,7 +801,8 @@ fn the_sync_sees_a_sale_and_what_the_owner_does_to_it_on_the_storefront() {
         .conn()
         .query_row(
             "SELECT v.sku FROM variants v JOIN products p ON p.id = v.product_id
-             WHERE v.source = 'shopify' AND p.kind = 'merchandise' AND v.price_minor >= 100 ORDER BY v.sku LIMIT 1",
+             WHERE v.source = 'shopify' AND p.kind = 'merchandise' AND v.price_minor >= 100
+               AND v.cost_minor IS NULL ORDER BY v.sku LIMIT 1",
             [],
             |r| r.get(0),
         )

@@ -1159,3 +1159,130 @@ fn the_app_tests_syncs_cancels_pushes_and_reverts() {
 fn desk_store(dir: &tempfile::TempDir) -> Store {
     Store::open(&dir.path().join("shop.sqlite")).unwrap()
 }
+
+fn local_cost(store: &Store, variant: u64) -> Option<i64> {
+    store
+        .conn()
+        .query_row(
+            "SELECT cost_minor FROM variants WHERE external_id = ?1",
+            [gid("ProductVariant", variant)],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+#[test]
+fn costs_categories_and_tags_come_over_and_an_imported_cost_stays() {
+    use merchant_desk::import::{self, Control, ImportKind};
+    let (fake, mut t, mut sf) = synced(400);
+    // (variant, SKU, unit cost, product type, taxonomy category)
+    type Upstream = (u64, String, Option<i64>, String, Option<String>);
+    let upstream: Vec<Upstream> = {
+        let s = fake.state.lock().unwrap();
+        s.products
+            .values()
+            .map(|p| {
+                let v = &p.variants[0];
+                (
+                    v.id,
+                    v.sku.clone(),
+                    v.cost,
+                    p.product_type.clone(),
+                    p.category.clone(),
+                )
+            })
+            .collect()
+    };
+    let missing = upstream.iter().filter(|u| u.2.is_none()).count();
+    assert!(missing > 0 && missing < upstream.len(), "{missing}");
+    // The bulk pull brought every cost, and every gap stayed a gap.
+    for (variant, _, cost, _, _) in &upstream {
+        assert_eq!(local_cost(&t.store, *variant), *cost, "variant {variant}");
+    }
+    // The shop's own type wins over the taxonomy category; neither: none.
+    let category = |variant: u64| -> Option<String> {
+        t.store
+            .conn()
+            .query_row(
+                "SELECT p.category FROM products p JOIN variants v ON v.product_id = p.id WHERE v.external_id = ?1",
+                [gid("ProductVariant", variant)],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let typed = upstream
+        .iter()
+        .find(|u| !u.3.is_empty())
+        .expect("a typed product");
+    assert_eq!(category(typed.0).as_deref(), Some(typed.3.as_str()));
+    let taxonomy = upstream
+        .iter()
+        .find(|u| u.3.is_empty() && u.4.is_some())
+        .expect("a product with only a taxonomy category");
+    assert_eq!(category(taxonomy.0), taxonomy.4);
+    let plain = upstream
+        .iter()
+        .find(|u| u.3.is_empty() && u.4.is_none())
+        .expect("a product with neither");
+    assert_eq!(category(plain.0), None);
+    let catalog = merchant_desk::report::catalog(t.store.conn()).unwrap();
+    assert_eq!(catalog.missing_cost as usize, missing);
+
+    // The owner imports the costs Shopify lacks, for two SKUs (one unknown).
+    let gap = upstream.iter().find(|u| u.2.is_none()).unwrap().clone();
+    let csv = format!("sku,cost\n{},1.25\nNOT-A-SKU,2.00\n", gap.1);
+    let report = import::import_reader(
+        &mut t.store,
+        ImportKind::UnitCosts,
+        "costs.csv",
+        std::io::Cursor::new(csv.clone().into_bytes()),
+        csv.len() as u64,
+        &mut Control::new(&AtomicBool::new(false), |_| {}),
+        Utc::now(),
+    )
+    .unwrap();
+    assert_eq!((report.rows_read, report.rows_skipped), (2, 1));
+    assert_eq!(local_cost(&t.store, gap.0), Some(125));
+    assert_eq!(
+        merchant_desk::report::catalog(t.store.conn())
+            .unwrap()
+            .missing_cost as usize,
+        missing - 1
+    );
+
+    // Upstream: one cost changes, and the gap's product is edited but
+    // still has no cost. The incremental pull takes the new cost and keeps
+    // the imported one.
+    let changed = upstream.iter().find(|u| u.2.is_some()).unwrap().0;
+    {
+        let mut s = fake.state.lock().unwrap();
+        let t1 = s.tick();
+        for p in s.products.values_mut() {
+            if p.variants[0].id == changed {
+                p.variants[0].cost = Some(777);
+                p.updated = t1;
+            }
+            if p.variants[0].id == gap.0 {
+                p.tags = vec!["summer".into(), "Gift".into()];
+                p.updated = t1;
+            }
+        }
+    }
+    let inc = run(&mut t.store, &mut sf, false).unwrap();
+    assert!(!inc.full && inc.products >= 2, "{inc:?}");
+    assert_eq!(local_cost(&t.store, changed), Some(777));
+    assert_eq!(local_cost(&t.store, gap.0), Some(125));
+    let tags: String = t
+        .store
+        .conn()
+        .query_row(
+            "SELECT p.tags FROM products p JOIN variants v ON v.product_id = p.id WHERE v.external_id = ?1",
+            [gid("ProductVariant", gap.0)],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tags, r#"["Gift","summer"]"#);
+    // A full pull keeps it too.
+    run(&mut t.store, &mut sf, true).unwrap();
+    assert_eq!(local_cost(&t.store, gap.0), Some(125));
+}

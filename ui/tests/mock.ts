@@ -81,6 +81,7 @@ export function sampleDashboard(request: DashboardRequest, shop: Shop = demoShop
       { variant_id: 3, sku: '47566', title: 'PARTY BUNTING', category: 'Toys & Kids', units: 6, revenue: 0, orders: 1 },
     ],
     data_span: { from: '2010-12-01', to: '2011-12-09' },
+    catalog: { variants: 3, missing_cost: 1, orders: 6 },
   };
 }
 

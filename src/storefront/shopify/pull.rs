@@ -194,8 +194,10 @@ impl Shopify {
         let query = since.as_ref().map(|s| format!("updated_at:>='{s}'"));
         let (operation, field, first) = match entity {
             // Page sizes keep each query's requested cost under Shopify's
-            // single-query limit of 1,000 points.
-            Entity::Products => ("ProductsPage", "products", 30),
+            // single-query limit of 1,000 points. A product costs 1, its
+            // category 1 and its first 10 variants 2 + 10 × 3 (the variant,
+            // its inventory item and the unit cost): 2 + 25 × 34 = 852.
+            Entity::Products => ("ProductsPage", "products", 25),
             Entity::Customers => ("CustomersPage", "customers", 250),
             Entity::Orders => ("OrdersPage", "orders", 4),
             Entity::Discounts => return self.discounts(from, sink),

@@ -73,12 +73,20 @@ pub struct Variant {
     pub price: i64,
     pub compare_at: Option<i64>,
     pub stock: i64,
+    /// `inventoryItem.unitCost`; `None` where the owner never entered one.
+    pub cost: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Product {
     pub id: u64,
     pub title: String,
+    /// The shop's own product type ("" when not set, as Shopify answers).
+    pub product_type: String,
+    /// The standard taxonomy category's name, when one was chosen.
+    pub category: Option<String>,
+    pub vendor: String,
+    pub tags: Vec<String>,
     pub updated: i64,
     pub variants: Vec<Variant>,
 }
@@ -286,11 +294,16 @@ fn seed(state: &mut State, invoices: Option<usize>) {
             None => {
                 let pid = state.id();
                 let vid = state.id();
+                let (product_type, category) = catalog_of(&title, pid);
                 state.products.insert(
                     pid,
                     Product {
                         id: pid,
                         title: title.clone(),
+                        product_type,
+                        category,
+                        vendor: "Online Retail".into(),
+                        tags: Vec::new(),
                         updated: placed,
                         variants: vec![Variant {
                             id: vid,
@@ -299,6 +312,7 @@ fn seed(state: &mut State, invoices: Option<usize>) {
                             price,
                             compare_at: None,
                             stock: 100,
+                            cost: unit_cost(price, vid),
                         }],
                     },
                 );
@@ -612,14 +626,45 @@ fn serve(conn: TcpStream, state: Arc<Mutex<State>>, url: String) {
     }
 }
 
+/// A unit cost for a seeded variant. Assumed: the data set has no costs, so
+/// a cost is 55 % of the first price seen, and one variant in eight has
+/// none, as in a store where the owner has not entered every cost.
+fn unit_cost(price: i64, variant: u64) -> Option<i64> {
+    (variant % 8 != 3).then(|| (price * 55 + 50) / 100)
+}
+
+/// The product type and taxonomy category of a seeded product. Assumed: a
+/// few products have a type the shop typed, some only a taxonomy category
+/// chosen from the title, the rest neither (Shopify answers "" and null).
+fn catalog_of(title: &str, product: u64) -> (String, Option<String>) {
+    let t = title.to_uppercase();
+    let category = [
+        ("BAG", "Handbags, Wallets & Cases"),
+        ("CANDLE", "Candles"),
+        ("MUG", "Mugs"),
+        ("CARD", "Greeting & Note Cards"),
+        ("LIGHT", "Lighting"),
+    ]
+    .into_iter()
+    .find(|(word, _)| t.contains(word))
+    .map(|(_, name)| name.to_string());
+    let product_type = if product.is_multiple_of(5) && category.is_some() {
+        "Gifts".to_string()
+    } else {
+        String::new()
+    };
+    (product_type, category)
+}
+
 /// What an operation may cost, before it runs (Shopify's requested cost).
 fn requested_cost(op: &str, vars: &Json) -> f64 {
     let first = vars["first"].as_f64().unwrap_or(1.0);
     match op {
-        "ProductsPage" => 2.0 + first * (1.0 + 2.0 + 25.0),
+        "ProductsPage" => 2.0 + first * (1.0 + 1.0 + 2.0 + 10.0 * 3.0),
         "CustomersPage" => 2.0 + first * 3.0,
         "OrdersPage" => 2.0 + first * (3.0 + 82.0 + 3.0 * 45.0),
-        "ProductVariantsPage" | "OrderLinesPage" => 1.0 + 2.0 + 100.0 * 2.0,
+        "ProductVariantsPage" => 1.0 + 2.0 + 100.0 * 3.0,
+        "OrderLinesPage" => 1.0 + 2.0 + 100.0 * 2.0,
         "ReadNodes" => 1.0 + vars["ids"].as_array().map(|a| a.len()).unwrap_or(1) as f64,
         "BulkRun" | "VariantPrices" | "TagsAdd" | "TagsRemove" | "MetafieldsSet"
         | "MetafieldsDelete" | "AutomaticCreate" | "AutomaticUpdate" | "AutomaticDelete"
@@ -648,6 +693,13 @@ fn graphql(state: &Arc<Mutex<State>>, url: &str, body: &Json) -> Json {
             "throttleStatus": {"maximumAvailable": max, "currentlyAvailable": available, "restoreRate": rate}
         })
     };
+    // Documented: a single query may not request more than 1,000 points.
+    if requested > 1000.0 {
+        return json!({
+            "errors": [{"message": format!("Query cost is {requested}, which exceeds the single query max cost limit (1000)."),
+                "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": 1000}}],
+        });
+    }
     if s.available < requested {
         s.throttled += 1;
         return json!({
@@ -669,7 +721,9 @@ fn graphql(state: &Arc<Mutex<State>>, url: &str, body: &Json) -> Json {
 
 fn product_json(p: &Product, variants: Option<&[Variant]>) -> Json {
     let mut j = json!({
-        "id": gid("Product", p.id), "title": p.title, "productType": "",
+        "id": gid("Product", p.id), "title": p.title, "productType": p.product_type,
+        "category": p.category.as_ref().map(|name| json!({"name": name})),
+        "vendor": p.vendor, "tags": p.tags,
         "status": "ACTIVE", "updatedAt": time(p.updated),
     });
     if let Some(vs) = variants {
@@ -684,7 +738,8 @@ fn product_json(p: &Product, variants: Option<&[Variant]>) -> Json {
 fn variant_json(v: &Variant) -> Json {
     json!({"id": gid("ProductVariant", v.id), "sku": v.sku, "title": v.title,
            "price": money(v.price), "compareAtPrice": v.compare_at.map(money),
-           "inventoryQuantity": v.stock})
+           "inventoryQuantity": v.stock,
+           "inventoryItem": {"unitCost": v.cost.map(|c| json!({"amount": money(c), "currencyCode": "GBP"}))}})
 }
 
 fn customer_json(c: &Customer) -> Json {
@@ -785,11 +840,11 @@ fn run(s: &mut State, url: &str, op: &str, vars: &Json) -> Result<(Json, f64), S
             let cost = 2.0
                 + nodes
                     .iter()
-                    .map(|p: &Product| 3.0 + p.variants.len().min(25) as f64)
+                    .map(|p: &Product| 4.0 + 3.0 * p.variants.len().min(10) as f64)
                     .sum::<f64>();
             let nodes: Vec<Json> = nodes
                 .iter()
-                .map(|p| product_json(p, Some(&p.variants[..p.variants.len().min(25)])))
+                .map(|p| product_json(p, Some(&p.variants[..p.variants.len().min(10)])))
                 .collect();
             (
                 json!({"products": {"pageInfo": {"hasNextPage": more, "endCursor": cursor}, "nodes": nodes}}),

@@ -70,8 +70,24 @@ struct ProductNode {
     id: String,
     title: String,
     product_type: Option<String>,
+    category: Option<Category>,
+    vendor: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
     status: Option<String>,
     updated_at: String,
+}
+
+/// The standard product taxonomy's category (`category { name }`).
+#[derive(Debug, Deserialize)]
+struct Category {
+    name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InventoryItem {
+    unit_cost: Option<MoneyV2>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,6 +99,7 @@ struct VariantNode {
     price: Amount,
     compare_at_price: Option<Amount>,
     inventory_quantity: Option<i64>,
+    inventory_item: Option<InventoryItem>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -204,7 +221,13 @@ pub(super) fn record(
             Record::Product(ProductRecord {
                 id: p.id,
                 title: p.title,
-                product_type: filled(p.product_type),
+                category: filled(p.product_type)
+                    .or_else(|| filled(p.category.and_then(|c| c.name))),
+                vendor: filled(p.vendor),
+                tags: match Value::Tags(p.tags).normalized() {
+                    Value::Tags(t) => t,
+                    _ => Vec::new(),
+                },
                 active: p.status.as_deref() == Some("ACTIVE"),
                 updated_at: normalize_time(&p.updated_at),
                 variants: children
@@ -221,6 +244,11 @@ pub(super) fn record(
                                 .map(|c| c.minor(currency))
                                 .transpose()?,
                             stock: v.inventory_quantity,
+                            cost_minor: v
+                                .inventory_item
+                                .and_then(|i| i.unit_cost)
+                                .map(|c| c.amount.minor(currency))
+                                .transpose()?,
                         })
                     })
                     .collect::<Result<_>>()?,
