@@ -13,10 +13,11 @@ UPDATE shop SET sync_every_minutes = 0 WHERE demo = 1;
 CREATE TABLE notifications (
     id         INTEGER PRIMARY KEY,
     created_at TEXT NOT NULL,
-    kind       TEXT NOT NULL,       -- see notify::Kind
+    kind       TEXT NOT NULL,       -- see notify::NoticeKind
+    subject    TEXT NOT NULL,       -- 'sale', 'tiers', 'sync'
+    subject_id INTEGER,             -- the sale's or tier set's id
     title      TEXT NOT NULL,
     body       TEXT NOT NULL,
-    sale_id    INTEGER,
     read       INTEGER NOT NULL DEFAULT 0 CHECK (read IN (0, 1))
 );
 CREATE INDEX notifications_created ON notifications (created_at);

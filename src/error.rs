@@ -55,7 +55,7 @@ pub enum Error {
     #[error("cancelled; nothing was changed")]
     Cancelled,
     /// Another import is already running.
-    #[error("another import or sync is running; wait for it or cancel it first")]
+    #[error("another import or sync is running (perhaps the background sync the side bar shows); wait for it or cancel it first")]
     Busy,
     /// No storefront is connected to this shop.
     #[error(

@@ -11,6 +11,7 @@ pub mod import;
 pub mod journal;
 pub mod logging;
 pub mod money;
+pub mod notify;
 pub mod pricing;
 pub mod promotions;
 pub mod report;

@@ -7,21 +7,23 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
-/// Minor units per major unit for a currency (ISO 4217 exponent).
+/// Minor units per major unit for a currency (10 to its ISO 4217 exponent).
 pub fn minor_per_major(currency: &str) -> i64 {
-    match currency {
-        "JPY" | "KRW" | "CLP" | "ISK" | "VND" | "HUF" | "XOF" | "XAF" | "UGX" | "PYG" => 1,
-        "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "IQD" | "LYD" => 1000,
-        _ => 100,
-    }
+    10i64.pow(exponent(currency))
 }
 
+/// The currency's ISO 4217 exponent: 2 for GBP, 0 for JPY, 3 for KWD; 2
+/// for a code that is not a currency of money (refused as a shop currency).
 fn exponent(currency: &str) -> u32 {
-    match minor_per_major(currency) {
-        1 => 0,
-        1000 => 3,
-        _ => 2,
-    }
+    money_currency(currency).unwrap_or(2)
+}
+
+/// The exponent of a real ISO 4217 currency of money; `None` for a code that
+/// is not one (`ABC`) or names no money (`XAU`, gold; `XXX`, no currency).
+pub fn money_currency(code: &str) -> Option<u32> {
+    iso_currency::Currency::from_code(code)
+        .and_then(|c| c.exponent())
+        .map(u32::from)
 }
 
 /// Parses a plain decimal amount in major units ("2.55", "-11062.06", "3").

@@ -1,7 +1,9 @@
 //! The command line's grammar: global flags and the command groups. Each
 //! group's own arguments live beside its code in `commands/`.
 
-use crate::commands::{floor, import, journal, price, report, sale, shop, storefront, tiers};
+use crate::commands::{
+    floor, import, journal, price, report, sale, shop, storefront, tiers, watch,
+};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -58,4 +60,7 @@ pub enum Command {
     Tiers(tiers::Command),
     /// The margin floor every discount is checked against.
     Floor(floor::Args),
+    /// Keep the shop on time without the app: settle sales and tiers every
+    /// minute and sync in the background, until Ctrl-C or SIGTERM.
+    Watch(watch::Args),
 }

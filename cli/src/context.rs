@@ -23,6 +23,11 @@ impl Context {
         }
     }
 
+    /// The shop database, for messages.
+    pub fn db_display(&self) -> String {
+        self.db.display().to_string()
+    }
+
     /// The service over a shop database that must exist.
     pub fn desk(&self) -> Desk {
         Desk::for_file(self.db.clone(), false)

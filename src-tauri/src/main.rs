@@ -7,12 +7,57 @@
 #[cfg(feature = "startup-probe")]
 mod probe;
 
+use merchant_desk::service::watch::{self, Timing, WatchEvent};
 use merchant_desk::service::Desk;
 use merchant_desk::Error;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{Emitter, Manager, State};
+use tauri_plugin_notification::NotificationExt;
+
+/// Seconds between the background loop's rounds; a minute unless
+/// `MERCHANT_DESK_SETTLE_SECONDS` says otherwise (the end-to-end tests turn
+/// it faster so a sale's start and end happen within a test).
+fn timing() -> Timing {
+    let mut t = Timing::default();
+    if let Some(s) = std::env::var("MERCHANT_DESK_SETTLE_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+    {
+        t.settle_every = std::time::Duration::from_secs(s);
+    }
+    t
+}
+
+/// Starts the background loop: each event goes to the window as
+/// `desk-event`, and each new notification also to the desktop's
+/// notifications.
+fn start_background(app: &tauri::App, desk: Arc<Desk>) {
+    let handle = app.handle().clone();
+    let (stop, listen) = tokio::sync::watch::channel(false);
+    // The loop runs as long as the app: the sender is kept with it.
+    app.manage(stop);
+    tauri::async_runtime::spawn(watch::run(desk, timing(), listen, move |event| {
+        if let WatchEvent::Round { round } = &event {
+            for n in &round.notices {
+                if let Err(e) = handle
+                    .notification()
+                    .builder()
+                    .title(&n.title)
+                    .body(&n.body)
+                    .show()
+                {
+                    tracing::warn!("the desktop did not take a notification: {e}");
+                }
+            }
+        }
+        if let Err(e) = handle.emit("desk-event", &event) {
+            tracing::warn!("the window did not take a background event: {e}");
+        }
+    }));
+}
 
 /// One Tauri command per line of the contract. The work runs on the
 /// blocking pool: rusqlite and storefront HTTP block, and a long import or
@@ -81,9 +126,15 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let background = Arc::clone(&desk);
     let builder = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
-        .manage(desk);
+        .plugin(tauri_plugin_notification::init())
+        .manage(desk)
+        .setup(move |app| {
+            start_background(app, background);
+            Ok(())
+        });
     #[cfg(feature = "startup-probe")]
     let builder = builder.manage(probe);
     builder

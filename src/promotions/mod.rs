@@ -12,10 +12,12 @@ use crate::storefront::Storefront;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-pub use push::Settled;
+pub use push::{Settled, SettledEvent, SettledKind};
 
 /// Brings every sale and tier set up to `now` (see [`run::settle`] and
-/// [`tiers::settle`]): at start, after every sync and when they are listed.
+/// [`tiers::settle`]): at start, every minute while the app or `watch`
+/// runs, after every sync and when they are listed. What it did is kept as
+/// notifications.
 pub fn settle(
     conn: &Connection,
     shop: &Shop,
@@ -24,5 +26,6 @@ pub fn settle(
 ) -> Result<Vec<Settled>> {
     let mut done = run::settle(conn, shop, sf, now)?;
     done.extend(tiers::settle(conn, now)?);
+    crate::notify::settled(conn, &done, now)?;
     Ok(done)
 }

@@ -88,11 +88,26 @@ stored_enum! {
     }
 }
 
+stored_enum! {
+    /// What happened to a sale or tier set when it was settled.
+    pub enum SettledEvent {
+        /// It went live on the storefront.
+        Started = "started",
+        /// It ended (at its end, by the owner on the storefront, or by a cap).
+        Ended = "ended",
+        /// It reached its stock cap and was ended.
+        StockCap = "stock_cap",
+        /// Something else the owner should know (an end moved, a launch taken back).
+        Changed = "changed",
+    }
+}
+
 /// What [`settle`] did to one sale, for the owner.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct Settled {
     pub kind: SettledKind,
+    pub event: SettledEvent,
     /// The sale's or the tier set's id.
     #[cfg_attr(test, ts(type = "number"))]
     pub id: i64,

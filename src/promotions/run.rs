@@ -8,7 +8,7 @@
 //!   start and reverts it at its end whenever it runs ([`settle`]), and a
 //!   sale found past its end on the next start is reverted at once.
 
-use super::push::{push_all_or_nothing, upstream, Settled, SettledKind, Upstream};
+use super::push::{push_all_or_nothing, upstream, Settled, SettledEvent, SettledKind, Upstream};
 use super::sale::{self, Sale, SaleMode};
 use crate::error::{Error, Result};
 use crate::journal::{self, Change, RevertScope, Why};
@@ -305,8 +305,9 @@ pub fn settle(
     // Launches the app was stopped in the middle of: on if every change
     // reached the store, else taken back. Never sent twice.
     for s in sale::list(conn)? {
-        let note = |what: String| Settled {
+        let note = |event: SettledEvent, what: String| Settled {
             kind: SettledKind::Sale,
+            event,
             id: s.id,
             name: s.file.name.clone(),
             what,
@@ -331,6 +332,7 @@ pub fn settle(
                     },
                 )?;
                 done.push(note(
+                    SettledEvent::Started,
                     "an interrupted launch had reached the store: the sale is on".into(),
                 ));
                 continue;
@@ -342,14 +344,15 @@ pub fn settle(
                 "UPDATE sales SET launch_batch = NULL, launched_at = NULL WHERE id = ?1",
                 [s.id],
             )?;
-            done.push(note(
+            done.push(note(SettledEvent::Changed,
                 "an interrupted launch did not fully reach the store and was taken back; it is a draft again".into(),
             ));
         }
     }
     for s in sale::list(conn)? {
-        let note = |what: String| Settled {
+        let note = |event: SettledEvent, what: String| Settled {
             kind: SettledKind::Sale,
+            event,
             id: s.id,
             name: s.file.name.clone(),
             what,
@@ -361,9 +364,12 @@ pub fn settle(
             if sold >= cap {
                 revert(conn, sf, &s, false, now)?;
                 ended(conn, s.id, &stamp)?;
-                done.push(note(format!(
+                done.push(note(
+                    SettledEvent::StockCap,
+                    format!(
                     "its stock cap of {cap} units was reached ({sold} sold); ended and reverted"
-                )));
+                ),
+                ));
                 continue;
             }
         }
@@ -377,6 +383,7 @@ pub fn settle(
                 Upstream::Gone => {
                     ended(conn, s.id, &stamp)?;
                     done.push(note(
+                        SettledEvent::Ended,
                         "its discount was deleted on the storefront; the sale is over".into(),
                     ));
                     continue;
@@ -386,9 +393,10 @@ pub fn settle(
                         "UPDATE sales SET status = 'ended', ends_at = ?2, ended_at = ?2 WHERE id = ?1",
                         params![s.id, end],
                     )?;
-                    done.push(note(format!(
-                        "was ended on the storefront at {end}, before its planned end"
-                    )));
+                    done.push(note(
+                        SettledEvent::Ended,
+                        format!("was ended on the storefront at {end}, before its planned end"),
+                    ));
                     continue;
                 }
                 Upstream::EndsAt(Some(end)) if end != s.ends_at => {
@@ -396,9 +404,12 @@ pub fn settle(
                         "UPDATE sales SET ends_at = ?2 WHERE id = ?1",
                         params![s.id, end],
                     )?;
-                    done.push(note(format!(
-                        "its end was changed on the storefront to {end}; the sale follows it"
-                    )));
+                    done.push(note(
+                        SettledEvent::Changed,
+                        format!(
+                            "its end was changed on the storefront to {end}; the sale follows it"
+                        ),
+                    ));
                 }
                 Upstream::EndsAt(None) => open_ended = true,
                 _ => {}
@@ -412,23 +423,33 @@ pub fn settle(
                 // Its end was taken off on the storefront: the app ends it.
                 revert(conn, sf, &s, true, now)?;
                 ended(conn, s.id, &stamp)?;
-                done.push(note(
+                done.push(note(SettledEvent::Ended,
                     "its end had been removed on the storefront; Merchant Desk ended it at its planned end".into(),
                 ));
             }
             (SaleMode::Discount, "scheduled") if over => {
                 set_status(conn, s.id, "ended")?;
-                done.push(note("ended on the storefront at its end time".into()));
+                done.push(note(
+                    SettledEvent::Ended,
+                    "ended on the storefront at its end time".into(),
+                ));
             }
             (SaleMode::Discount, "scheduled") if started => {
                 set_status(conn, s.id, "live")?;
+                done.push(note(
+                    SettledEvent::Started,
+                    "started on the storefront at its start time".into(),
+                ));
             }
             (SaleMode::Discount, "live") if over => {
                 conn.execute(
                     "UPDATE sales SET status = 'ended', ended_at = ends_at WHERE id = ?1",
                     [s.id],
                 )?;
-                done.push(note("ended on the storefront at its end time".into()));
+                done.push(note(
+                    SettledEvent::Ended,
+                    "ended on the storefront at its end time".into(),
+                ));
             }
             (SaleMode::Price, "scheduled") if over => {
                 // Never launched: its whole window passed while the app was closed.
@@ -437,19 +458,20 @@ pub fn settle(
                     params![s.id, stamp],
                 )?;
                 done.push(note(
+                    SettledEvent::Ended,
                     "not launched: its window passed while Merchant Desk was closed".into(),
                 ));
             }
             (SaleMode::Price, "scheduled") if started => {
                 push(conn, shop, sf, &s, now)?;
                 set_status(conn, s.id, "live")?;
-                done.push(note("launched at its start".into()));
+                done.push(note(SettledEvent::Started, "launched at its start".into()));
             }
             (SaleMode::Price, "live") if over => {
                 let late = (now - crate::time::parse_utc(&s.ends_at)?).num_minutes();
                 revert(conn, sf, &s, false, now)?;
                 ended(conn, s.id, &stamp)?;
-                done.push(note(if late > 5 {
+                done.push(note(SettledEvent::Ended, if late > 5 {
                     format!("was still live {late} minutes past its end (Merchant Desk was closed); prices reverted now")
                 } else {
                     "ended at its end time; prices reverted".into()

@@ -38,6 +38,14 @@ macro_rules! desk_commands {
             disconnect_store() -> $crate::service::StorefrontStatus;
             /// Pulls the storefront, then settles sales and tiers.
             sync_now(full: bool) -> $crate::service::Synced, progress $crate::sync::SyncProgress;
+            /// The background loop: sync interval, last and next sync, unread notifications.
+            background() -> $crate::service::Background;
+            /// Minutes between background syncs (0: off).
+            set_sync_every(minutes: u32) -> $crate::service::Background;
+            /// The newest notifications first.
+            notifications(limit: u32) -> Vec<$crate::notify::Notice>;
+            /// Marks every notification seen.
+            mark_notifications_read() -> $crate::service::Background;
             /// The newest journal entries first.
             journal(limit: u32) -> Vec<$crate::journal::Entry>;
             /// Pushes one change by hand, journaled.

@@ -22,10 +22,12 @@ mod pricing;
 mod promotions;
 mod shop;
 mod storefront;
+pub mod watch;
 pub use pricing::{CompareRequest, Compared, NamedSource, RuleSets, ScenarioSource};
 pub use promotions::{FloorEdit, SaleCheck, SalesOverview, TiersCheck, TiersRequest};
 pub use shop::{DashboardRequest, Opened};
 pub use storefront::{PushRequest, StorefrontStatus, Synced};
+pub use watch::{Background, Round};
 
 /// Which of the two databases in the data folder is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,11 +78,19 @@ pub struct Desk {
     place: Place,
     store: Mutex<Option<(Workspace, Store)>>,
     busy: AtomicBool,
+    /// The background loop holds the job slot for a short settle: a job
+    /// asked for meanwhile waits for it instead of failing.
+    settling: AtomicBool,
+    /// A background sync is running.
+    background_sync: AtomicBool,
     cancel: Arc<AtomicBool>,
     model_cache: Mutex<Option<pricing::ModelCache>>,
 }
 
 const LAST_WORKSPACE_FILE: &str = "last-workspace";
+
+/// How long a job waits for the background loop's settle to finish.
+const SETTLE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Locks a mutex shared by every call. A panic in one call must not take
 /// every later one down with it: the guarded values are only replaced whole
@@ -120,6 +130,8 @@ impl Desk {
             place,
             store: Mutex::new(None),
             busy: AtomicBool::new(false),
+            settling: AtomicBool::new(false),
+            background_sync: AtomicBool::new(false),
             cancel: Arc::new(AtomicBool::new(false)),
             model_cache: Mutex::new(None),
         }
@@ -181,8 +193,14 @@ impl Desk {
     /// Runs a long job, refusing a second at the same time and resetting
     /// cancel.
     fn exclusive<T>(&self, job: impl FnOnce() -> Result<T>) -> Result<T> {
-        if self.busy.swap(true, Ordering::SeqCst) {
-            return Err(Error::Busy);
+        let mut waited = std::time::Duration::ZERO;
+        while self.busy.swap(true, Ordering::SeqCst) {
+            // Only the background settle is waited for: it takes a moment.
+            if !self.settling.load(Ordering::SeqCst) || waited >= SETTLE_WAIT {
+                return Err(Error::Busy);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            waited += std::time::Duration::from_millis(20);
         }
         self.cancel.store(false, Ordering::SeqCst);
         struct Release<'a>(&'a AtomicBool);

@@ -71,14 +71,15 @@ impl Shop {
     }
 }
 
-/// Accepts three upper-case ASCII letters.
+/// Accepts a real ISO 4217 currency of money (GBP, USD, EUR, JPY, …).
 pub fn validate_currency(code: &str) -> Result<()> {
-    if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+    if crate::money::money_currency(code).is_some() {
         Ok(())
     } else {
-        Err(Error::InvalidArgument(format!(
-            "{code:?} is not an ISO 4217 currency code (for example GBP, USD, EUR)"
-        )))
+        Err(Error::field(
+            "Currency",
+            format!("{code:?} is not an ISO 4217 currency code (for example GBP, USD, EUR)"),
+        ))
     }
 }
 
@@ -183,6 +184,42 @@ pub(crate) fn read_shop(conn: &Connection) -> Result<Option<Shop>> {
             },
         )
         .optional()?)
+}
+
+/// Minutes between background syncs while the app or `watch` runs; 0: never
+/// (always so for the demo, which has no storefront).
+pub fn sync_every_minutes(conn: &Connection) -> Result<u32> {
+    Ok(conn
+        .query_row(
+            "SELECT CASE WHEN demo = 1 THEN 0 ELSE sync_every_minutes END FROM shop WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// The longest wait between background syncs: a day.
+pub const MAX_SYNC_EVERY_MINUTES: u32 = 1440;
+
+/// Sets the minutes between background syncs (0: never).
+pub fn set_sync_every_minutes(conn: &Connection, minutes: u32) -> Result<()> {
+    if minutes > MAX_SYNC_EVERY_MINUTES {
+        return Err(Error::field(
+            "Sync every",
+            format!(
+                "at most {MAX_SYNC_EVERY_MINUTES} minutes (a day); 0 turns background sync off"
+            ),
+        ));
+    }
+    if conn.execute(
+        "UPDATE shop SET sync_every_minutes = ?1 WHERE id = 1",
+        [minutes],
+    )? == 0
+    {
+        return Err(Error::NoShop);
+    }
+    Ok(())
 }
 
 pub(crate) fn write_shop(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> Result<()> {

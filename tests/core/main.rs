@@ -15,6 +15,7 @@ mod real_data;
 mod service;
 mod summary;
 mod sync;
+mod watch;
 mod writers;
 
 /// The `merchant-desk` program the command-line tests run. It lives in its

@@ -1268,7 +1268,7 @@ mod tiers_on_a_small_shop {
 
 /// A fake shop of 40 invoices and a shop file the CLI has connected to it
 /// and synced, in a temporary folder.
-fn cli_on_the_fake() -> (crate::fake::FakeShop, tempfile::TempDir, std::path::PathBuf) {
+pub(crate) fn cli_on_the_fake() -> (crate::fake::FakeShop, tempfile::TempDir, std::path::PathBuf) {
     use crate::sync::{cli, ok};
     let fake = crate::fake::FakeShop::start(crate::fake::Options {
         invoices: Some(40),

@@ -1,5 +1,8 @@
 // An in-memory backend for unit tests and for working on the UI without the
 // shell. It holds a small shop whose figures the tests check by hand.
+import type { Background } from '../src/lib/bindings/Background';
+import type { Notice } from '../src/lib/bindings/Notice';
+import type { WatchEvent } from '../src/lib/bindings/WatchEvent';
 import type { AppStatus } from '../src/lib/bindings/AppStatus';
 import type { ConnectionInfo } from '../src/lib/bindings/ConnectionInfo';
 import type { ConnectRequest } from '../src/lib/bindings/ConnectRequest';
@@ -232,6 +235,51 @@ export class MockBackend implements Backend {
     onProgress({ stage: 'Pulling discounts', entity: 'discounts', done: 1, total: 0, written: 11 });
     this.lastSync = run('completed', null);
     return { report: { run: id, full, products: 3, customers: 2, orders: 5, discounts: 1, seconds: 1.5 }, settled: [] };
+  }
+  /** Minutes between background syncs, as the shop keeps them. */
+  syncEvery = 15;
+  notices: Notice[] = [];
+  private listeners: ((e: WatchEvent) => void)[] = [];
+  private backgroundNow(): Background {
+    const connected = !!this.connection && !this.shop?.demo;
+    return {
+      sync_every_minutes: this.shop?.demo ? 0 : this.syncEvery,
+      connected,
+      syncing: false,
+      last_sync: this.lastSync,
+      next_sync_at: connected && this.syncEvery > 0 ? '2024-01-01T10:15:00Z' : null,
+      unread: this.notices.filter((n) => !n.read).length,
+    };
+  }
+  async background() {
+    this.check('background');
+    return this.backgroundNow();
+  }
+  async setSyncEvery(minutes: number) {
+    this.check('setSyncEvery');
+    if (minutes > 1440) throw new BackendError({ code: 'invalid_input', message: 'Sync every: at most 1440 minutes (a day); 0 turns background sync off' });
+    this.syncEvery = minutes;
+    return this.backgroundNow();
+  }
+  async notifications(limit: number) {
+    this.check('notifications');
+    return [...this.notices].reverse().slice(0, limit);
+  }
+  async markNotificationsRead() {
+    this.check('markNotificationsRead');
+    this.notices = this.notices.map((n) => ({ ...n, read: true }));
+    return this.backgroundNow();
+  }
+  onDeskEvent(listener: (e: WatchEvent) => void) {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+  /** Acts as the background loop: keeps the notices and tells the listeners. */
+  emit(event: WatchEvent) {
+    if (event.kind === 'round') this.notices.push(...event.round.notices);
+    for (const l of this.listeners) l(event);
   }
   async journal(limit: number) {
     this.check('journal');

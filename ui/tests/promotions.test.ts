@@ -66,8 +66,8 @@ describe('Start-up', () => {
   it('tells the owner about a sale reverted because it was found past its end', async () => {
     const backend = new MockBackend(demoShop);
     backend.pendingSettled = [
-      { kind: 'sale', id: 3, name: 'Weekend', what: 'was still live 600 minutes past its end (Merchant Desk was closed); prices reverted now' },
-      { kind: 'tiers', id: 1, name: 'Bulk', what: 'their discounts were deleted on the storefront; the tiers are off' },
+      { kind: 'sale', event: 'ended', id: 3, name: 'Weekend', what: 'was still live 600 minutes past its end (Merchant Desk was closed); prices reverted now' },
+      { kind: 'tiers', event: 'ended', id: 1, name: 'Bulk', what: 'their discounts were deleted on the storefront; the tiers are off' },
     ];
     render(App, { props: { backend } });
     const banner = await screen.findByTestId('settled-banner');

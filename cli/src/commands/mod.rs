@@ -11,6 +11,7 @@ pub mod sale;
 pub mod shop;
 pub mod storefront;
 pub mod tiers;
+pub mod watch;
 
 use crate::args::Command;
 use crate::context::Context;
@@ -32,6 +33,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
         Command::Sale(c) => sale::run(ctx, c),
         Command::Tiers(c) => tiers::run(ctx, c),
         Command::Floor(args) => floor::run(ctx, args),
+        Command::Watch(args) => watch::run(ctx, args),
     }
 }
 

@@ -3,7 +3,7 @@
 use super::*;
 use crate::error::{Error, Result};
 use crate::journal::{self, Change, RevertScope, Why};
-use crate::promotions::push::{upstream, Settled, SettledKind, Upstream};
+use crate::promotions::push::{upstream, Settled, SettledEvent, SettledKind, Upstream};
 use crate::promotions::sale::{self};
 use crate::store::Shop;
 use crate::storefront::{
@@ -164,6 +164,7 @@ pub fn settle(conn: &Connection, now: DateTime<Utc>) -> Result<Vec<Settled>> {
                 )?;
                 done.push(Settled {
                     kind: SettledKind::Tiers,
+                    event: SettledEvent::Ended,
                     id: t.id,
                     name: t.file.name.clone(),
                     what: "their discounts were deleted on the storefront; the tiers are off"

@@ -1,5 +1,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 import { open } from '@tauri-apps/plugin-dialog';
+import type { WatchEvent } from './bindings/WatchEvent';
 import { commands } from './bindings/commands';
 import { type Backend, toBackendError } from './transport';
 
@@ -28,4 +30,8 @@ export const tauriBackend: Backend = {
     return typeof picked === 'string' ? picked : null;
   },
   painted: () => call('app_painted', { pageMs: performance.now() }),
+  onDeskEvent: (listener) => {
+    const stop = listen<WatchEvent>('desk-event', (e) => listener(e.payload));
+    return () => void stop.then((unlisten) => unlisten());
+  },
 };

@@ -4,6 +4,7 @@
 import type { Commands } from './bindings/commands';
 import type { ErrorCode } from './bindings/ErrorCode';
 import type { ErrorPayload } from './bindings/ErrorPayload';
+import type { WatchEvent } from './bindings/WatchEvent';
 import { FieldError } from './fields';
 
 export interface Backend extends Commands {
@@ -11,6 +12,8 @@ export interface Backend extends Commands {
   pickFile(): Promise<string | null>;
   /** Tells the backend the first dashboard is on screen (startup benchmark). */
   painted(): Promise<void>;
+  /** Hears the background loop (rounds, syncs); returns how to stop listening. */
+  onDeskEvent(listener: (event: WatchEvent) => void): () => void;
 }
 
 /** An error as it crosses IPC: `{ code, message }`. */
