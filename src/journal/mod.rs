@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::storefront::local::Local;
 use crate::storefront::{Storefront, Target, Value};
 use crate::time::fmt_utc;
+use crate::promotions::SettledKind;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -75,11 +76,17 @@ pub struct Entry {
     pub revert_of: Option<i64>,
     pub created_at: String,
     pub confirmed_at: Option<String>,
+    /// The sale or tier set whose launch or end this entry is part of:
+    /// only that sale takes it back.
+    pub owner: Option<Owner>,
 }
 
 const SELECT: &str = "SELECT j.id, j.batch_id, b.storefront, b.playbook, b.reason, j.target, j.label, j.prior, j.new,
-       j.status, j.error, j.revert_of, j.created_at, j.confirmed_at
-     FROM journal j JOIN journal_batches b ON b.id = j.batch_id";
+       j.status, j.error, j.revert_of, j.created_at, j.confirmed_at, o.kind, o.id, o.name
+     FROM journal j JOIN journal_batches b ON b.id = j.batch_id
+     LEFT JOIN (SELECT 'sale' AS kind, id, name, launch_batch AS batch FROM sales
+                UNION ALL SELECT 'tiers', id, name, launch_batch FROM tier_sets) o
+       ON o.batch = coalesce((SELECT r.batch_id FROM journal r WHERE r.id = j.revert_of), j.batch_id)";
 
 fn json<T: serde::de::DeserializeOwned>(text: String) -> rusqlite::Result<T> {
     serde_json::from_str(&text).map_err(|e| {
@@ -103,6 +110,14 @@ fn entry(r: &rusqlite::Row) -> rusqlite::Result<Entry> {
         revert_of: r.get(11)?,
         created_at: r.get(12)?,
         confirmed_at: r.get(13)?,
+        owner: match r.get::<_, Option<SettledKind>>(14)? {
+            Some(kind) => Some(Owner {
+                kind,
+                id: r.get(15)?,
+                name: r.get(16)?,
+            }),
+            None => None,
+        },
     })
 }
 
@@ -322,6 +337,66 @@ pub fn reconcile(conn: &Connection, storefront: &mut dyn Storefront) -> Result<V
 pub enum RevertScope {
     Entry(#[cfg_attr(test, ts(type = "number"))] i64),
     Batch(#[cfg_attr(test, ts(type = "number"))] i64),
+}
+
+/// The sale or tier set a journal entry belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Owner {
+    pub kind: SettledKind,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub id: i64,
+    pub name: String,
+}
+
+impl std::fmt::Display for Owner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.kind {
+            SettledKind::Sale => write!(f, "sale {} “{}”", self.id, self.name),
+            SettledKind::Tiers => write!(f, "tier set {} “{}”", self.id, self.name),
+        }
+    }
+}
+
+/// Refuses a revert the owner asks for that is not theirs to make by hand:
+/// a change a sale or tier set made (it is undone by ending that sale, or
+/// was its end), and the revert of a manual push unless they say they mean
+/// to push the earlier value again (`push_again`).
+pub fn check_revert_by_hand(conn: &Connection, scope: &RevertScope, push_again: bool) -> Result<()> {
+    let entries: Vec<Entry> = match scope {
+        RevertScope::Entry(id) => vec![get(conn, *id)?],
+        RevertScope::Batch(batch) => conn
+            .prepare(&format!("{SELECT} WHERE j.batch_id = ?1 ORDER BY j.id"))?
+            .query_map([batch], entry)?
+            .collect::<rusqlite::Result<_>>()?,
+    };
+    for e in &entries {
+        if let Some(owner) = &e.owner {
+            return Err(Error::InvalidArgument(if e.revert_of.is_some() {
+                format!(
+                    "journal entry {} put prices back when {owner} ended; reverting it would put the sale back on with nothing to end it. To run it again, plan a new sale in Promotions",
+                    e.id
+                )
+            } else {
+                format!(
+                    "journal entry {} belongs to {owner}: end it in Promotions (or `merchant-desk {} end {}`), which reverts all of its changes together",
+                    e.id,
+                    match owner.kind {
+                        SettledKind::Sale => "sale",
+                        SettledKind::Tiers => "tiers",
+                    },
+                    owner.id
+                )
+            }));
+        }
+        if let (Some(undid), false) = (e.revert_of, push_again) {
+            return Err(Error::InvalidArgument(format!(
+                "journal entry {} undid entry {undid}; reverting it pushes entry {undid}'s value again. Choose “Push again” (`--push-again`) if that is what you mean",
+                e.id
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Sets the prior values of `scope` again. Values changed in the store since

@@ -50,8 +50,8 @@ macro_rules! desk_commands {
             journal(limit: u32) -> Vec<$crate::journal::Entry>;
             /// Pushes one change by hand, journaled.
             push_change(request: $crate::service::PushRequest) -> Vec<$crate::journal::Entry>;
-            /// Reverts an entry or a batch; `conflict` when the value changed upstream, unless `force`.
-            revert_change(scope: $crate::journal::RevertScope, force: bool) -> Vec<$crate::journal::Entry>;
+            /// Reverts an entry or a batch; `conflict` when the value changed upstream, unless `force`; a sale's changes are refused, a revert's revert needs `push_again`.
+            revert_change(scope: $crate::journal::RevertScope, force: bool, push_again: bool) -> Vec<$crate::journal::Entry>;
             /// Every variant's pricing signals.
             pricing_signals() -> Vec<$crate::pricing::signals::Signal>;
             /// The saved rule sets and the starter set.

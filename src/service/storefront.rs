@@ -145,9 +145,19 @@ impl Desk {
     }
 
     /// Reverts an entry or a batch; a value changed in the store since is a
-    /// `conflict` unless `force`.
-    pub fn revert_change(&self, scope: RevertScope, force: bool) -> Result<Vec<Entry>> {
-        self.storefront_job(|conn, sf| journal::revert(conn, sf, scope, force, Utc::now()))
+    /// `conflict` unless `force`. A sale's or tier set's changes are
+    /// refused (ending the sale takes them back); so is the revert of a
+    /// revert unless `push_again`.
+    pub fn revert_change(
+        &self,
+        scope: RevertScope,
+        force: bool,
+        push_again: bool,
+    ) -> Result<Vec<Entry>> {
+        self.storefront_job(|conn, sf| {
+            journal::check_revert_by_hand(conn, &scope, push_again)?;
+            journal::revert(conn, sf, scope, force, Utc::now())
+        })
     }
 }
 

@@ -1138,7 +1138,7 @@ fn the_app_tests_syncs_cancels_pushes_and_reverts() {
         .unwrap()
         .price = 1500;
     let err = desk
-        .revert_change(RevertScope::Entry(pushed[0].id), false)
+        .revert_change(RevertScope::Entry(pushed[0].id), false, false)
         .unwrap_err();
     assert_eq!(err.code(), "conflict");
     assert!(err.to_string().contains("15.00 GBP"), "{err}");
@@ -1147,13 +1147,24 @@ fn the_app_tests_syncs_cancels_pushes_and_reverts() {
         1500,
         "nothing is sent before the owner agrees"
     );
-    desk.revert_change(RevertScope::Entry(pushed[0].id), true)
+    desk.revert_change(RevertScope::Entry(pushed[0].id), true, false)
         .unwrap();
     assert_eq!(upstream(&fake), before);
     let journal = desk.journal(10).unwrap();
     assert_eq!(journal[0].revert_of, Some(pushed[0].id));
     assert_eq!(journal[1].status, "reverted");
     assert_eq!(desk.storefront().unwrap().pending, 0);
+    // Reverting the revert is pushing the price again: only when asked so.
+    let err = desk
+        .revert_change(RevertScope::Entry(journal[0].id), false, false)
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+    assert!(err.to_string().contains("Push again"), "{err}");
+    assert_eq!(upstream(&fake), before, "nothing sent");
+    desk.revert_change(RevertScope::Entry(journal[0].id), false, true)
+        .unwrap();
+    // What the revert replaced: the price changed upstream it overwrote.
+    assert_eq!(upstream(&fake), 1500);
 }
 
 fn desk_store(dir: &tempfile::TempDir) -> Store {

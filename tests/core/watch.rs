@@ -173,6 +173,47 @@ fn the_loop_starts_and_ends_a_price_sale_by_itself_and_syncs_when_due() {
     assert_eq!(desk.notifications(10).unwrap().len(), 2);
     assert_eq!(desk.mark_notifications_read().unwrap().unread, 0);
 
+    // The journal does not undo what a sale owns: its end's revert entries
+    // (that would put the sale price back with nothing to end it), nor a
+    // live sale's launch (ending the sale does that).
+    use merchant_desk::journal::RevertScope;
+    let journal = desk.journal(10).unwrap();
+    let end = journal
+        .iter()
+        .find(|e| e.revert_of.is_some())
+        .expect("the end's revert entry");
+    assert_eq!(end.owner.as_ref().map(|o| o.id), Some(sale.id));
+    for push_again in [false, true] {
+        let err = desk
+            .revert_change(RevertScope::Entry(end.id), false, push_again)
+            .unwrap_err();
+        assert!(err.to_string().contains("when sale"), "{err}");
+    }
+    assert_eq!(upstream_price(&fake, variant), before, "nothing sent");
+    let now_file = SaleFile::parse(&format!(
+        "name = \"Now\"\ntargets = {{ skus = [\"{sku}\"] }}\ndiscount = {{ percent = 10 }}\n\
+         starts_at = \"{}\"\nends_at = \"{}\"\nmode = \"price\"\n",
+        at(Duration::seconds(-5)),
+        at(Duration::hours(1)),
+    ))
+    .unwrap();
+    let live = desk.create_sale(now_file).unwrap();
+    let live = desk.launch_sale(live.id, Some("test".into())).unwrap();
+    assert_eq!(live.status, "live");
+    let launch = desk.journal(1).unwrap().remove(0);
+    assert_eq!(launch.owner.as_ref().map(|o| o.id), Some(live.id));
+    let err = desk
+        .revert_change(RevertScope::Batch(launch.batch), false, false)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("merchant-desk sale end {}", live.id)),
+        "{err}"
+    );
+    assert_ne!(upstream_price(&fake, variant), before, "still on sale");
+    desk.end_sale(live.id).unwrap();
+    assert_eq!(upstream_price(&fake, variant), before);
+
     // A sync due and refused by the store: the round says so as a notice.
     fake.fault(Fault::Status(401));
     let later = Utc::now() + Duration::minutes(16);

@@ -301,6 +301,7 @@ export class MockBackend implements Backend {
       revert_of: revertOf,
       created_at: '2024-01-01T11:00:00Z',
       confirmed_at: '2024-01-01T11:00:01Z',
+      owner: null,
     };
     this.entries.push(entry);
     return entry;
@@ -320,9 +321,12 @@ export class MockBackend implements Backend {
     const target = { kind: 'variant_price' as const, product: `P-${c.sku}`, variant: `V-${c.sku}` };
     return [this.record(target, `Price of ${c.sku}`, MockBackend.price(prior), MockBackend.price(minor), 'manual', request.reason || 'set by hand', null)];
   }
-  async revertChange(scope: RevertScope, force: boolean) {
+  async revertChange(scope: RevertScope, force: boolean, pushAgain: boolean) {
     this.check('revertChange');
     const entry = this.entries.find((e) => e.id === scope.id);
+    if (entry?.revert_of !== null && entry?.revert_of !== undefined && !pushAgain) {
+      throw new BackendError({ code: 'invalid_input', message: `journal entry ${entry.id} undid entry ${entry.revert_of}; choose “Push again”` });
+    }
     if (!entry || entry.status !== 'confirmed' || entry.new.kind !== 'price' || entry.prior.kind !== 'price') {
       throw new BackendError({ code: 'invalid_input', message: 'only a confirmed change can be reverted' });
     }

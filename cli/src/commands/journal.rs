@@ -50,6 +50,9 @@ pub enum Command {
         /// Overwrite values changed in the store since.
         #[arg(long)]
         force: bool,
+        /// Revert a revert: push the value it undid again.
+        #[arg(long)]
+        push_again: bool,
     },
 }
 
@@ -108,13 +111,18 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
                 }
             });
         }
-        Command::Revert { id, batch, force } => {
+        Command::Revert {
+            id,
+            batch,
+            force,
+            push_again,
+        } => {
             let scope = if batch {
                 RevertScope::Batch(id)
             } else {
                 RevertScope::Entry(id)
             };
-            let entries = desk.revert_change(scope, force)?;
+            let entries = desk.revert_change(scope, force, push_again)?;
             ctx.out
                 .show(&entries, |out| print_entries(out, &entries, &currency));
         }

@@ -21,7 +21,6 @@ export class BackgroundState {
     private onChanged: () => void,
   ) {
     this.stop = backend.onDeskEvent((e) => this.heard(e));
-    this.refresh();
   }
 
   private heard(e: WatchEvent) {

@@ -75,8 +75,8 @@ export interface Commands {
   journal(limit: number): Promise<Array<Entry>>;
   /** Pushes one change by hand, journaled. */
   pushChange(request: PushRequest): Promise<Array<Entry>>;
-  /** Reverts an entry or a batch; `conflict` when the value changed upstream, unless `force`. */
-  revertChange(scope: RevertScope, force: boolean): Promise<Array<Entry>>;
+  /** Reverts an entry or a batch; `conflict` when the value changed upstream, unless `force`; a sale's changes are refused, a revert's revert needs `push_again`. */
+  revertChange(scope: RevertScope, force: boolean, pushAgain: boolean): Promise<Array<Entry>>;
   /** Every variant's pricing signals. */
   pricingSignals(): Promise<Array<Signal>>;
   /** The saved rule sets and the starter set. */
@@ -155,7 +155,7 @@ export function commands(call: Call, channel: MakeChannel): Commands {
     markNotificationsRead: () => call('mark_notifications_read'),
     journal: (limit) => call('journal', { limit }),
     pushChange: (request) => call('push_change', { request }),
-    revertChange: (scope, force) => call('revert_change', { scope, force }),
+    revertChange: (scope, force, pushAgain) => call('revert_change', { scope, force, pushAgain }),
     pricingSignals: () => call('pricing_signals'),
     ruleSets: () => call('rule_sets'),
     saveRules: (rules) => call('save_rules', { rules }),
