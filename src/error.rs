@@ -40,6 +40,10 @@ pub enum Error {
     /// a written reason.
     #[error("{0}")]
     FloorOverrideRequired(String),
+    /// A typed value is so unusual (a price of zero, ten times the current
+    /// one) that it is sent only when the owner confirms it.
+    #[error("{0}")]
+    ConfirmationRequired(String),
     /// The database was written by a newer Merchant Desk.
     #[error("this shop database is at schema version {found}, but this build of Merchant Desk only knows up to version {known}; update Merchant Desk to open it (the file was not changed)")]
     SchemaTooNew {
@@ -111,6 +115,8 @@ stored_enum! {
         NotFound = "not_found",
         /// Going below the margin floor needs a written reason.
         FloorOverrideRequired = "floor_override_required",
+        /// An unusual value needs the owner's confirmation.
+        ConfirmationRequired = "confirmation_required",
         /// The database comes from a newer Merchant Desk.
         SchemaTooNew = "schema_too_new",
         /// No shop is set up yet.
@@ -148,6 +154,7 @@ impl Error {
             Error::InvalidArgument(_) | Error::InvalidField { .. } => ErrorCode::InvalidInput,
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::FloorOverrideRequired(_) => ErrorCode::FloorOverrideRequired,
+            Error::ConfirmationRequired(_) => ErrorCode::ConfirmationRequired,
             Error::SchemaTooNew { .. } => ErrorCode::SchemaTooNew,
             Error::NoShop => ErrorCode::NoShop,
             Error::Cancelled => ErrorCode::Cancelled,

@@ -63,8 +63,9 @@ pub enum ManualChange {
 
 impl ManualChange {
     /// The change, addressed to the shop's records, amounts in the shop's
-    /// currency.
-    pub fn change(&self, conn: &Connection) -> Result<Change> {
+    /// currency. An unusual price is [`Error::ConfirmationRequired`] unless
+    /// `confirmed`.
+    pub fn change(&self, conn: &Connection, confirmed: bool) -> Result<Change> {
         let currency = crate::store::read_shop(conn)?
             .ok_or(Error::NoShop)?
             .currency;
@@ -84,7 +85,7 @@ impl ManualChange {
                     .filter(|c| !c.trim().is_empty())
                     .map(amount)
                     .transpose()?;
-                price_change(conn, sku.trim(), amount(price)?, compare)
+                price_change(conn, sku.trim(), amount(price)?, compare, confirmed)
             }
             ManualChange::Tags {
                 customer,
@@ -115,20 +116,31 @@ pub fn price_change(
     sku: &str,
     price_minor: i64,
     compare_at_minor: Option<i64>,
+    confirmed: bool,
 ) -> Result<Change> {
     if price_minor < 0 || compare_at_minor.is_some_and(|c| c < 0) {
         return Err(Error::InvalidArgument("a price cannot be negative".into()));
     }
     let source = source_filter(conn)?;
-    let (variant, product): (String, String) = conn
+    let (variant, product, current): (String, String, i64) = conn
         .query_row(
-            "SELECT v.external_id, p.external_id FROM variants v JOIN products p ON p.id = v.product_id
+            "SELECT v.external_id, p.external_id, v.price_minor FROM variants v JOIN products p ON p.id = v.product_id
              WHERE v.sku = ?1 AND (?2 IS NULL OR v.source = ?2) ORDER BY v.active DESC, v.id LIMIT 1",
             params![sku, source],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?
         .ok_or_else(|| Error::InvalidArgument(format!("no product with SKU {sku} in this shop")))?;
+    if !confirmed {
+        let currency = crate::store::read_shop(conn)?
+            .map(|s| s.currency)
+            .unwrap_or_default();
+        if let Some(why) = unusual_price(price_minor, current, &currency) {
+            return Err(Error::ConfirmationRequired(format!(
+                "{why} for {sku}: confirm to send it"
+            )));
+        }
+    }
     Ok(Change {
         target: Target::VariantPrice { product, variant },
         label: format!("Price of {sku}"),
@@ -137,6 +149,30 @@ pub fn price_change(
             compare_at_minor,
         }),
     })
+}
+
+/// Why a price a person typed looks like a slip (zero, or more than ten
+/// times or less than a tenth of the current price); `None` when it does
+/// not.
+pub fn unusual_price(new_minor: i64, current_minor: i64, currency: &str) -> Option<String> {
+    let money = |m: i64| crate::money::format_money(m, currency);
+    if new_minor == 0 {
+        Some("a price of zero gives the product away".into())
+    } else if current_minor > 0 && new_minor > current_minor.saturating_mul(10) {
+        Some(format!(
+            "{} is more than ten times the current price {}",
+            money(new_minor),
+            money(current_minor)
+        ))
+    } else if current_minor > 0 && new_minor.saturating_mul(10) < current_minor {
+        Some(format!(
+            "{} is less than a tenth of the current price {}",
+            money(new_minor),
+            money(current_minor)
+        ))
+    } else {
+        None
+    }
 }
 
 /// A tag change for a customer given by external id or e-mail address.

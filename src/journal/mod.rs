@@ -11,10 +11,10 @@ mod manual;
 pub use manual::*;
 
 use crate::error::{Error, Result};
+use crate::promotions::SettledKind;
 use crate::storefront::local::Local;
 use crate::storefront::{Storefront, Target, Value};
 use crate::time::fmt_utc;
-use crate::promotions::SettledKind;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -362,7 +362,11 @@ impl std::fmt::Display for Owner {
 /// a change a sale or tier set made (it is undone by ending that sale, or
 /// was its end), and the revert of a manual push unless they say they mean
 /// to push the earlier value again (`push_again`).
-pub fn check_revert_by_hand(conn: &Connection, scope: &RevertScope, push_again: bool) -> Result<()> {
+pub fn check_revert_by_hand(
+    conn: &Connection,
+    scope: &RevertScope,
+    push_again: bool,
+) -> Result<()> {
     let entries: Vec<Entry> = match scope {
         RevertScope::Entry(id) => vec![get(conn, *id)?],
         RevertScope::Batch(batch) => conn

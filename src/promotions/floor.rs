@@ -50,9 +50,11 @@ impl MarginFloor {
     /// Replaces the stored floor.
     pub fn save(&self, conn: &Connection, now: DateTime<Utc>) -> Result<()> {
         for bp in std::iter::once(&self.shop_bp).chain(self.categories.values()) {
-            if !(-9999..=100_000).contains(bp) {
-                return Err(Error::InvalidArgument(
-                    "a minimum margin is above -100 % and at most 1000 %".into(),
+            if !(0..=100_000).contains(bp) {
+                // Below zero a discount could sell under cost.
+                return Err(Error::field(
+                    "Margin on cost %",
+                    "give 0 % or more (at most 1000 %): below zero a discount could sell under cost",
                 ));
             }
         }

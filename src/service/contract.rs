@@ -66,8 +66,8 @@ macro_rules! desk_commands {
             proposals() -> Vec<$crate::pricing::proposals::ProposalSummary>;
             /// One proposal with its items and reasons.
             proposal(id: i64) -> $crate::pricing::proposals::Proposal;
-            /// The owner's own price (major units, as typed); marks the item approved.
-            edit_proposal(id: i64, variant_id: i64, price: String) -> $crate::pricing::proposals::Proposal;
+            /// The owner's own price (major units, as typed); marks the item approved. Beyond the rule set's step, or a slip (zero, 10×, a tenth): `confirmation_required` unless `confirmed`.
+            edit_proposal(id: i64, variant_id: i64, price: String, confirmed: bool) -> $crate::pricing::proposals::Proposal;
             /// Approves, rejects or un-reviews items; no ids: every item.
             review_proposal(id: i64, variant_ids: Vec<i64>, status: $crate::pricing::proposals::ItemStatus) -> $crate::pricing::proposals::Proposal;
             /// Closes a proposal without applying it.
@@ -252,7 +252,7 @@ mod typescript {
     fn the_contract_names_every_argument_as_tauri_expects() {
         let text = render();
         // Tauri maps camelCase keys to snake_case arguments.
-        assert!(text.contains("editProposal: (id, variantId, price) => call('edit_proposal', { id, variantId, price }),"), "{text}");
+        assert!(text.contains("editProposal: (id, variantId, price, confirmed) => call('edit_proposal', { id, variantId, price, confirmed }),"), "{text}");
         assert!(text.contains("importFile(kind: ImportKind, path: string, onProgress: (p: Progress) => void): Promise<ImportReport>;"), "{text}");
         assert!(
             text.contains("launchSale(id: number, overrideReason: string | null): Promise<Sale>;"),

@@ -190,13 +190,19 @@ impl Desk {
     }
 
     /// The owner's own price for one item (major units, as typed).
-    pub fn edit_proposal(&self, id: i64, variant_id: i64, price: String) -> Result<Proposal> {
+    pub fn edit_proposal(
+        &self,
+        id: i64,
+        variant_id: i64,
+        price: String,
+        confirmed: bool,
+    ) -> Result<Proposal> {
         self.with_store(|store| {
             let currency = store.require_shop()?.currency;
             let minor = crate::money::parse_decimal(price.trim())
                 .and_then(|d| crate::money::to_minor(d, &currency))
                 .ok_or_else(|| Error::InvalidArgument(format!("\"{price}\" is not an amount")))?;
-            proposals::edit(store.conn(), id, variant_id, minor, &currency)?;
+            proposals::edit(store.conn(), id, variant_id, minor, &currency, confirmed)?;
             proposals::get(store.conn(), id)
         })
     }

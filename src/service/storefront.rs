@@ -35,6 +35,10 @@ pub struct PushRequest {
     pub change: ManualChange,
     /// Why, for the journal.
     pub reason: String,
+    /// The owner confirmed an unusual price (zero, or ten times or a tenth
+    /// of the current one).
+    #[serde(default)]
+    pub confirmed: bool,
 }
 
 /// A sync and what settling did after it (a sale may have reached its
@@ -132,7 +136,7 @@ impl Desk {
     /// `reason` ("set by hand" when blank).
     pub fn push_change(&self, request: PushRequest) -> Result<Vec<Entry>> {
         self.storefront_job(|conn, sf| {
-            let change = request.change.change(conn)?;
+            let change = request.change.change(conn, request.confirmed)?;
             let why = Why {
                 playbook: "manual".into(),
                 reason: match request.reason.trim() {

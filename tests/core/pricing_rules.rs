@@ -205,6 +205,25 @@ fn rules_propose_with_reasons_inside_the_guardrails_and_apply_as_one_revertible_
     // Stored, then applied through the local storefront as one batch.
     let proposal = proposals::save(conn, &rules, &found, now()).unwrap();
     assert_eq!(proposal.items.len(), 3);
+    // The owner's own price keeps the rule set's step unless confirmed.
+    let e = proposal
+        .items
+        .iter()
+        .find(|i| i.sku == "E")
+        .unwrap()
+        .clone();
+    let step = rules.guardrails.max_change_percent.0;
+    let beyond = e.current_minor + e.current_minor * step / 10_000 + 1;
+    let err = proposals::edit(conn, proposal.id, e.variant_id, beyond, "GBP", false).unwrap_err();
+    assert_eq!(err.code(), "confirmation_required");
+    assert!(err.to_string().contains("at most"), "{err}");
+    let zero = proposals::edit(conn, proposal.id, e.variant_id, 0, "GBP", false).unwrap_err();
+    assert_eq!(zero.code(), "invalid_input", "{zero}");
+    let within = e.current_minor + e.current_minor * step / 10_000;
+    let edited = proposals::edit(conn, proposal.id, e.variant_id, within, "GBP", false).unwrap();
+    assert_eq!(edited.proposed_minor, within);
+    let edited = proposals::edit(conn, proposal.id, e.variant_id, beyond, "GBP", true).unwrap();
+    assert_eq!(edited.proposed_minor, beyond);
     proposals::review(
         conn,
         proposal.id,

@@ -469,7 +469,8 @@ fn price_change(store: &Store, fake: &FakeShop, price: i64) -> (Change, u64) {
     let s = fake.state.lock().unwrap();
     let p = s.products.values().nth(2).unwrap();
     let v = p.variants[0].clone();
-    let change = journal::price_change(store.conn(), &v.sku, price, Some(price + 100)).unwrap();
+    let change =
+        journal::price_change(store.conn(), &v.sku, price, Some(price + 100), true).unwrap();
     assert_eq!(
         change.target,
         Target::VariantPrice {
@@ -1107,8 +1108,36 @@ fn the_app_tests_syncs_cancels_pushes_and_reverts() {
             compare_at: None,
         },
         reason: String::new(),
+        confirmed: false,
     });
     assert_eq!(bad.unwrap_err().code(), "invalid_input");
+    // A price that looks like a slip is sent only when confirmed.
+    let typed = |price: String, confirmed: bool| PushRequest {
+        change: ManualChange::Price {
+            sku: sku.clone(),
+            price,
+            compare_at: None,
+        },
+        reason: String::new(),
+        confirmed,
+    };
+    let slips = [
+        ("0".to_string(), "zero"),
+        (
+            format!("{:.2}", before as f64 * 11.0 / 100.0),
+            "more than ten times",
+        ),
+        (
+            format!("{:.2}", before as f64 / 20.0 / 100.0),
+            "less than a tenth",
+        ),
+    ];
+    for (price, why) in slips {
+        let err = desk.push_change(typed(price.clone(), false)).unwrap_err();
+        assert_eq!(err.code(), "confirmation_required", "{price}");
+        assert!(err.to_string().contains(why), "{err}");
+    }
+    assert!(desk.journal(10).unwrap().is_empty(), "nothing was sent");
     let pushed = desk
         .push_change(PushRequest {
             change: ManualChange::Price {
@@ -1117,6 +1146,8 @@ fn the_app_tests_syncs_cancels_pushes_and_reverts() {
                 compare_at: Some(" ".into()),
             },
             reason: "  ".into(),
+            // Whatever the fake's price, this test means it.
+            confirmed: true,
         })
         .unwrap();
     assert_eq!(pushed[0].status, "confirmed");

@@ -317,6 +317,9 @@ export class MockBackend implements Backend {
     const minor = Math.round(Number(c.price) * 100);
     if (!Number.isFinite(minor)) throw new BackendError({ code: 'invalid_input', message: `"${c.price}" is not an amount` });
     const prior = this.prices[c.sku];
+    if (!request.confirmed && (minor === 0 || minor > prior * 10 || minor * 10 < prior)) {
+      throw new BackendError({ code: 'confirmation_required', message: `£${(minor / 100).toFixed(2)} is more than ten times the current price £${(prior / 100).toFixed(2)} for ${c.sku}: confirm to send it` });
+    }
     this.prices[c.sku] = minor;
     const target = { kind: 'variant_price' as const, product: `P-${c.sku}`, variant: `V-${c.sku}` };
     return [this.record(target, `Price of ${c.sku}`, MockBackend.price(prior), MockBackend.price(minor), 'manual', request.reason || 'set by hand', null)];
@@ -421,13 +424,16 @@ export class MockBackend implements Backend {
     this.check('proposal');
     return structuredClone(this.findProposal(id));
   }
-  async editProposal(id: number, variantId: number, price: string) {
+  async editProposal(id: number, variantId: number, price: string, confirmed: boolean) {
     this.check('editProposal');
     const item = this.findProposal(id).items.find((i) => i.variant_id === variantId)!;
     const minor = Math.round(Number(price) * 100);
     if (!Number.isFinite(minor) || minor <= 0) throw new BackendError({ code: 'invalid_input', message: `"${price}" is not an amount` });
     if (item.floor_minor !== null && minor < item.floor_minor) {
       throw new BackendError({ code: 'invalid_input', message: `${price} is below this item's floor 1.20` });
+    }
+    if (!confirmed && Math.abs(minor - item.current_minor) > item.current_minor * 0.1) {
+      throw new BackendError({ code: 'confirmation_required', message: `${price} is a change beyond the rule set's step of 10 % for ${item.sku}: confirm to go further` });
     }
     item.proposed_minor = minor;
     item.status = 'approved';

@@ -88,6 +88,16 @@ describe('Change journal', () => {
     await fireEvent.click(screen.getByTestId('push-submit'));
     expect((await screen.findByTestId('journal-error')).textContent).toContain('no product with SKU NOPE');
 
+    // A price that looks like a slip waits for a yes, and "Change it" sends nothing.
+    await fireEvent.input(screen.getByTestId('push-sku'), { target: { value: '85123A' } });
+    await fireEvent.input(screen.getByTestId('push-price'), { target: { value: '30.00' } });
+    await fireEvent.click(screen.getByTestId('push-submit'));
+    expect((await screen.findByTestId('push-unusual')).textContent).toContain('more than ten times the current price £2.95');
+    expect(backend.prices['85123A']).toBe(295);
+    await fireEvent.click(screen.getByText('Change it'));
+    expect(screen.queryByTestId('push-unusual')).toBeNull();
+    expect(backend.entries).toHaveLength(0);
+
     await fireEvent.input(screen.getByTestId('push-sku'), { target: { value: '85123A' } });
     await fireEvent.input(screen.getByTestId('push-price'), { target: { value: '3.45' } });
     await fireEvent.input(screen.getByTestId('push-reason'), { target: { value: 'test a higher price' } });

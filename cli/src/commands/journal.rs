@@ -20,6 +20,10 @@ pub enum Push {
         /// Why, for the journal.
         #[arg(long, default_value = "set by hand")]
         reason: String,
+        /// Send a price that looks like a slip (zero, or more than ten
+        /// times or under a tenth of the current price).
+        #[arg(long)]
+        confirm: bool,
     },
     /// Add or remove a customer's tags (customer by id or e-mail).
     Tags {
@@ -57,12 +61,13 @@ pub enum Command {
 }
 
 pub fn push(ctx: &Context, command: Push) -> Result<ExitCode> {
-    let (change, reason) = match command {
+    let (change, reason, confirmed) = match command {
         Push::Price {
             sku,
             price,
             compare_at,
             reason,
+            confirm,
         } => (
             ManualChange::Price {
                 sku,
@@ -70,6 +75,7 @@ pub fn push(ctx: &Context, command: Push) -> Result<ExitCode> {
                 compare_at,
             },
             reason,
+            confirm,
         ),
         Push::Tags {
             customer,
@@ -83,11 +89,23 @@ pub fn push(ctx: &Context, command: Push) -> Result<ExitCode> {
                 remove,
             },
             reason,
+            false,
         ),
     };
     let (desk, shop) = ctx.shop_desk()?;
     let currency = shop.currency;
-    let entries = desk.push_change(PushRequest { change, reason })?;
+    let entries = desk
+        .push_change(PushRequest {
+            change,
+            reason,
+            confirmed,
+        })
+        .map_err(|e| match e {
+            Error::ConfirmationRequired(m) => {
+                Error::ConfirmationRequired(format!("{m} (add --confirm)"))
+            }
+            e => e,
+        })?;
     ctx.out
         .show(&entries, |out| print_entries(out, &entries, &currency));
     if let Some(e) = entries.iter().find(|e| e.status == "failed") {

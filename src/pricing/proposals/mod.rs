@@ -172,6 +172,20 @@ pub(super) fn mode(text: &str) -> Mode {
     }
 }
 
+/// The largest step of the rule set a proposal came from, in basis points.
+fn max_step_bp(conn: &Connection, id: i64) -> Result<i64> {
+    let stored: String = conn.query_row(
+        "SELECT rules FROM price_proposals WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
+    let json: serde_json::Value = serde_json::from_str(&stored)
+        .map_err(|e| Error::Internal(format!("proposal {id}'s rule set cannot be read: {e}")))?;
+    let rules: RuleSet = serde_json::from_value(json["rules"].clone())
+        .map_err(|e| Error::Internal(format!("proposal {id}'s rule set cannot be read: {e}")))?;
+    Ok(rules.guardrails.max_change_percent.0)
+}
+
 /// One proposal with its items.
 pub fn get(conn: &Connection, id: i64) -> Result<Proposal> {
     let head = conn
@@ -273,6 +287,7 @@ pub fn edit(
     variant_id: i64,
     price_minor: i64,
     currency: &str,
+    confirmed: bool,
 ) -> Result<ProposalItem> {
     open_proposal(conn, id)?;
     let item = get(conn, id)?
@@ -297,6 +312,31 @@ pub fn edit(
             money(price_minor),
             money(item.ceiling_minor.unwrap_or(0))
         )));
+    }
+    if !confirmed {
+        // The owner's own price keeps the rule set's largest step, and is
+        // never a slip of the keyboard, unless they confirm it.
+        if let Some(why) = crate::journal::unusual_price(price_minor, item.current_minor, currency)
+        {
+            return Err(Error::ConfirmationRequired(format!(
+                "{why} for {}: confirm to use it",
+                item.sku
+            )));
+        }
+        let step_bp = max_step_bp(conn, id)?;
+        let step = (item.current_minor as i128 * step_bp as i128 / 10_000) as i64;
+        if (price_minor - item.current_minor).abs() > step {
+            return Err(Error::ConfirmationRequired(format!(
+                "{} is a change of {:+} from {} for {}; the rule set moves a price at most {} a step: confirm to go further",
+                money(price_minor),
+                crate::money::Percent(
+                    ((price_minor - item.current_minor) as i128 * 10_000 / item.current_minor.max(1) as i128) as i64
+                ),
+                money(item.current_minor),
+                item.sku,
+                crate::money::Percent(step_bp)
+            )));
+        }
     }
     let mut reasons = item.reasons.clone();
     reasons.retain(|r| r.source != Source::Owner);

@@ -275,9 +275,13 @@ impl RuleSet {
             return bad("the minimum change is between 0 % and the maximum change".into());
         }
         if g.min_margin_percent
-            .is_some_and(|m| !(-9999..=100_000).contains(&m.0))
+            .is_some_and(|m| !(0..=100_000).contains(&m.0))
         {
-            return bad("the minimum margin is above -100 % and at most 1000 %".into());
+            // Below zero the floor would be under cost: every sale a loss.
+            return Err(Error::field(
+                "Minimum margin on cost %",
+                "give 0 % or more (at most 1000 %): below zero every sale at the floor loses money",
+            ));
         }
         if g.charm != Charm::None && minor_per_major(currency) != 100 {
             return bad(format!(

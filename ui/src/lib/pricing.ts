@@ -1,7 +1,7 @@
 // Helpers for the pricing page.
 import type { RuleSet } from './bindings/RuleSet';
 import type { Signal } from './bindings/Signal';
-import { decimal, wholeNumber } from './fields';
+import { FieldError, decimal, wholeNumber } from './fields';
 
 /** One colour per compared scenario, in order. */
 export const SCENARIO_COLOURS = ['#486581', '#0f766e', '#c2410c', '#7c3aed'];
@@ -59,7 +59,10 @@ export function toMinor(text: string, exponent: number): number | null {
 export function checkRules(rules: RuleSet): void {
   wholeNumber(rules.horizon_days, 'Horizon (days)', 1, 365);
   const g = rules.guardrails;
-  if (g.min_margin_percent !== null && String(g.min_margin_percent).trim() !== '') decimal(g.min_margin_percent, 'Minimum margin %');
+  if (g.min_margin_percent !== null && String(g.min_margin_percent).trim() !== '') {
+    const m = decimal(g.min_margin_percent, 'Minimum margin on cost %');
+    if (m < 0 || m > 1000) throw new FieldError('Minimum margin on cost %: give 0 % or more (at most 1000 %): below zero every sale at the floor loses money.');
+  }
   decimal(g.max_change_percent, 'Max change per step %');
   decimal(g.min_change_percent, 'Min change %');
   rules.rule.forEach((r, i) => {

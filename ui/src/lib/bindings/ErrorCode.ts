@@ -4,4 +4,4 @@
  * What kind of error it is, for the UI to tell cases apart (and offer
  * what the owner can do: give a reason, force a revert, wait).
  */
-export type ErrorCode = "bad_input" | "invalid_input" | "not_found" | "floor_override_required" | "schema_too_new" | "no_shop" | "cancelled" | "busy" | "not_connected" | "auth" | "network" | "storefront_refused" | "conflict" | "keyring" | "store" | "io" | "internal";
+export type ErrorCode = "bad_input" | "invalid_input" | "not_found" | "floor_override_required" | "confirmation_required" | "schema_too_new" | "no_shop" | "cancelled" | "busy" | "not_connected" | "auth" | "network" | "storefront_refused" | "conflict" | "keyring" | "store" | "io" | "internal";

@@ -8,4 +8,9 @@ export type PushRequest = { change: ManualChange,
 /**
  * Why, for the journal.
  */
-reason: string, };
+reason: string, 
+/**
+ * The owner confirmed an unusual price (zero, or ten times or a tenth
+ * of the current one).
+ */
+confirmed: boolean, };

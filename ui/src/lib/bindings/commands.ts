@@ -91,8 +91,8 @@ export interface Commands {
   proposals(): Promise<Array<ProposalSummary>>;
   /** One proposal with its items and reasons. */
   proposal(id: number): Promise<Proposal>;
-  /** The owner's own price (major units, as typed); marks the item approved. */
-  editProposal(id: number, variantId: number, price: string): Promise<Proposal>;
+  /** The owner's own price (major units, as typed); marks the item approved. Beyond the rule set's step, or a slip (zero, 10×, a tenth): `confirmation_required` unless `confirmed`. */
+  editProposal(id: number, variantId: number, price: string, confirmed: boolean): Promise<Proposal>;
   /** Approves, rejects or un-reviews items; no ids: every item. */
   reviewProposal(id: number, variantIds: Array<number>, status: ItemStatus): Promise<Proposal>;
   /** Closes a proposal without applying it. */
@@ -163,7 +163,7 @@ export function commands(call: Call, channel: MakeChannel): Commands {
     suggestPrices: (rules) => call('suggest_prices', { rules }),
     proposals: () => call('proposals'),
     proposal: (id) => call('proposal', { id }),
-    editProposal: (id, variantId, price) => call('edit_proposal', { id, variantId, price }),
+    editProposal: (id, variantId, price, confirmed) => call('edit_proposal', { id, variantId, price, confirmed }),
     reviewProposal: (id, variantIds, status) => call('review_proposal', { id, variantIds, status }),
     discardProposal: (id) => call('discard_proposal', { id }),
     applyProposal: (id) => call('apply_proposal', { id }),
