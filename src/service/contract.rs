@@ -84,6 +84,10 @@ macro_rules! desk_commands {
             check_sale(file: $crate::promotions::sale::SaleFile, id: Option<i64>) -> $crate::service::SaleCheck;
             /// Stores a draft sale.
             create_sale(file: $crate::promotions::sale::SaleFile) -> $crate::promotions::sale::Sale;
+            /// Replaces a draft sale's definition (only a draft).
+            update_sale(id: i64, file: $crate::promotions::sale::SaleFile) -> $crate::promotions::sale::Sale;
+            /// Deletes a draft sale.
+            delete_sale(id: i64) -> $crate::service::SalesOverview;
             /// Launches a draft; `floor_override_required` when only the floor stands in the way and no reason is given.
             launch_sale(id: i64, override_reason: Option<String>) -> $crate::promotions::sale::Sale;
             /// Ends a sale now and reverts it.
@@ -98,6 +102,10 @@ macro_rules! desk_commands {
             check_tiers(request: $crate::service::TiersRequest) -> $crate::service::TiersCheck;
             /// Stores tiers as a draft.
             create_tiers(file: $crate::promotions::tiers::TierFile) -> $crate::promotions::tiers::TierSet;
+            /// Replaces a draft tier set's definition (only a draft).
+            update_tiers(id: i64, file: $crate::promotions::tiers::TierFile) -> $crate::promotions::tiers::TierSet;
+            /// Deletes a draft tier set.
+            delete_tiers(id: i64) -> Vec<$crate::promotions::tiers::TierSet>;
             /// Pushes tiers as storefront discounts.
             launch_tiers(id: i64, override_reason: Option<String>) -> $crate::promotions::tiers::TierSet;
             /// Takes live tiers off the storefront.

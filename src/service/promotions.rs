@@ -82,7 +82,7 @@ impl Desk {
                 sales: sale::list(store.conn())?,
                 floor: MarginFloor::load(store.conn())?,
                 settled,
-                now: crate::time::fmt_utc(Utc::now()),
+                now: crate::time::fmt_utc(store.require_shop()?.clock(Utc::now())),
             })
         })
     }
@@ -137,10 +137,11 @@ impl Desk {
         self.with_store(|store| {
             let shop = store.require_shop()?;
             let conn = store.conn();
-            let report = sale::check(conn, &shop, &file, id, Utc::now())?;
+            let now = shop.clock(Utc::now());
+            let report = sale::check(conn, &shop, &file, id, now)?;
             let (projection, projection_error) = match self
                 .model(store)
-                .and_then(|built| sale::projection(conn, &shop, &file, &built, Utc::now()))
+                .and_then(|built| sale::projection(conn, &shop, &file, &built, now))
             {
                 Ok(p) => (Some(p), None),
                 Err(e) => (None, Some(e.to_string())),
@@ -164,26 +165,42 @@ impl Desk {
     /// Stores a draft sale.
     pub fn create_sale(&self, file: SaleFile) -> Result<Sale> {
         self.with_store(|store| {
-            sale::create(store.conn(), &store.require_shop()?, &file, Utc::now())
+            let shop = store.require_shop()?;
+            sale::create(store.conn(), &shop, &file, shop.clock(Utc::now()))
         })
+    }
+
+    /// Replaces a draft sale's definition.
+    pub fn update_sale(&self, id: i64, file: SaleFile) -> Result<Sale> {
+        self.with_store(|store| sale::update(store.conn(), &store.require_shop()?, id, &file))
+    }
+
+    /// Deletes a draft sale; lists what is left.
+    pub fn delete_sale(&self, id: i64) -> Result<SalesOverview> {
+        self.with_store(|store| sale::delete(store.conn(), id))?;
+        self.sales_overview()
     }
 
     /// Launches a draft (now, or at its start).
     pub fn launch_sale(&self, id: i64, override_reason: Option<String>) -> Result<Sale> {
         self.storefront_job(|conn, sf| {
             let shop = crate::store::read_shop(conn)?.ok_or(Error::NoShop)?;
-            run::launch(conn, &shop, sf, id, override_reason.as_deref(), Utc::now())
+            let now = shop.clock(Utc::now());
+            run::launch(conn, &shop, sf, id, override_reason.as_deref(), now)
         })
     }
 
     /// Ends a sale now and reverts it.
     pub fn end_sale(&self, id: i64) -> Result<Sale> {
-        self.storefront_job(|conn, sf| run::end(conn, sf, id, Utc::now()))
+        self.storefront_job(|conn, sf| run::end(conn, sf, id, shop_clock(conn)?))
     }
 
     /// How a sale did.
     pub fn sale_report(&self, id: i64) -> Result<SaleReport> {
-        self.with_store(|store| sale::report(store.conn(), &store.require_shop()?, id, Utc::now()))
+        self.with_store(|store| {
+            let shop = store.require_shop()?;
+            sale::report(store.conn(), &shop, id, shop.clock(Utc::now()))
+        })
     }
 
     /// Every tier set.
@@ -212,20 +229,15 @@ impl Desk {
         self.with_store(|store| {
             let shop = store.require_shop()?;
             let conn = store.conn();
-            let (ok, problems) = tiers::check(conn, &shop, &request.file, Utc::now())?;
+            let now = shop.clock(Utc::now());
+            let (ok, problems) = tiers::check(conn, &shop, &request.file, now)?;
             let preview = if request.cart.is_empty() {
                 None
             } else {
                 Some(tiers::preview(conn, &shop, &request.file, &request.cart)?)
             };
             let lookback = match request.lookback_days {
-                Some(days) => Some(tiers::lookback(
-                    conn,
-                    &shop,
-                    &request.file,
-                    days,
-                    Utc::now(),
-                )?),
+                Some(days) => Some(tiers::lookback(conn, &shop, &request.file, days, now)?),
                 None => None,
             };
             Ok(TiersCheck {
@@ -257,25 +269,45 @@ impl Desk {
     /// Stores tiers as a draft.
     pub fn create_tiers(&self, file: TierFile) -> Result<TierSet> {
         self.with_store(|store| {
-            tiers::create(store.conn(), &store.require_shop()?, &file, Utc::now())
+            let shop = store.require_shop()?;
+            tiers::create(store.conn(), &shop, &file, shop.clock(Utc::now()))
         })
+    }
+
+    /// Replaces a draft tier set's definition.
+    pub fn update_tiers(&self, id: i64, file: TierFile) -> Result<TierSet> {
+        self.with_store(|store| tiers::update(store.conn(), &store.require_shop()?, id, &file))
+    }
+
+    /// Deletes a draft tier set; lists what is left.
+    pub fn delete_tiers(&self, id: i64) -> Result<Vec<TierSet>> {
+        self.with_store(|store| tiers::delete(store.conn(), id))?;
+        self.tier_sets()
     }
 
     /// Pushes tiers as storefront discounts.
     pub fn launch_tiers(&self, id: i64, override_reason: Option<String>) -> Result<TierSet> {
         self.storefront_job(|conn, sf| {
             let shop = crate::store::read_shop(conn)?.ok_or(Error::NoShop)?;
-            tiers::launch(conn, &shop, sf, id, override_reason.as_deref(), Utc::now())
+            let now = shop.clock(Utc::now());
+            tiers::launch(conn, &shop, sf, id, override_reason.as_deref(), now)
         })
     }
 
     /// Takes live tiers off the storefront.
     pub fn end_tiers(&self, id: i64) -> Result<TierSet> {
-        self.storefront_job(|conn, sf| tiers::end(conn, sf, id, Utc::now()))
+        self.storefront_job(|conn, sf| tiers::end(conn, sf, id, shop_clock(conn)?))
     }
 
     /// The storefront countdown snippet of a sale.
     pub fn sale_snippet(&self, id: i64) -> Result<String> {
         self.with_store(|store| Ok(sale::countdown_snippet(&sale::get(store.conn(), id)?)))
     }
+}
+
+/// The clock of the shop in `conn` (see [`crate::store::Shop::clock`]).
+fn shop_clock(conn: &rusqlite::Connection) -> Result<chrono::DateTime<Utc>> {
+    Ok(crate::store::read_shop(conn)?
+        .ok_or(Error::NoShop)?
+        .clock(Utc::now()))
 }

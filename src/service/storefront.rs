@@ -168,7 +168,7 @@ impl Desk {
 /// Settles the sales and tiers of the shop in `conn` on `sf`.
 fn settle_on(conn: &rusqlite::Connection, sf: &mut dyn Storefront) -> Result<Vec<Settled>> {
     match crate::store::read_shop(conn)? {
-        Some(shop) => crate::promotions::settle(conn, &shop, sf, Utc::now()),
+        Some(shop) => crate::promotions::settle(conn, &shop, sf, shop.clock(Utc::now())),
         None => Ok(Vec::new()),
     }
 }

@@ -175,7 +175,7 @@ impl Desk {
         self.settling.store(true, Ordering::SeqCst);
         let settled = self.exclusive(|| {
             self.on_storefront(store.conn(), |conn, sf| {
-                crate::promotions::settle(conn, &shop, sf, now)
+                crate::promotions::settle(conn, &shop, sf, shop.clock(now))
             })
         });
         self.settling.store(false, Ordering::SeqCst);

@@ -60,6 +60,21 @@ impl Shop {
         Ok(now.with_timezone(&self.tz()?).date_naive())
     }
 
+    /// The shop's clock: the real `now`, except for a shop with a fixed
+    /// "today" (the demo), where it is that day at the real time of day in
+    /// the shop's zone. Sales, their calendar, their reports and the sale
+    /// editor's default window run on it.
+    pub fn clock(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let (Some(_), Ok(tz)) = (&self.fixed_today, self.tz()) else {
+            return now;
+        };
+        let Ok(day) = self.today(now) else {
+            return now;
+        };
+        let time = now.with_timezone(&tz).time();
+        crate::time::local_to_utc(tz, day.and_time(time))
+    }
+
     /// Checks the fields a person typed.
     pub fn validate(&self) -> Result<()> {
         if self.name.trim().is_empty() {

@@ -1526,3 +1526,149 @@ fn products_are_targeted_by_title() {
     .to_string()
     .contains("exactly one of skus, products"));
 }
+
+/// A draft the checks refused can be fixed or thrown away, on the command
+/// line as in the app; a launched sale or tier set cannot be edited or
+/// deleted, only ended.
+#[test]
+fn drafts_are_edited_and_deleted_and_launched_ones_are_not() {
+    use crate::sync::{cli, ok};
+    let (_fake, dir, db) = cli_on_the_fake();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let list = |args: &[&str]| -> serde_json::Value {
+        serde_json::from_str(&ok(&mut cli(&db, args))).unwrap()
+    };
+    let later = |days: i64| {
+        (Utc::now() + Duration::days(days))
+            .format("%Y-%m-%dT09:00")
+            .to_string()
+    };
+    let sale = |percent: u32, name: &str| {
+        format!(
+            "name = \"{name}\"\ntargets = {{ category = \"No such category\" }}\ndiscount = {{ percent = {percent} }}\n\
+             starts_at = \"{}\"\nends_at = \"{}\"\n",
+            later(1),
+            later(2)
+        )
+    };
+    let codes = |id: &str| -> Vec<String> {
+        let out = cli(&db, &["sale", "check", id, "--json"]).output().unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // A sale the checks refuse (it matches nothing) is kept as a draft...
+    let id = ok(&mut cli(
+        &db,
+        &["sale", "create", &write("bad.toml", &sale(10, "Bad"))],
+    ))
+    .trim()
+    .to_string();
+    assert!(codes(&id).contains(&"no_targets".to_string()));
+    // ...and fixed by an edit.
+    let good = sale(10, "Winter").replace("{ category = \"No such category\" }", "{ all = true }");
+    ok(&mut cli(
+        &db,
+        &["sale", "edit", &id, &write("s.toml", &good)],
+    ));
+    assert!(!codes(&id).contains(&"no_targets".to_string()));
+    let sales = list(&["sale", "list", "--json"]);
+    let row = &sales["sales"][0];
+    assert_eq!(row["file"]["name"], "Winter");
+    assert_eq!(row["status"], "draft");
+    let edited = good.replace("percent = 10", "percent = 20");
+    ok(&mut cli(
+        &db,
+        &["sale", "edit", &id, &write("s3.toml", &edited)],
+    ));
+    assert_eq!(
+        list(&["sale", "list", "--json"])["sales"][0]["file"]["discount"]["percent"].as_f64(),
+        Some(20.0)
+    );
+    // An edit that does not parse keeps the draft as it was.
+    let broken = cli(&db, &["sale", "edit", &id, &write("s4.toml", "name = ")])
+        .output()
+        .unwrap();
+    assert!(!broken.status.success());
+    assert_eq!(
+        list(&["sale", "list", "--json"])["sales"][0]["file"]["name"],
+        "Winter"
+    );
+    // Launched: neither edit nor delete, with the reason.
+    ok(&mut cli(
+        &db,
+        &["sale", "launch", &id, "--override-floor", "test"],
+    ));
+    for args in [
+        vec!["sale", "edit", id.as_str(), "s3.toml"],
+        vec!["sale", "delete", id.as_str()],
+    ] {
+        let mut args = args.clone();
+        let path = dir.path().join("s3.toml").to_str().unwrap().to_string();
+        if args[1] == "edit" {
+            args[3] = &path;
+        }
+        let out = cli(&db, &args).output().unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("only a draft") && err.contains("end it first"),
+            "{err}"
+        );
+    }
+    // A second draft is deleted; the launched one stays.
+    let other = ok(&mut cli(
+        &db,
+        &[
+            "sale",
+            "create",
+            &write("o.toml", &good.replace("Winter", "Other")),
+        ],
+    ))
+    .trim()
+    .to_string();
+    ok(&mut cli(&db, &["sale", "delete", &other]));
+    let names: Vec<String> = list(&["sale", "list", "--json"])["sales"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["file"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, vec!["Winter"]);
+    let gone = cli(&db, &["sale", "delete", &other]).output().unwrap();
+    assert!(!gone.status.success());
+
+    // Tier sets alike.
+    let tiers =
+        "name = \"Spend\"\nkind = \"spend\"\n[[tier]]\nmin_subtotal = \"500.00\"\npercent = 1\n";
+    let t = ok(&mut cli(&db, &["tiers", "create", &write("t.toml", tiers)]))
+        .trim()
+        .to_string();
+    ok(&mut cli(
+        &db,
+        &[
+            "tiers",
+            "edit",
+            &t,
+            &write("t2.toml", &tiers.replace("Spend", "Big spend")),
+        ],
+    ));
+    let sets = list(&["tiers", "list", "--json"]);
+    assert_eq!(sets["tiers"][0]["file"]["name"], "Big spend");
+    ok(&mut cli(&db, &["tiers", "delete", &t]));
+    assert_eq!(
+        list(&["tiers", "list", "--json"])["tiers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}

@@ -169,6 +169,42 @@ fn demo_shop_from_the_real_file_matches_an_independent_reading() {
         .unwrap();
     assert_eq!(rows, 541_909);
 
+    // The demo lives on its own clock: Promotions' "now" is on its last
+    // trading day, and the example sale of docs/promotions.md (the next
+    // day) is a sale in the demo's future that checks cleanly.
+    {
+        let desk = merchant_desk::service::Desk::for_file(path.clone(), false);
+        let overview = desk.sales_overview().unwrap();
+        assert!(overview.now.starts_with("2011-12-09T"), "{}", overview.now);
+        let doc = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/promotions.md"),
+        )
+        .unwrap();
+        let example = doc
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .unwrap();
+        let file = merchant_desk::promotions::sale::SaleFile::parse(example).unwrap();
+        let sale = desk.create_sale(file.clone()).unwrap();
+        assert_eq!(sale.status, "draft");
+        let check = desk.check_sale(file, Some(sale.id)).unwrap();
+        let codes: Vec<&str> = check
+            .report
+            .problems
+            .iter()
+            .map(|p| p.code.as_str())
+            .collect();
+        assert!(!codes.contains(&"window"), "{codes:?}");
+        assert!(check.projection.is_some(), "{:?}", check.projection_error);
+        assert_eq!(
+            desk.background().unwrap().sync_every_minutes,
+            0,
+            "no background sync for the demo"
+        );
+        desk.delete_sale(sale.id).unwrap();
+    }
+
     let d = |s| parse_day(s).unwrap();
     // The whole year, and a month in British Summer Time.
     let ranges = [

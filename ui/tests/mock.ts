@@ -567,6 +567,36 @@ export class MockBackend implements Backend {
     this.sales.push(sale);
     return structuredClone(sale);
   }
+  async updateSale(id: number, file: SaleFile) {
+    this.check('updateSale');
+    const s = this.findSale(id);
+    if (s.status !== 'draft') throw new BackendError({ code: 'invalid_input', message: `sale ${id} "${s.file.name}" is ${s.status}: only a draft can be edited` });
+    s.file = structuredClone(file);
+    s.starts_at = `${file.starts_at}:00Z`;
+    s.ends_at = `${file.ends_at}:00Z`;
+    return structuredClone(s);
+  }
+  async deleteSale(id: number) {
+    this.check('deleteSale');
+    const s = this.findSale(id);
+    if (s.status !== 'draft') throw new BackendError({ code: 'invalid_input', message: `sale ${id} "${s.file.name}" is ${s.status}: only a draft can be deleted` });
+    this.sales = this.sales.filter((x) => x.id !== id);
+    return this.salesOverview();
+  }
+  async updateTiers(id: number, file: TierFile) {
+    this.check('updateTiers');
+    const t = this.tiers.find((x: TierSet) => x.id === id);
+    if (!t || t.status !== 'draft') throw new BackendError({ code: 'invalid_input', message: `only a draft can be edited` });
+    t.file = structuredClone(file);
+    return structuredClone(t);
+  }
+  async deleteTiers(id: number) {
+    this.check('deleteTiers');
+    const t = this.tiers.find((x: TierSet) => x.id === id);
+    if (!t || t.status !== 'draft') throw new BackendError({ code: 'invalid_input', message: `only a draft can be deleted` });
+    this.tiers = this.tiers.filter((x: TierSet) => x.id !== id);
+    return structuredClone(this.tiers).reverse();
+  }
   private findSale(id: number): Sale {
     const s = this.sales.find((x) => x.id === id);
     if (!s) throw new BackendError({ code: 'not_found', message: `there is no sale ${id}` });

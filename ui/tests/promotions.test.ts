@@ -50,6 +50,36 @@ describe('Promotions', () => {
     expect((await screen.findByTestId('sale-incremental')).textContent).toContain('£4.80 against the same weekdays');
   });
 
+  it('opens the editor on the shop clock, and edits and deletes a draft', async () => {
+    const backend = new MockBackend(demoShop);
+    // The demo's clock: its last trading day, not the machine's today.
+    backend.clock = '2011-12-09T10:30:00Z';
+    await openPromotions(backend);
+    await fireEvent.click(await screen.findByTestId('sale-new'));
+    expect((screen.getByTestId('sale-starts') as HTMLInputElement).value).toBe('2011-12-09T11:00');
+    await fireEvent.input(screen.getByTestId('sale-name'), { target: { value: 'First try' } });
+    await fireEvent.input(screen.getByTestId('sale-target'), { target: { value: '85123A' } });
+    await fireEvent.click(screen.getByTestId('sale-save'));
+    await waitFor(() => expect(screen.getByTestId('sale-status').textContent).toBe('draft'));
+
+    await fireEvent.click(screen.getByTestId('sale-edit'));
+    const nameField = (await screen.findByTestId('sale-name')) as HTMLInputElement;
+    expect(nameField.value).toBe('First try');
+    expect((screen.getByTestId('sale-target') as HTMLInputElement).value).toBe('85123A');
+    await fireEvent.input(nameField, { target: { value: 'Second try' } });
+    await fireEvent.input(screen.getByTestId('sale-discount'), { target: { value: '15' } });
+    await fireEvent.click(screen.getByTestId('sale-save'));
+    await waitFor(() => expect(screen.getByTestId('sales-table').textContent).toContain('Second try'));
+    expect(backend.sales).toHaveLength(1);
+    expect(backend.sales[0].file.discount.percent).toBe(15);
+
+    await fireEvent.click(screen.getByTestId('sale-delete'));
+    await fireEvent.click(await screen.findByTestId('sale-delete-confirm'));
+    await waitFor(() => expect(screen.queryByTestId('sales-table')).toBeNull());
+    expect(backend.sales).toHaveLength(0);
+    expect((await screen.findByTestId('promo-notice')).textContent).toContain('deleted');
+  });
+
   it('saves the margin floor', async () => {
     const backend = new MockBackend(demoShop);
     await openPromotions(backend);

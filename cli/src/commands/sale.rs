@@ -14,6 +14,14 @@ use std::process::ExitCode;
 pub enum Command {
     /// Store a sale from a TOML file as a draft; prints its id.
     Create { file: PathBuf },
+    /// Replace a draft's definition with a TOML file (a draft only).
+    Edit {
+        #[command(flatten)]
+        sale: Id,
+        file: PathBuf,
+    },
+    /// Delete a draft (a launched one is ended instead).
+    Delete(Id),
     /// Check a sale before launch; exits non-zero when it would be refused.
     Check(Id),
     /// Launch a draft sale (now, or at its start).
@@ -42,6 +50,21 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
             let s = desk.create_sale(toml_file::read::<SaleFile>(&file)?)?;
             ctx.out
                 .show(&serde_json::json!({ "id": s.id }), |out| out.line(s.id));
+        }
+        Command::Edit { sale, file } => {
+            let s = desk.update_sale(sale.id, toml_file::read::<SaleFile>(&file)?)?;
+            ctx.out.show(&s, |out| {
+                out.line(format!(
+                    "sale {} \"{}\" is saved as edited (still a draft)",
+                    s.id, s.file.name
+                ))
+            });
+        }
+        Command::Delete(Id { id }) => {
+            desk.delete_sale(id)?;
+            ctx.out.show(&serde_json::json!({ "deleted": id }), |out| {
+                out.line(format!("sale {id} deleted"))
+            });
         }
         Command::Check(Id { id }) => {
             let (s, check) = desk.check_saved_sale(id)?;

@@ -13,6 +13,14 @@ use std::process::ExitCode;
 pub enum Command {
     /// Store tiers from a TOML file as a draft; prints their id.
     Create { file: PathBuf },
+    /// Replace a draft's definition with a TOML file (a draft only).
+    Edit {
+        #[command(flatten)]
+        tiers: Id,
+        file: PathBuf,
+    },
+    /// Delete a draft (a launched one is ended instead).
+    Delete(Id),
     /// Check the deepest tier against the margin floor; exits non-zero when refused.
     Check(Id),
     /// A cart at today's prices with the tiers applied: --cart SKU=QTY,SKU=QTY.
@@ -67,6 +75,21 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
             let t = desk.create_tiers(toml_file::read::<TierFile>(&file)?)?;
             ctx.out
                 .show(&serde_json::json!({ "id": t.id }), |out| out.line(t.id));
+        }
+        Command::Edit { tiers, file } => {
+            let t = desk.update_tiers(tiers.id, toml_file::read::<TierFile>(&file)?)?;
+            ctx.out.show(&t, |out| {
+                out.line(format!(
+                    "tier set {} \"{}\" is saved as edited (still a draft)",
+                    t.id, t.file.name
+                ))
+            });
+        }
+        Command::Delete(Id { id }) => {
+            desk.delete_tiers(id)?;
+            ctx.out.show(&serde_json::json!({ "deleted": id }), |out| {
+                out.line(format!("tier set {id} deleted"))
+            });
         }
         Command::Check(Id { id }) => {
             let (t, check) = desk.check_saved_tiers(id, Vec::new(), None)?;

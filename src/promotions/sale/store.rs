@@ -67,6 +67,55 @@ pub fn create(conn: &Connection, shop: &Shop, file: &SaleFile, now: DateTime<Utc
     get(conn, conn.last_insert_rowid())
 }
 
+/// A draft that was never sent anywhere: the only sale that may be edited
+/// or deleted (a launched one has journaled changes its end takes back).
+fn draft(conn: &Connection, id: i64, doing: &str) -> Result<Sale> {
+    let s = get(conn, id)?;
+    if s.status != SaleStatus::Draft || s.launch_batch.is_some() {
+        return Err(Error::InvalidArgument(format!(
+            "sale {id} \"{}\" is {}: only a draft can be {doing}{}",
+            s.file.name,
+            s.status,
+            if matches!(s.status, SaleStatus::Scheduled | SaleStatus::Live) {
+                " (end it first, then plan a new one)"
+            } else {
+                ""
+            }
+        )));
+    }
+    Ok(s)
+}
+
+/// Replaces a draft's definition, checked as a new one would be.
+pub fn update(conn: &Connection, shop: &Shop, id: i64, file: &SaleFile) -> Result<Sale> {
+    draft(conn, id, "edited")?;
+    file.validate_shape()?;
+    let (start, end) = file.window(shop)?;
+    items(conn, shop, file)?;
+    conn.execute(
+        "UPDATE sales SET name = ?2, definition = ?3, mode = ?4, starts_at = ?5, ends_at = ?6 WHERE id = ?1",
+        params![
+            id,
+            file.name.trim(),
+            serde_json::to_string(file).expect("sales serialise"),
+            match file.mode {
+                SaleMode::Discount => "discount",
+                SaleMode::Price => "price",
+            },
+            fmt_utc(start),
+            fmt_utc(end),
+        ],
+    )?;
+    get(conn, id)
+}
+
+/// Deletes a draft.
+pub fn delete(conn: &Connection, id: i64) -> Result<()> {
+    draft(conn, id, "deleted")?;
+    conn.execute("DELETE FROM sales WHERE id = ?1", [id])?;
+    Ok(())
+}
+
 fn row(r: &rusqlite::Row) -> rusqlite::Result<Sale> {
     let def: String = r.get(1)?;
     Ok(Sale {

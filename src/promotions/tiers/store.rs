@@ -66,6 +66,53 @@ pub fn list(conn: &Connection) -> Result<Vec<TierSet>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// A tier set that was never launched: the only one that may be edited or
+/// deleted.
+fn draft(conn: &Connection, id: i64, doing: &str) -> Result<TierSet> {
+    let t = get(conn, id)?;
+    if t.status != TierStatus::Draft || t.launch_batch.is_some() {
+        return Err(Error::InvalidArgument(format!(
+            "tier set {id} \"{}\" is {}: only a draft can be {doing}{}",
+            t.file.name,
+            t.status,
+            if t.status == TierStatus::Live {
+                " (end it first, then plan new tiers)"
+            } else {
+                ""
+            }
+        )));
+    }
+    Ok(t)
+}
+
+/// Replaces a draft's definition, checked as a new one would be.
+pub fn update(conn: &Connection, shop: &Shop, id: i64, file: &TierFile) -> Result<TierSet> {
+    draft(conn, id, "edited")?;
+    file.validate_shape()?;
+    file.steps(&shop.currency)?;
+    sale::items(conn, shop, &file.as_sale_targets())?;
+    conn.execute(
+        "UPDATE tier_sets SET name = ?2, definition = ?3, kind = ?4 WHERE id = ?1",
+        params![
+            id,
+            file.name.trim(),
+            serde_json::to_string(file).expect("tiers serialise"),
+            match file.kind {
+                Kind::Volume => "volume",
+                Kind::Spend => "spend",
+            },
+        ],
+    )?;
+    get(conn, id)
+}
+
+/// Deletes a draft.
+pub fn delete(conn: &Connection, id: i64) -> Result<()> {
+    draft(conn, id, "deleted")?;
+    conn.execute("DELETE FROM tier_sets WHERE id = ?1", [id])?;
+    Ok(())
+}
+
 /// Stores tiers as a draft after checking them against the shop.
 pub fn create(
     conn: &Connection,

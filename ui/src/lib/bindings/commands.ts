@@ -109,6 +109,10 @@ export interface Commands {
   checkSale(file: SaleFile, id: number | null): Promise<SaleCheck>;
   /** Stores a draft sale. */
   createSale(file: SaleFile): Promise<Sale>;
+  /** Replaces a draft sale's definition (only a draft). */
+  updateSale(id: number, file: SaleFile): Promise<Sale>;
+  /** Deletes a draft sale. */
+  deleteSale(id: number): Promise<SalesOverview>;
   /** Launches a draft; `floor_override_required` when only the floor stands in the way and no reason is given. */
   launchSale(id: number, overrideReason: string | null): Promise<Sale>;
   /** Ends a sale now and reverts it. */
@@ -123,6 +127,10 @@ export interface Commands {
   checkTiers(request: TiersRequest): Promise<TiersCheck>;
   /** Stores tiers as a draft. */
   createTiers(file: TierFile): Promise<TierSet>;
+  /** Replaces a draft tier set's definition (only a draft). */
+  updateTiers(id: number, file: TierFile): Promise<TierSet>;
+  /** Deletes a draft tier set. */
+  deleteTiers(id: number): Promise<Array<TierSet>>;
   /** Pushes tiers as storefront discounts. */
   launchTiers(id: number, overrideReason: string | null): Promise<TierSet>;
   /** Takes live tiers off the storefront. */
@@ -172,6 +180,8 @@ export function commands(call: Call, channel: MakeChannel): Commands {
     saveFloor: (floor) => call('save_floor', { floor }),
     checkSale: (file, id) => call('check_sale', { file, id }),
     createSale: (file) => call('create_sale', { file }),
+    updateSale: (id, file) => call('update_sale', { id, file }),
+    deleteSale: (id) => call('delete_sale', { id }),
     launchSale: (id, overrideReason) => call('launch_sale', { id, overrideReason }),
     endSale: (id) => call('end_sale', { id }),
     saleReport: (id) => call('sale_report', { id }),
@@ -179,6 +189,8 @@ export function commands(call: Call, channel: MakeChannel): Commands {
     tierSets: () => call('tier_sets'),
     checkTiers: (request) => call('check_tiers', { request }),
     createTiers: (file) => call('create_tiers', { file }),
+    updateTiers: (id, file) => call('update_tiers', { id, file }),
+    deleteTiers: (id) => call('delete_tiers', { id }),
     launchTiers: (id, overrideReason) => call('launch_tiers', { id, overrideReason }),
     endTiers: (id) => call('end_tiers', { id }),
   };
