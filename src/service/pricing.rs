@@ -89,6 +89,9 @@ fn data_key(store: &Store) -> Result<(String, String)> {
     Ok((store.path().display().to_string(), stamp))
 }
 
+/// The most paths the What-if comparison runs.
+pub const MAX_COMPARE_PATHS: usize = 10_000;
+
 impl Desk {
     /// The demand model for the open shop as its data stands now.
     pub(super) fn model(&self, store: &Store) -> Result<std::sync::Arc<Built>> {
@@ -265,10 +268,12 @@ impl Desk {
         if !(1..=365).contains(&request.days) {
             return Err(Error::field("Days", "give a whole number from 1 to 365."));
         }
-        if request.paths > 100_000 {
+        // Up to four scenarios of every product: beyond 10,000 paths the
+        // bands no longer move and the owner waits for nothing.
+        if request.paths > MAX_COMPARE_PATHS {
             return Err(Error::field(
                 "Paths",
-                "give a whole number from 0 to 100000.",
+                format!("give a whole number from 0 to {MAX_COMPARE_PATHS}."),
             ));
         }
         let (built, currency, proposals) = self.with_store(|store| {

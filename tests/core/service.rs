@@ -83,8 +83,8 @@ fn the_service_names_the_field_of_a_value_it_refuses() {
     assert_eq!(err.code(), "invalid_input");
     assert_eq!(err.to_string(), "Days: give a whole number from 1 to 365.");
     assert_eq!(
-        compare(30, 200_000).to_string(),
-        "Paths: give a whole number from 0 to 100000."
+        compare(30, 10_001).to_string(),
+        "Paths: give a whole number from 0 to 10000."
     );
     let tiers = TierFile::parse(
         "name = \"Bulk\"\nkind = \"volume\"\ntargets = { all = true }\n[[tier]]\nmin_quantity = 3\npercent = 5\n",

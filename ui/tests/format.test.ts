@@ -68,3 +68,19 @@ describe('counts and spans', () => {
     expect(span(48)).toBe('2 days');
   });
 });
+
+describe('decimal amounts from the core', () => {
+  it('are formatted exactly in the shop money, rounded half away from zero', async () => {
+    const { formatAmount, formatAmountChange, minorOf } = await import('../src/lib/format');
+    expect(formatAmount('1086573.31', 'GBP')).toBe('£1,086,573.31');
+    expect(formatAmount('1086573.305', 'GBP')).toBe('£1,086,573.31');
+    expect(formatAmount('-4.5', 'GBP')).toBe('-£4.50');
+    expect(formatAmount('1500.4', 'JPY')).toBe(formatMoney(1500, 'JPY'));
+    expect(minorOf('0.125', 'KWD')).toBe(125);
+    expect(minorOf('9007199254740.99', 'GBP')).toBe(900719925474099);
+    expect(minorOf('abc', 'GBP')).toBeNull();
+    expect(formatAmount('abc', 'GBP')).toBe('abc');
+    expect(formatAmountChange('10.00', '12.50', 'GBP')).toBe('−£2.50');
+    expect(formatAmountChange('3', '3.00', 'GBP')).toBe('±£0.00');
+  });
+});

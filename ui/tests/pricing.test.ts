@@ -56,8 +56,16 @@ describe('Pricing', () => {
     expect(within(cards[1]).getByTestId('card-delta').textContent).toContain('+14 units');
     const rows = screen.getAllByTestId('delta-row');
     expect(rows).toHaveLength(1);
-    expect(rows[0].textContent).toContain('2.95 → 2.66');
+    // Money as the shop writes it, in the cards, the deltas and the table.
+    expect(rows[0].textContent).toContain('£2.95 → £2.66');
+    expect(rows[0].textContent).toContain('£117.00 → £122.50 (+£5.50)');
+    expect(within(cards[1]).getByTestId('card-delta').textContent).toBe('+£5.50 profit, +14 units');
+    expect(within(cards[1]).getByTestId('card-profit').textContent).toMatch(/^£[\d,]+\.\d\d \(£/);
     expect(screen.getByTestId('fan-band-1')).toBeTruthy();
+    // The chart names its lines and dates its axis from the shop's next day.
+    expect(screen.getByTestId('fan-legend').textContent).toContain('Current prices');
+    expect(screen.getByTestId('fan-legend').textContent).toContain('p10–p90');
+    expect(screen.getAllByTestId('fan-date')[0].textContent).toBe('10 Dec 2011');
     const call = backend.calls.filter((c) => c === 'compareScenarios');
     expect(call).toHaveLength(1);
   });

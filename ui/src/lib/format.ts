@@ -29,6 +29,32 @@ export function formatMoney(minor: number, currency: string): string {
   return (negative ? '-' : '') + text + decimals;
 }
 
+/** A decimal amount in major units as the core writes it (`"1086573.3125"`,
+ * `"-4.5"`) → minor units, rounded half away from zero; exact (digit by
+ * digit, no floating point). Null when the text is not a decimal. */
+export function minorOf(amount: string, currency: string): number | null {
+  const m = /^\s*([+-]?)(\d*)(?:\.(\d*))?\s*$/.exec(amount);
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return null;
+  const exp = currencyExponent(currency);
+  const fraction = (m[3] ?? '').padEnd(exp + 1, '0');
+  let minor = BigInt((m[2] || '0') + fraction.slice(0, exp));
+  if (Number(fraction[exp]) >= 5) minor += 1n;
+  return Number(m[1] === '-' ? -minor : minor);
+}
+
+/** A decimal amount in major units (see `minorOf`) in the shop's money: `"1086573.31"` → `£1,086,573.31`. */
+export function formatAmount(amount: string, currency: string): string {
+  const minor = minorOf(amount, currency);
+  return minor === null ? amount : formatMoney(minor, currency);
+}
+
+/** The change between two decimal amounts, signed, in the shop's money: `+£12.50`, `−£3.00`, `±£0.00`. */
+export function formatAmountChange(now: string, base: string, currency: string): string {
+  const d = (minorOf(now, currency) ?? 0) - (minorOf(base, currency) ?? 0);
+  const sign = d > 0 ? '+' : d < 0 ? '−' : '±';
+  return sign + formatMoney(Math.abs(d), currency);
+}
+
 export function formatCount(n: number): string {
   return new Intl.NumberFormat('en-GB').format(n);
 }
