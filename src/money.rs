@@ -170,7 +170,11 @@ impl<'de> Deserialize<'de> for Percent {
             Float(f64),
             Text(String),
         }
-        let value = match Written::deserialize(d)? {
+        // The untagged enum's own error names the enum: say what is wanted.
+        let written = Written::deserialize(d).map_err(|_| {
+            serde::de::Error::custom("a percentage is a number with at most two decimals")
+        })?;
+        let value = match written {
             Written::Int(i) => Some(Decimal::from(i)),
             Written::Float(f) => Decimal::try_from(f).ok(),
             Written::Text(t) => parse_decimal(&t),

@@ -238,8 +238,15 @@ fn a_discount_sale_is_scheduled_on_the_platform_and_an_early_end_deletes_it() {
     );
     // A second launch is refused.
     assert!(run::launch(conn, &shop, &mut local, s.id, None, now()).is_err());
-    // At its start it shows live, and ending early deletes the discount.
+    // At its start it shows live (and says so once), and ending early
+    // deletes the discount.
     let during = Utc.with_ymd_and_hms(2024, 7, 1, 10, 0, 0).unwrap();
+    let started = merchant_desk::promotions::settle(conn, &shop, &mut local, during).unwrap();
+    assert_eq!(started.len(), 1);
+    assert_eq!(
+        started[0].event,
+        merchant_desk::promotions::SettledEvent::Started
+    );
     assert!(
         merchant_desk::promotions::settle(conn, &shop, &mut local, during)
             .unwrap()

@@ -69,3 +69,24 @@ describe('App', () => {
     expect(report.textContent).toContain('quantity is zero or negative');
   });
 });
+
+describe('Dashboard day fields', () => {
+  it('read and write days in the shop order and apply on Enter or leaving the field', async () => {
+    const backend = new MockBackend(demoShop);
+    render(App, { props: { backend } });
+    const from = (await screen.findByTestId('range-from')) as HTMLInputElement;
+    await waitFor(() => expect(from.value).toBe('10/11/2011'));
+    const calls = () => backend.calls.filter((c) => c === 'dashboard').length;
+    const before = calls();
+    // Typing does nothing until Enter: a UK shop reads 12/09/2011 as 12 September.
+    for (const partial of ['1', '12/0', '12/09/2011']) await fireEvent.input(from, { target: { value: partial } });
+    expect(calls()).toBe(before);
+    await fireEvent.keyDown(from, { key: 'Enter' });
+    await waitFor(() => expect(backend.lastDashboard?.range?.from).toBe('2011-09-12'));
+    // A day that does not exist is refused, with the pattern to type.
+    await fireEvent.input(from, { target: { value: '31/02/2011' } });
+    await fireEvent.blur(from);
+    expect((await screen.findByTestId('range-error')).textContent).toContain('From: give a day as DD/MM/YYYY (or 2011-12-09).');
+    expect(backend.lastDashboard?.range?.from).toBe('2011-09-12');
+  });
+});

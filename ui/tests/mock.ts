@@ -176,9 +176,12 @@ export class MockBackend implements Backend {
     this.check('cancelJob');
     this.cancelled = true;
   }
+  /** The last dashboard asked for. */
+  lastDashboard: DashboardRequest | null = null;
   async dashboard(request: DashboardRequest) {
     this.check('dashboard');
     if (!this.shop) throw new BackendError({ code: 'no_shop', message: 'no shop is set up yet' });
+    this.lastDashboard = structuredClone(request);
     return sampleDashboard(request, this.shop);
   }
   async storefront() {

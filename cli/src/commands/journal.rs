@@ -93,6 +93,7 @@ pub fn push(ctx: &Context, command: Push) -> Result<ExitCode> {
         ),
     };
     let (desk, shop) = ctx.shop_desk()?;
+    let tz = shop.tz()?;
     let currency = shop.currency;
     let entries = desk
         .push_change(PushRequest {
@@ -107,7 +108,7 @@ pub fn push(ctx: &Context, command: Push) -> Result<ExitCode> {
             e => e,
         })?;
     ctx.out
-        .show(&entries, |out| print_entries(out, &entries, &currency));
+        .show(&entries, |out| print_entries(out, &entries, &currency, tz));
     if let Some(e) = entries.iter().find(|e| e.status == "failed") {
         return Err(Error::Storefront(e.error.clone().unwrap_or_default()));
     }
@@ -116,7 +117,12 @@ pub fn push(ctx: &Context, command: Push) -> Result<ExitCode> {
 
 pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
     let desk = ctx.desk();
-    let currency = desk.shop().map(|s| s.currency).unwrap_or_default();
+    let shop = desk.shop().ok();
+    let tz = shop
+        .as_ref()
+        .and_then(|s| s.tz().ok())
+        .unwrap_or(chrono_tz::UTC);
+    let currency = shop.map(|s| s.currency).unwrap_or_default();
     ctx.out.set_currency(&currency);
     match command {
         Command::List { limit } => {
@@ -125,7 +131,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
                 if entries.is_empty() {
                     out.line("the journal is empty: nothing has been pushed yet");
                 } else {
-                    print_entries(out, &entries, &currency);
+                    print_entries(out, &entries, &currency, tz);
                 }
             });
         }
@@ -142,22 +148,25 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
             };
             let entries = desk.revert_change(scope, force, push_again)?;
             ctx.out
-                .show(&entries, |out| print_entries(out, &entries, &currency));
+                .show(&entries, |out| print_entries(out, &entries, &currency, tz));
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_entries(out: &Output, entries: &[Entry], currency: &str) {
+/// The entries, newest first, with their times on the shop's clock.
+fn print_entries(out: &Output, entries: &[Entry], currency: &str, tz: chrono_tz::Tz) {
     out.line(format!(
-        "{:>5} {:>5}  {:<12} {:<28} change",
-        "id", "batch", "status", "what"
+        "{:>5} {:>5}  {:<20} {:<12} {:<28} change",
+        "id", "batch", "when", "status", "what"
     ));
     for e in entries {
         out.line(format!(
-            "{:>5} {:>5}  {:<12} {:<28} {} -> {}{}",
+            "{:>5} {:>5}  {:<20} {:<12} {:<28} {} -> {}{}{}",
             e.id,
             e.batch,
+            merchant_desk::time::shop_time(&e.created_at, tz)
+                .unwrap_or_else(|_| e.created_at.clone()),
             e.status,
             e.label,
             journal::describe_with(&e.prior, &|m| money(m, currency)),
@@ -165,6 +174,10 @@ fn print_entries(out: &Output, entries: &[Entry], currency: &str) {
             e.error
                 .as_deref()
                 .map(|m| format!("  ({m})"))
+                .unwrap_or_default(),
+            e.owner
+                .as_ref()
+                .map(|o| format!("  [{o}]"))
                 .unwrap_or_default()
         ));
     }

@@ -78,7 +78,7 @@ impl TierFile {
                     if t.min_quantity.is_none_or(|q| q < 2) || t.min_subtotal.is_some() =>
                 {
                     return bad(format!(
-                        "tier {which}: a volume tier has min_quantity of 2 or more"
+                        "tier {which}: a volume tier starts at 2 units or more (min_quantity)"
                     ));
                 }
                 Kind::Spend if t.min_subtotal.is_none() || t.min_quantity.is_some() => {

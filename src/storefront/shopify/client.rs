@@ -371,7 +371,8 @@ impl Client {
                     if retry == Retry::Never || failures >= self.tuning.attempts {
                         tracing::error!(operation, failures, "{message}: giving up");
                         return Err(Error::Network(format!(
-                            "{operation}: {message} (after {failures} attempt{}); what was done is kept and the next run resumes",
+                            "{}: {message} (after {failures} attempt{}); what was done is kept and the next run resumes",
+                            doing(operation),
                             if failures == 1 { "" } else { "s" }
                         )));
                     }
@@ -459,7 +460,8 @@ impl Client {
                 .filter_map(|e| e["message"].as_str())
                 .collect();
             return Err(Error::Storefront(format!(
-                "{operation}: {}",
+                "{}: {}",
+                doing(operation),
                 messages.join("; ")
             )));
         }
@@ -484,6 +486,26 @@ impl Client {
             )));
         }
         Ok(Box::new(resp))
+    }
+}
+
+/// What an operation does, for a message the owner reads (never the
+/// GraphQL operation's own name).
+fn doing(operation: &str) -> &'static str {
+    match operation {
+        "ShopInfo" => "reading the shop's name, currency and time zone",
+        "ProductsPage" | "ProductVariantsPage" => "reading products",
+        "CustomersPage" => "reading customers",
+        "OrdersPage" | "OrderLinesPage" => "reading orders",
+        "BulkRun" | "BulkStatus" => "exporting the store in bulk",
+        "DiscountsPage" | "ReadDiscount" => "reading discounts",
+        "ReadNodes" => "reading back what was changed",
+        "VariantPrices" => "changing prices",
+        "TagsAdd" | "TagsRemove" => "changing customer tags",
+        "MetafieldsSet" | "MetafieldsDelete" => "changing metafields",
+        "AutomaticCreate" | "AutomaticUpdate" | "AutomaticDelete" | "CodeCreate" | "CodeUpdate"
+        | "CodeDelete" => "changing discounts",
+        _ => "talking to the store",
     }
 }
 
