@@ -2,6 +2,7 @@ import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import App from '../src/App.svelte';
 import { MockBackend, demoShop } from './mock';
+import { readDateTime } from '../src/lib/dates';
 
 async function openPromotions(backend: MockBackend) {
   render(App, { props: { backend } });
@@ -15,10 +16,14 @@ describe('Promotions', () => {
     await openPromotions(backend);
     await fireEvent.click(await screen.findByTestId('sale-new'));
     // By default the next hour to twelve hours later, in the shop's time.
-    const starts = (screen.getByTestId('sale-starts') as HTMLInputElement).value;
-    const ends = (screen.getByTestId('sale-ends') as HTMLInputElement).value;
-    expect(starts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:00$/);
+    // Written in the shop's order (a London shop: day first).
+    const starts = readDateTime((screen.getByTestId('sale-starts') as HTMLInputElement).value, 'dmy');
+    const ends = readDateTime((screen.getByTestId('sale-ends') as HTMLInputElement).value, 'dmy');
+    expect((screen.getByTestId('sale-starts') as HTMLInputElement).value).toMatch(/^\d\d\/\d\d\/\d{4} \d\d:00$/);
     expect((Date.parse(`${ends}Z`) - Date.parse(`${starts}Z`)) / 3_600_000).toBe(12);
+    // A moment that does not exist is named, and no verdict is left standing.
+    await fireEvent.input(screen.getByTestId('sale-starts'), { target: { value: '30/02/2024 09:00' } });
+    expect((await screen.findByTestId('sale-window-error')).textContent).toBe('Starts: give a day and time as DD/MM/YYYY HH:MM (shop time).');
     await fireEvent.input(screen.getByTestId('sale-target'), { target: { value: '85123A' } });
     await fireEvent.input(screen.getByTestId('sale-discount'), { target: { value: '70' } });
     await fireEvent.input(screen.getByTestId('sale-starts'), { target: { value: '2024-01-01T09:00' } });
@@ -56,7 +61,7 @@ describe('Promotions', () => {
     backend.clock = '2011-12-09T10:30:00Z';
     await openPromotions(backend);
     await fireEvent.click(await screen.findByTestId('sale-new'));
-    expect((screen.getByTestId('sale-starts') as HTMLInputElement).value).toBe('2011-12-09T11:00');
+    expect((screen.getByTestId('sale-starts') as HTMLInputElement).value).toBe('09/12/2011 11:00');
     await fireEvent.input(screen.getByTestId('sale-name'), { target: { value: 'First try' } });
     await fireEvent.input(screen.getByTestId('sale-target'), { target: { value: '85123A' } });
     await fireEvent.click(screen.getByTestId('sale-save'));

@@ -41,3 +41,20 @@ export function readDay(text: string, order: DayOrder): string | null {
 export function dayPattern(order: DayOrder): string {
   return order === 'mdy' ? 'MM/DD/YYYY' : 'DD/MM/YYYY';
 }
+
+/** `2011-12-09T09:00` → `09/12/2011 09:00` (dmy) or `12/09/2011 09:00` (mdy). */
+export function writeDateTime(local: string, order: DayOrder): string {
+  const [day, time = '00:00'] = local.split('T');
+  return `${writeDay(day, order)} ${time.slice(0, 5)}`;
+}
+
+/** A shop-time moment the owner typed (`09/12/2011 09:00`, `09/12/2011, 9:00`,
+ * or ISO `2011-12-09T09:00`) → `2011-12-09T09:00`; null when it is not one. */
+export function readDateTime(text: string, order: DayOrder): string | null {
+  const m = /^\s*(\S+?)[,\s]*(?:[T\s,]+(\d{1,2}):(\d{2}))\s*$/.exec(text.replace('T', ' '));
+  if (!m) return null;
+  const day = readDay(m[1], order);
+  const [h, min] = [Number(m[2]), Number(m[3])];
+  if (!day || h > 23 || min > 59) return null;
+  return `${day}T${String(h).padStart(2, '0')}:${String(min).padStart(2, '0')}`;
+}
