@@ -353,6 +353,7 @@ pub fn simulate_prices(
         currency,
         run,
         threads,
+        &mut |_, _| Ok(()),
     )?;
     Ok(reports.remove(0))
 }
@@ -360,13 +361,15 @@ pub fn simulate_prices(
 /// Simulates several sets of prices against current prices, each with the
 /// same seed. Current prices are simulated once and serve as every
 /// scenario's baseline (and as the outcome of a scenario that changes
-/// nothing).
+/// nothing). `step(done, total)` hears before each simulation; an error
+/// from it (a cancel) stops the run there.
 pub fn simulate_many(
     built: &Built,
     scenarios: &[(String, Vec<i64>)],
     currency: &str,
     run: model::Run,
     threads: usize,
+    step: &mut dyn FnMut(usize, usize) -> Result<()>,
 ) -> Result<Vec<SimulationReport>> {
     if !(1..=365).contains(&run.days) {
         return Err(crate::Error::InvalidArgument(
@@ -399,7 +402,26 @@ pub fn simulate_many(
             built.model.simulate(p, run, threads)
         }
     };
+    let current_prices = current.clone();
+    let runs = 1 + scenarios
+        .iter()
+        .filter(|(_, p)| *p != current_prices)
+        .count();
+    step(0, runs)?;
     let base = go(&current);
+    let mut done = 1;
+    // Every changed scenario, simulated in turn, each step reported.
+    let mut outcomes: Vec<Option<model::Outcome>> = Vec::with_capacity(scenarios.len());
+    for (_, prices) in scenarios {
+        if *prices == current {
+            outcomes.push(None);
+        } else {
+            step(done, runs)?;
+            outcomes.push(Some(go(prices)));
+            done += 1;
+        }
+    }
+    step(done, runs)?;
     let totals = |o: &model::Outcome| Totals {
         units: o.units,
         revenue: MoneyQuantiles::of(o.revenue, currency),
@@ -408,9 +430,8 @@ pub fn simulate_many(
     let money = |m: i64| crate::money::format_major(m, currency);
     Ok(scenarios
         .iter()
-        .map(|(name, prices)| {
-            let changed = *prices != current;
-            let simulated = changed.then(|| go(prices));
+        .zip(&outcomes)
+        .map(|((name, prices), simulated)| {
             let new = simulated.as_ref().unwrap_or(&base);
             let items = (0..prices.len())
                 .filter(|&i| prices[i] != current[i])

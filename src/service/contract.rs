@@ -75,7 +75,7 @@ macro_rules! desk_commands {
             /// Pushes the approved prices as one journaled batch.
             apply_proposal(id: i64) -> $crate::pricing::proposals::Proposal;
             /// Simulates one to four scenarios with the same seed.
-            compare_scenarios(request: $crate::service::CompareRequest) -> Vec<$crate::service::Compared>;
+            compare_scenarios(request: $crate::service::CompareRequest) -> Vec<$crate::service::Compared>, progress $crate::import::Progress;
             /// Brings sales up to now (starts, ends, overdue reverts) and lists them.
             sales_overview() -> $crate::service::SalesOverview;
             /// Replaces the margin floor.

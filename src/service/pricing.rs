@@ -247,18 +247,25 @@ impl Desk {
                 format!("proposal {id}: {}", p.name)
             }
         };
-        let mut compared = self.compare_scenarios(CompareRequest {
-            scenarios: vec![NamedSource { name, source }],
-            days: run.days,
-            paths: run.paths,
-            seed: run.seed,
-        })?;
+        let mut compared = self.compare_scenarios(
+            CompareRequest {
+                scenarios: vec![NamedSource { name, source }],
+                days: run.days,
+                paths: run.paths,
+                seed: run.seed,
+            },
+            |_| {},
+        )?;
         Ok(compared.remove(0).report)
     }
 
     /// Simulates up to four scenarios against today's prices, each with the
     /// same seed.
-    pub fn compare_scenarios(&self, request: CompareRequest) -> Result<Vec<Compared>> {
+    pub fn compare_scenarios(
+        &self,
+        request: CompareRequest,
+        mut on_progress: impl FnMut(&crate::import::Progress),
+    ) -> Result<Vec<Compared>> {
         if request.scenarios.is_empty() || request.scenarios.len() > 4 {
             return Err(Error::InvalidArgument(
                 "compare one to four scenarios".into(),
@@ -276,49 +283,72 @@ impl Desk {
                 format!("give a whole number from 0 to {MAX_COMPARE_PATHS}."),
             ));
         }
-        let (built, currency, proposals) = self.with_store(|store| {
-            let built = self.model(store)?;
-            let mut wanted = HashMap::new();
-            for s in &request.scenarios {
-                if let ScenarioSource::Proposal { id } = s.source {
-                    wanted.insert(id, proposals::get(store.conn(), id)?);
+        // One simulation at a time, and Cancel stops it between scenarios.
+        self.exclusive(|| {
+            let (built, currency, proposals) = self.with_store(|store| {
+                let built = self.model(store)?;
+                let mut wanted = HashMap::new();
+                for s in &request.scenarios {
+                    if let ScenarioSource::Proposal { id } = s.source {
+                        wanted.insert(id, proposals::get(store.conn(), id)?);
+                    }
                 }
-            }
-            Ok((built, store.require_shop()?.currency, wanted))
-        })?;
-        let run = Run {
-            days: request.days,
-            paths: request.paths,
-            seed: request.seed,
-        };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let scenarios = request
-            .scenarios
-            .iter()
-            .map(|s| {
-                let prices: Vec<i64> = match &s.source {
-                    ScenarioSource::Current => {
-                        built.variants.iter().map(|v| v.price_minor).collect()
-                    }
-                    ScenarioSource::Changes { scenario } => {
-                        scenario.prices(&built.variants, &currency)?
-                    }
-                    ScenarioSource::Proposal { id } => {
-                        proposals::prices(&proposals[id], &built.variants)
-                    }
-                };
-                Ok((s.name.clone(), prices))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        // Today's prices are simulated once, as every scenario's baseline.
-        Ok(
-            pricing::simulate_many(&built, &scenarios, &currency, run, threads)?
-                .into_iter()
-                .map(|report| Compared {
-                    by_day: report.by_day.clone(),
-                    report,
+                Ok((built, store.require_shop()?.currency, wanted))
+            })?;
+            let run = Run {
+                days: request.days,
+                paths: request.paths,
+                seed: request.seed,
+            };
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let scenarios = request
+                .scenarios
+                .iter()
+                .map(|s| {
+                    let prices: Vec<i64> = match &s.source {
+                        ScenarioSource::Current => {
+                            built.variants.iter().map(|v| v.price_minor).collect()
+                        }
+                        ScenarioSource::Changes { scenario } => {
+                            scenario.prices(&built.variants, &currency)?
+                        }
+                        ScenarioSource::Proposal { id } => {
+                            proposals::prices(&proposals[id], &built.variants)
+                        }
+                    };
+                    Ok((s.name.clone(), prices))
                 })
-                .collect(),
-        )
+                .collect::<Result<Vec<_>>>()?;
+            // Today's prices are simulated once, as every scenario's baseline.
+            Ok(pricing::simulate_many(
+                &built,
+                &scenarios,
+                &currency,
+                run,
+                threads,
+                &mut |done, total| {
+                    on_progress(&crate::import::Progress {
+                        stage: if done < total {
+                            format!("Simulating {} of {total}", done + 1)
+                        } else {
+                            "Simulated".into()
+                        },
+                        done: done as u64,
+                        total: total as u64,
+                        rows: 0,
+                    });
+                    if self.cancel.load(std::sync::atomic::Ordering::SeqCst) {
+                        return Err(Error::Cancelled);
+                    }
+                    Ok(())
+                },
+            )?
+            .into_iter()
+            .map(|report| Compared {
+                by_day: report.by_day.clone(),
+                report,
+            })
+            .collect())
+        })
     }
 }

@@ -114,6 +114,44 @@ fn elasticities_simulation_and_backtest_on_a_known_shop() {
     let w = built.model.weekday;
     assert!((w[5] / w[2] - 2.0).abs() < 0.15, "{w:?}");
 
+    // Several scenarios report each simulation as it starts, and a cancel
+    // between them stops the run: today's prices once, then each changed one.
+    {
+        let current: Vec<i64> = built.variants.iter().map(|v| v.price_minor).collect();
+        let mut cut = current.clone();
+        cut[3] = cut[3] * 9 / 10;
+        let scenarios = vec![
+            ("same".to_string(), current.clone()),
+            ("cut".to_string(), cut.clone()),
+            ("cut again".to_string(), cut),
+        ];
+        let run = Run {
+            days: 10,
+            paths: 50,
+            seed: 1,
+        };
+        let mut steps = Vec::new();
+        let reports = pricing::simulate_many(&built, &scenarios, "GBP", run, 1, &mut |d, t| {
+            steps.push((d, t));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(reports.len(), 3);
+        assert_eq!(steps, vec![(0, 3), (1, 3), (2, 3), (3, 3)]);
+        let mut seen = 0;
+        let err = pricing::simulate_many(&built, &scenarios, "GBP", run, 1, &mut |d, _| {
+            seen = d;
+            if d == 1 {
+                Err(merchant_desk::Error::Cancelled)
+            } else {
+                Ok(())
+            }
+        })
+        .unwrap_err();
+        assert_eq!(err.code(), "cancelled");
+        assert_eq!(seen, 1);
+    }
+
     // A scenario: 10 % off SKU3. Expected mode equals the closed form; the
     // Monte Carlo mean agrees within its error; seeded runs repeat exactly.
     let scenario =

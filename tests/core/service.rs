@@ -68,15 +68,18 @@ fn the_service_names_the_field_of_a_value_it_refuses() {
     })
     .unwrap();
     let compare = |days, paths| {
-        desk.compare_scenarios(CompareRequest {
-            scenarios: vec![NamedSource {
-                name: "Current prices".into(),
-                source: ScenarioSource::Current,
-            }],
-            days,
-            paths,
-            seed: 1,
-        })
+        desk.compare_scenarios(
+            CompareRequest {
+                scenarios: vec![NamedSource {
+                    name: "Current prices".into(),
+                    source: ScenarioSource::Current,
+                }],
+                days,
+                paths,
+                seed: 1,
+            },
+            |_| {},
+        )
         .unwrap_err()
     };
     let err = compare(0, 10);

@@ -1,5 +1,6 @@
 // An in-memory backend for unit tests and for working on the UI without the
 // shell. It holds a small shop whose figures the tests check by hand.
+import type { Progress } from '../src/lib/bindings/Progress';
 import type { Background } from '../src/lib/bindings/Background';
 import type { Notice } from '../src/lib/bindings/Notice';
 import type { WatchEvent } from '../src/lib/bindings/WatchEvent';
@@ -471,8 +472,9 @@ export class MockBackend implements Backend {
     p.batch = batch;
     return structuredClone(p);
   }
-  async compareScenarios(request: CompareRequest): Promise<Compared[]> {
+  async compareScenarios(request: CompareRequest, onProgress: (p: Progress) => void = () => {}): Promise<Compared[]> {
     this.check('compareScenarios');
+    onProgress({ stage: `Simulating 1 of ${request.scenarios.length}`, done: 0, total: request.scenarios.length, rows: 0 });
     if (request.scenarios.length < 1 || request.scenarios.length > 4) throw new BackendError({ code: 'invalid_input', message: 'compare one to four scenarios' });
     const skus = Object.keys(this.prices);
     const q = (v: number): Quantiles => ({ mean: v, p10: v * 0.9, p50: v, p90: v * 1.1 });

@@ -100,7 +100,7 @@ export interface Commands {
   /** Pushes the approved prices as one journaled batch. */
   applyProposal(id: number): Promise<Proposal>;
   /** Simulates one to four scenarios with the same seed. */
-  compareScenarios(request: CompareRequest): Promise<Array<Compared>>;
+  compareScenarios(request: CompareRequest, onProgress: (p: Progress) => void): Promise<Array<Compared>>;
   /** Brings sales up to now (starts, ends, overdue reverts) and lists them. */
   salesOverview(): Promise<SalesOverview>;
   /** Replaces the margin floor. */
@@ -175,7 +175,7 @@ export function commands(call: Call, channel: MakeChannel): Commands {
     reviewProposal: (id, variantIds, status) => call('review_proposal', { id, variantIds, status }),
     discardProposal: (id) => call('discard_proposal', { id }),
     applyProposal: (id) => call('apply_proposal', { id }),
-    compareScenarios: (request) => call('compare_scenarios', { request }),
+    compareScenarios: (request, onProgress) => call('compare_scenarios', { request, onProgress: channel(onProgress) }),
     salesOverview: () => call('sales_overview'),
     saveFloor: (floor) => call('save_floor', { floor }),
     checkSale: (file, id) => call('check_sale', { file, id }),
