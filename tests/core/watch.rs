@@ -334,3 +334,89 @@ fn watch_on_the_command_line_runs_a_sale_start_to_end_and_stops_on_sigterm() {
         "{rest:?}"
     );
 }
+
+#[test]
+fn a_background_sync_brings_the_orders_that_reach_a_stock_cap_and_ends_the_sale() {
+    let fake = FakeShop::start(Options {
+        invoices: Some(60),
+        ..Options::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let desk = connected_desk(&fake, &dir, "MD_WATCH_CAP_TOKEN");
+    desk.round(Utc::now(), 0, |_| {}).unwrap();
+    let (sku, variant, title, price) = {
+        let s = fake.state.lock().unwrap();
+        let v = &s
+            .products
+            .values()
+            .find(|p| p.variants[0].price >= 200)
+            .unwrap()
+            .variants[0];
+        (v.sku.clone(), v.id, v.title.clone(), v.price)
+    };
+    let shop = desk.shop().unwrap();
+    let tz = shop.tz().unwrap();
+    let at = |d: Duration| {
+        (Utc::now() + d)
+            .with_timezone(&tz)
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string()
+    };
+    let file = SaleFile::parse(&format!(
+        "name = \"Capped\"\ntargets = {{ skus = [\"{sku}\"] }}\ndiscount = {{ percent = 10 }}\n\
+         starts_at = \"{}\"\nends_at = \"{}\"\nmode = \"price\"\nstock_cap = 5\n",
+        at(Duration::seconds(-30)),
+        at(Duration::hours(2)),
+    ))
+    .unwrap();
+    let sale = desk.create_sale(file).unwrap();
+    let sale = desk.launch_sale(sale.id, Some("test".into())).unwrap();
+    assert_eq!(sale.status, "live");
+    assert_ne!(upstream_price(&fake, variant), price);
+    // Six units sell on the storefront.
+    {
+        let mut s = fake.state.lock().unwrap();
+        // Placed a few seconds ago, inside the sale's window.
+        let now = Utc::now().timestamp() - 5;
+        let (order, line) = (s.id(), s.id());
+        s.orders.insert(
+            order,
+            fake::Order {
+                id: order,
+                name: "#9001".into(),
+                customer: None,
+                country: "United Kingdom".into(),
+                placed: now,
+                updated: now,
+                cancelled: None,
+                lines: vec![fake::Line {
+                    id: line,
+                    variant,
+                    sku: sku.clone(),
+                    title,
+                    quantity: 6,
+                    price: price * 9 / 10,
+                }],
+                refunds: Vec::new(),
+            },
+        );
+    }
+    // Not due yet: nothing is pulled, the sale stays live.
+    let quiet = desk.round(Utc::now(), 0, |_| {}).unwrap();
+    assert!(quiet.synced.is_none());
+    assert_eq!(desk.sales_overview().unwrap().sales[0].status, "live");
+    // Due: the background sync pulls the order, and the settle after it
+    // ends the sale at its cap.
+    let last = desk.last_notice_id().unwrap();
+    let round = desk
+        .round(Utc::now() + Duration::minutes(16), last, |_| {})
+        .unwrap();
+    assert!(round.synced.is_some_and(|r| r.orders >= 1));
+    let capped = round
+        .notices
+        .iter()
+        .find(|n| n.kind == NoticeKind::StockCap)
+        .expect("a stock-cap notice");
+    assert_eq!(capped.title, "Sale “Capped” reached its stock cap");
+    assert_eq!(upstream_price(&fake, variant), price, "prices put back");
+}

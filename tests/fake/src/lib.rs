@@ -165,7 +165,8 @@ pub struct State {
 }
 
 impl State {
-    fn id(&mut self) -> u64 {
+    /// A fresh id for a new record (tests add orders and products with it).
+    pub fn id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
     }
