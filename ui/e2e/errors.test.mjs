@@ -54,7 +54,10 @@ test('wrong input is named by its field, and the floor override follows the erro
   // A sale below the margin floor: refused, and the override is offered.
   run('floor', '--shop', '20');
   await session.click('[data-testid="nav-promotions"]');
+  // The editor opens on the shop's clock, known once the sales are read.
+  await session.waitFor('[data-testid="sales-calendar"]', 30_000);
   await session.click('[data-testid="sale-new"]');
+  await session.waitFor('[data-testid="sale-name"]', 30_000);
   await session.type('[data-testid="sale-name"]', 'Deep cut');
   await session.type('[data-testid="sale-target"]', '85123A');
   await session.type('[data-testid="sale-discount"]', '60');

@@ -35,7 +35,10 @@ after(async () => {
 test('plan, check, launch, count down and end a flash sale on the demo shop', { timeout: 600_000 }, async () => {
   await session.waitFor('[data-testid="nav-promotions"]', 120_000);
   await session.click('[data-testid="nav-promotions"]');
+  // The editor opens on the shop's clock, known once the sales are read.
+  await session.waitFor('[data-testid="sales-calendar"]', 30_000);
   await session.click('[data-testid="sale-new"]');
+  await session.waitFor('[data-testid="sale-name"]', 30_000);
   await session.type('[data-testid="sale-name"]', 'Hearts hour');
   await session.type('[data-testid="sale-target"]', '85123A');
   await session.type('[data-testid="sale-discount"]', '10');
