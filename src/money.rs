@@ -76,30 +76,143 @@ pub fn format_major(minor: i64, currency: &str) -> String {
     Decimal::new(minor, exponent(currency)).to_string()
 }
 
-/// An amount as a shop writes it for people: the currency's symbol, the
-/// thousands grouped (`£10,271,433.06`, `-€5.00`, `¥1,200`). A currency
-/// without a well-known symbol is written with its code (`CHF 12.50`).
+/// An amount as a shop writes it for people when the shop has no pattern of
+/// its own: the currency's symbol, the thousands grouped (`£10,271,433.06`,
+/// `-€5.00`, `¥1,200`). A currency without a well-known symbol is written
+/// with its code (`CHF 12.50`).
 pub fn format_money(minor: i64, currency: &str) -> String {
-    let digits = Decimal::new(minor.unsigned_abs() as i64, exponent(currency)).to_string();
-    let (whole, fraction) = match digits.split_once('.') {
-        Some((w, f)) => (w, Some(f)),
-        None => (digits.as_str(), None),
-    };
-    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
+    MoneyFormat::default_for(currency).format(minor, currency)
+}
+
+/// How a shop writes its money: a storefront's pattern such as Shopify's
+/// `£{{amount}}`, `{{amount_with_comma_separator}} €` or
+/// `Fr. {{amount_with_apostrophe_separator}}`, the text around one
+/// placeholder that says how digits are grouped and whether decimals show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoneyFormat {
+    before: String,
+    after: String,
+    group: &'static str,
+    decimal: &'static str,
+    decimals: bool,
+}
+
+/// The placeholders a Shopify money format may hold: the name, the
+/// thousands separator, the decimal mark, whether decimals are written.
+const PLACEHOLDERS: [(&str, &str, &str, bool); 9] = [
+    ("amount", ",", ".", true),
+    ("amount_no_decimals", ",", ".", false),
+    ("amount_with_comma_separator", ".", ",", true),
+    ("amount_no_decimals_with_comma_separator", ".", ",", false),
+    ("amount_with_apostrophe_separator", "'", ".", true),
+    (
+        "amount_no_decimals_with_apostrophe_separator",
+        "'",
+        ".",
+        false,
+    ),
+    ("amount_with_space_separator", "\u{a0}", ",", true),
+    (
+        "amount_no_decimals_with_space_separator",
+        "\u{a0}",
+        ",",
+        false,
+    ),
+    (
+        "amount_with_period_and_space_separator",
+        "\u{a0}",
+        ".",
+        true,
+    ),
+];
+
+impl MoneyFormat {
+    /// Reads a storefront's pattern. HTML tags around it (`<span
+    /// class=money>…</span>`) are dropped; `None` when it holds no known
+    /// placeholder, so the shop falls back to [`MoneyFormat::default_for`].
+    pub fn parse(pattern: &str) -> Option<MoneyFormat> {
+        let mut text = String::with_capacity(pattern.len());
+        let mut in_tag = false;
+        for c in pattern.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
         }
-        grouped.push(c);
+        let open = text.find("{{")?;
+        let close = open + text[open..].find("}}")?;
+        let name = text[open + 2..close].trim();
+        let &(_, group, decimal, decimals) = PLACEHOLDERS.iter().find(|p| p.0 == name)?;
+        Some(MoneyFormat {
+            before: text[..open].to_string(),
+            after: text[close + 2..].to_string(),
+            group,
+            decimal,
+            decimals,
+        })
     }
-    if let Some(f) = fraction {
-        grouped.push('.');
-        grouped.push_str(f);
+
+    /// The format of a shop without a pattern: the currency's symbol (or its
+    /// code and a space) before the amount, comma thousands, point decimals.
+    pub fn default_for(currency: &str) -> MoneyFormat {
+        MoneyFormat {
+            before: currency_symbol(currency)
+                .map_or_else(|| format!("{currency} "), str::to_string),
+            after: String::new(),
+            group: ",",
+            decimal: ".",
+            decimals: true,
+        }
     }
-    let sign = if minor < 0 { "-" } else { "" };
-    match currency_symbol(currency) {
-        Some(symbol) => format!("{sign}{symbol}{grouped}"),
-        None => format!("{sign}{currency} {grouped}"),
+
+    /// The default written as a pattern of the storefronts' kind
+    /// (`£{{amount}}`, `CHF {{amount}}`), for the UI to read like a shop's own.
+    pub fn default_pattern(currency: &str) -> String {
+        let before =
+            currency_symbol(currency).map_or_else(|| format!("{currency} "), str::to_string);
+        format!("{before}{{{{amount}}}}")
+    }
+
+    /// The shop's pattern when it has a usable one, else the default.
+    pub fn for_shop(currency: &str, pattern: Option<&str>) -> MoneyFormat {
+        pattern
+            .and_then(MoneyFormat::parse)
+            .unwrap_or_else(|| MoneyFormat::default_for(currency))
+    }
+
+    /// `minor` units of `currency` written this way; a format without
+    /// decimals rounds half away from zero to a whole major unit.
+    pub fn format(&self, minor: i64, currency: &str) -> String {
+        let exp = exponent(currency);
+        let mut amount = Decimal::new(minor.unsigned_abs() as i64, exp);
+        if !self.decimals {
+            amount = amount.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+        }
+        let digits = amount.to_string();
+        let (whole, fraction) = match digits.split_once('.') {
+            Some((w, f)) => (w, Some(f)),
+            None => (digits.as_str(), None),
+        };
+        let mut out =
+            String::with_capacity(self.before.len() + digits.len() * 2 + self.after.len());
+        if minor < 0 {
+            out.push('-');
+        }
+        out.push_str(&self.before);
+        for (i, c) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                out.push_str(self.group);
+            }
+            out.push(c);
+        }
+        if let (Some(f), true) = (fraction, self.decimals) {
+            out.push_str(self.decimal);
+            out.push_str(f);
+        }
+        out.push_str(&self.after);
+        out
     }
 }
 
@@ -187,6 +300,65 @@ impl<'de> Deserialize<'de> for Percent {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn shop_patterns_write_money_as_the_shop_does() {
+        let f = |p: &str, minor: i64, cur: &str| MoneyFormat::parse(p).unwrap().format(minor, cur);
+        assert_eq!(f("£{{amount}}", 113_465, "GBP"), "£1,134.65");
+        assert_eq!(
+            f("{{amount_with_comma_separator}} €", 113_465, "EUR"),
+            "1.134,65 €"
+        );
+        assert_eq!(f("{{ amount_no_decimals }} kr", 113_450, "SEK"), "1,135 kr");
+        assert_eq!(f("{{amount_no_decimals}} kr", 113_449, "SEK"), "1,134 kr");
+        assert_eq!(
+            f(
+                "Fr. {{amount_with_apostrophe_separator}}",
+                123_456_789,
+                "CHF"
+            ),
+            "Fr. 1'234'567.89"
+        );
+        assert_eq!(
+            f("{{amount_with_space_separator}} zł", 113_465, "PLN"),
+            "1\u{a0}134,65 zł"
+        );
+        assert_eq!(
+            f("{{amount_with_period_and_space_separator}}", 113_465, "USD"),
+            "1\u{a0}134.65"
+        );
+        assert_eq!(
+            f("<span class=money>${{amount}} USD</span>", -500, "USD"),
+            "-$5.00 USD"
+        );
+        assert_eq!(f("¥{{amount_no_decimals}}", 1200, "JPY"), "¥1,200");
+        // No known placeholder: the shop's money falls back to the default.
+        assert_eq!(MoneyFormat::parse("£{{price}}"), None);
+        assert_eq!(MoneyFormat::parse("£"), None);
+        assert_eq!(
+            MoneyFormat::for_shop("GBP", Some("{{oops}}")).format(1049, "GBP"),
+            "£10.49"
+        );
+        assert_eq!(
+            MoneyFormat::for_shop("EUR", None).format(1049, "EUR"),
+            "€10.49"
+        );
+        for (currency, minor) in [
+            ("GBP", -123_456),
+            ("CHF", 1250),
+            ("JPY", 1_200_000),
+            ("KWD", 1_234_567),
+        ] {
+            let pattern = MoneyFormat::default_pattern(currency);
+            assert_eq!(
+                MoneyFormat::parse(&pattern)
+                    .unwrap()
+                    .format(minor, currency),
+                format_money(minor, currency),
+                "{pattern}"
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -37,8 +37,9 @@ impl Context {
     /// output then writes the shop's money.
     pub fn shop_desk(&self) -> Result<(Desk, Shop)> {
         let desk = self.desk();
-        let shop = desk.shop()?;
+        let (shop, money_pattern) = desk.shop_and_money()?;
         self.out.set_currency(&shop.currency);
+        crate::output::set_shop_money(&shop.currency, &money_pattern);
         Ok((desk, shop))
     }
 

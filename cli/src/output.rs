@@ -90,7 +90,25 @@ pub fn note(text: impl Display) {
 
 /// Money for text output.
 pub fn money(minor: i64, currency: &str) -> String {
-    merchant_desk::money::format_money(minor, currency)
+    SHOP_MONEY.with(|m| match &*m.borrow() {
+        Some((shop_currency, format)) if shop_currency == currency => {
+            format.format(minor, currency)
+        }
+        _ => merchant_desk::money::format_money(minor, currency),
+    })
+}
+
+thread_local! {
+    /// The open shop's currency and the way it writes money.
+    static SHOP_MONEY: std::cell::RefCell<Option<(String, merchant_desk::money::MoneyFormat)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Text output writes amounts in `currency` with the shop's `pattern`
+/// (Shopify's money format, or the currency's default).
+pub fn set_shop_money(currency: &str, pattern: &str) {
+    let format = merchant_desk::money::MoneyFormat::for_shop(currency, Some(pattern));
+    SHOP_MONEY.with(|m| *m.borrow_mut() = Some((currency.to_string(), format)));
 }
 
 /// Money computed as a float (projections), rounded to the minor unit.

@@ -114,6 +114,11 @@ fn main() {
     if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
         std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
     }
+    // The benchmark's floor: an empty window on the same stack (probe.rs).
+    #[cfg(feature = "startup-probe")]
+    if std::env::var_os("MERCHANT_DESK_PROBE_EMPTY_WINDOW").is_some() {
+        return probe::empty_window(probe, tauri::generate_context!());
+    }
     let data_dir = std::env::var_os("MERCHANT_DESK_DATA_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(merchant_desk::store::data_dir);

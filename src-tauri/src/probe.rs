@@ -108,3 +108,34 @@ fn memory_kib(pid: u32, file: &str, key: &str) -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// The floor of this stack, for the benchmark's second reference: the same
+/// binary, the same WebKit settings (set in `main` before this runs), one
+/// window of the same size, and a one-line page instead of the app. No
+/// service, no database, no plugins. Its figures are written the same way
+/// when the page has loaded (`page_ms` is 0: there is no UI to time).
+pub fn empty_window(probe: StartupProbe, context: tauri::Context<tauri::Wry>) {
+    let mut context = context;
+    // The configured window would load the whole UI.
+    context.config_mut().app.windows.clear();
+    tauri::Builder::default()
+        .manage(probe)
+        .setup(|app| {
+            let url = "data:text/html,<!doctype html><title>Merchant Desk</title><p>.</p>"
+                .parse()
+                .map_err(|e| format!("{e}"))?;
+            tauri::WebviewWindowBuilder::new(app, "main", tauri::WebviewUrl::External(url))
+                .title("Merchant Desk")
+                .inner_size(1280.0, 820.0)
+                .on_page_load(|window, payload| {
+                    use tauri::Manager;
+                    if payload.event() == tauri::webview::PageLoadEvent::Finished {
+                        window.state::<StartupProbe>().painted(0.0);
+                    }
+                })
+                .build()?;
+            Ok(())
+        })
+        .run(context)
+        .expect("the empty window could not be opened");
+}

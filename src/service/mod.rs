@@ -57,6 +57,10 @@ pub struct AppStatus {
     /// The app was started with `--demo` and the demo is not open yet: the
     /// UI opens it (with a progress bar) instead of asking.
     pub open_demo_now: bool,
+    /// How the open shop writes money: its storefront's pattern (Shopify's
+    /// money format, `{{amount_with_comma_separator}} €`) or its currency's
+    /// default (`£{{amount}}`). The UI writes every amount with it.
+    pub money_format: Option<String>,
 }
 
 /// Where the desk keeps its shop.
@@ -283,8 +287,13 @@ impl Desk {
                 ..
             }
         );
+        let money_format = match &shop {
+            Some(s) => Some(crate::store::money_pattern(store.conn(), &s.currency)?),
+            None => None,
+        };
         Ok(AppStatus {
             shop,
+            money_format,
             workspace: *workspace,
             db_path: store.path().display().to_string(),
             today,
@@ -296,6 +305,16 @@ impl Desk {
     /// The open shop's record, or [`Error::NoShop`].
     pub fn shop(&self) -> Result<Shop> {
         self.with_store(|store| store.require_shop())
+    }
+
+    /// The open shop's record and the pattern it writes money with (see
+    /// [`AppStatus::money_format`]).
+    pub fn shop_and_money(&self) -> Result<(Shop, String)> {
+        self.with_store(|store| {
+            let shop = store.require_shop()?;
+            let pattern = crate::store::money_pattern(store.conn(), &shop.currency)?;
+            Ok((shop, pattern))
+        })
     }
 }
 

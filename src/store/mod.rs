@@ -214,6 +214,39 @@ pub fn sync_every_minutes(conn: &Connection) -> Result<u32> {
         .unwrap_or(0))
 }
 
+/// The shop's own money pattern (Shopify's money format), if its storefront
+/// gave one; `None` writes money the currency's default way.
+pub fn money_format(conn: &Connection) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT money_format FROM shop WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .flatten())
+}
+
+/// How the shop writes money, ready to use: its pattern or the default.
+pub fn shop_money_format(conn: &Connection, currency: &str) -> Result<crate::money::MoneyFormat> {
+    Ok(crate::money::MoneyFormat::for_shop(
+        currency,
+        money_format(conn)?.as_deref(),
+    ))
+}
+
+/// The pattern the shop writes money with: its own when usable, else its
+/// currency's default (`£{{amount}}`).
+pub fn money_pattern(conn: &Connection, currency: &str) -> Result<String> {
+    Ok(money_format(conn)?
+        .filter(|p| crate::money::MoneyFormat::parse(p).is_some())
+        .unwrap_or_else(|| crate::money::MoneyFormat::default_pattern(currency)))
+}
+
+/// Keeps the storefront's money pattern (`None` clears it).
+pub fn set_money_format(conn: &Connection, pattern: Option<&str>) -> Result<()> {
+    conn.execute("UPDATE shop SET money_format = ?1 WHERE id = 1", [pattern])?;
+    Ok(())
+}
+
 /// The longest wait between background syncs: a day.
 pub const MAX_SYNC_EVERY_MINUTES: u32 = 1440;
 

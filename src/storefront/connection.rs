@@ -228,6 +228,7 @@ pub fn connect(
     record.time_zone = info.time_zone.clone();
     record.validate()?;
     store.set_shop(&record, Utc::now())?;
+    crate::store::set_money_format(store.conn(), info.money_format.as_deref())?;
     tracing::info!(platform, shop = %url, "store connected");
     Ok(info)
 }

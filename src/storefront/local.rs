@@ -287,6 +287,7 @@ impl Storefront for Local<'_> {
             name: shop.name,
             currency: shop.currency,
             time_zone: shop.time_zone,
+            money_format: crate::store::money_format(self.conn)?,
         })
     }
 

@@ -23,6 +23,9 @@ pub struct ShopInfo {
     pub currency: String,
     /// IANA time zone.
     pub time_zone: String,
+    /// How the shop writes money (Shopify's `moneyFormat`, `£{{amount}}`),
+    /// where the platform has one.
+    pub money_format: Option<String>,
 }
 
 /// What a pull brings over, in the order a sync pulls them.

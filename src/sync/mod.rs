@@ -218,6 +218,9 @@ fn pull_all(
         shop.time_zone = info.time_zone;
         store.set_shop(&shop, Utc::now())?;
     }
+    if crate::store::money_format(store.conn())? != info.money_format {
+        crate::store::set_money_format(store.conn(), info.money_format.as_deref())?;
+    }
     let source = storefront.platform();
     let mut report = SyncReport {
         run,

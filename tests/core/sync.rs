@@ -861,6 +861,10 @@ fn the_cli_connects_syncs_pushes_and_reverts_without_keeping_the_token() {
     .unwrap();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("plain HTTP"));
+    // The store writes money its own way (Shopify's money format, with the
+    // HTML a theme may wrap it in); the CLI's text follows it.
+    fake.state.lock().unwrap().money_format =
+        "<span class=money>£{{amount_with_comma_separator}}</span>".into();
     let out = ok(&mut cli(
         &db,
         &[
@@ -888,6 +892,16 @@ fn the_cli_connects_syncs_pushes_and_reverts_without_keeping_the_token() {
         .sku
         .clone();
     ok(&mut cli(&db, &["push", "price", &sku, "9.99"]));
+    let text = ok(&mut cli(&db, &["journal", "list"]));
+    assert!(text.contains("£9,99"), "{text}");
+    // A new format in the store comes over with the next sync.
+    fake.state.lock().unwrap().money_format = "{{amount}} GBP".into();
+    ok(&mut cli(&db, &["sync"]));
+    let text = ok(&mut cli(&db, &["journal", "list"]));
+    assert!(
+        text.contains("9.99 GBP") && !text.contains("£9,99"),
+        "{text}"
+    );
     let list: serde_json::Value =
         serde_json::from_str(&ok(&mut cli(&db, &["journal", "list", "--json"]))).unwrap();
     assert_eq!(list[0]["status"], "confirmed");
@@ -1036,6 +1050,7 @@ fn the_app_tests_syncs_cancels_pushes_and_reverts() {
     assert!(!format!("{:?}", request("shpat_wrong_0000")).contains("shpat_wrong_0000"));
     let info = desk.test_connection(request(fake::TOKEN)).unwrap();
     assert_eq!(info.name, "Online Retail (fake Shopify)");
+    assert_eq!(info.money_format.as_deref(), Some("£{{amount}}"));
     assert_eq!(desk.status().unwrap().shop, None, "testing keeps nothing");
     assert_eq!(
         desk.sync_now(false, |_| {}).unwrap_err().code(),
@@ -1056,6 +1071,11 @@ fn the_app_tests_syncs_cancels_pushes_and_reverts() {
     .unwrap();
     drop(own);
     let desk = Desk::new(dir.path().to_path_buf(), false).unwrap();
+    // The UI writes money with the store's own format from now on.
+    assert_eq!(
+        desk.status().unwrap().money_format.as_deref(),
+        Some("£{{amount}}")
+    );
     let link = desk.storefront().unwrap();
     assert_eq!(link.connection.unwrap().shop_url, fake.url);
     assert!(link.last_sync.is_none());

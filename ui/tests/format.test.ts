@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, countOf, describeValue, formatChange, formatDay, formatMoney, formatTime, percentChange, span } from '../src/lib/format';
+import { addDays, countOf, describeValue, formatChange, formatDay, formatMoney, formatTime, parseMoneyFormat, percentChange, setShopMoney, span } from '../src/lib/format';
 
 describe('formatMoney', () => {
   it('splits minor units exactly', () => {
@@ -10,7 +10,30 @@ describe('formatMoney', () => {
     expect(formatMoney(0, 'EUR')).toBe('€0.00');
   });
   it('knows currencies without a minor unit', () => {
-    expect(formatMoney(1500, 'JPY')).toBe('JP¥1,500');
+    expect(formatMoney(1500, 'JPY')).toBe('¥1,500');
+  });
+  it("writes the open shop's money with its own pattern", () => {
+    try {
+      expect(setShopMoney('EUR', '{{amount_with_comma_separator}} €')).toBe(true);
+      expect(formatMoney(113465, 'EUR')).toBe('1.134,65 €');
+      expect(formatMoney(-500, 'EUR')).toBe('-5,00 €');
+      expect(setShopMoney('EUR', '{{amount_with_comma_separator}} €')).toBe(false);
+      // Another currency keeps its own default.
+      expect(formatMoney(1050, 'GBP')).toBe('£10.50');
+      setShopMoney('CHF', '<span class=money>Fr. {{ amount_with_apostrophe_separator }}</span>');
+      expect(formatMoney(123456789, 'CHF')).toBe("Fr. 1'234'567.89");
+      setShopMoney('SEK', '{{amount_no_decimals}} kr');
+      expect(formatMoney(113450, 'SEK')).toBe('1,135 kr');
+      expect(formatMoney(113449, 'SEK')).toBe('1,134 kr');
+      setShopMoney('PLN', '{{amount_with_space_separator}} zł');
+      expect(formatMoney(113465, 'PLN')).toBe('1\u00a0134,65 zł');
+      // A pattern without a known placeholder falls back to the default.
+      setShopMoney('GBP', '£{{price}}');
+      expect(formatMoney(1049, 'GBP')).toBe('£10.49');
+      expect(parseMoneyFormat('£{{price}}')).toBeNull();
+    } finally {
+      setShopMoney(null, null);
+    }
   });
 });
 

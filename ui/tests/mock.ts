@@ -119,6 +119,7 @@ export class MockBackend implements Backend {
       today: this.shop ? (this.shop.fixed_today ?? '2024-01-01') : null,
       own_shop_exists: !!this.shop && !this.shop.demo,
       open_demo_now: false,
+      money_format: this.shop ? (this.shop.currency === 'GBP' ? '£{{amount}}' : `${this.shop.currency} {{amount}}`) : null,
     };
   }
 
@@ -194,7 +195,7 @@ export class MockBackend implements Backend {
     if (request.secret.trim() !== MOCK_TOKEN) {
       throw new BackendError({ code: 'auth', message: 'the store refused the credentials (HTTP 401)' });
     }
-    return { name: 'Mock Gift Shop', currency: 'GBP', time_zone: 'Europe/London' };
+    return { name: 'Mock Gift Shop', currency: 'GBP', time_zone: 'Europe/London', money_format: '£{{amount}}' };
   }
   async testConnection(request: ConnectRequest) {
     this.check('testConnection');

@@ -117,7 +117,10 @@ pub fn push(ctx: &Context, command: Push) -> Result<ExitCode> {
 
 pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
     let desk = ctx.desk();
-    let shop = desk.shop().ok();
+    let shop = desk.shop_and_money().ok().map(|(shop, pattern)| {
+        crate::output::set_shop_money(&shop.currency, &pattern);
+        shop
+    });
     let tz = shop
         .as_ref()
         .and_then(|s| s.tz().ok())

@@ -81,6 +81,9 @@ impl Storefront for Shopify {
             name: field("name")?,
             currency: field("currencyCode")?,
             time_zone: field("ianaTimezone")?,
+            money_format: shop["currencyFormats"]["moneyFormat"]
+                .as_str()
+                .map(str::to_string),
         };
         self.currency = Some(info.currency.clone());
         Ok(info)

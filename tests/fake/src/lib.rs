@@ -156,6 +156,9 @@ pub struct State {
     /// Every access token seen.
     pub tokens: HashMap<String, Instant>,
     pub grants: u64,
+    /// The shop's money format (`currencyFormats.moneyFormat`): a real store
+    /// always has one, `£{{amount}}` for a new GBP shop; tests change it.
+    pub money_format: String,
     available: f64,
     at: Option<Instant>,
     bulks: HashMap<u64, Bulk>,
@@ -415,6 +418,7 @@ fn seed(state: &mut State, invoices: Option<usize>) {
         }
     }
     state.clock = parse_time("2012-01-01T00:00:00Z").unwrap();
+    state.money_format = "£{{amount}}".into();
 }
 
 impl FakeShop {
@@ -826,7 +830,8 @@ fn run(s: &mut State, url: &str, op: &str, vars: &Json) -> Result<(Json, f64), S
     Ok(match op {
         "ShopInfo" => (
             json!({"shop": {"name": "Online Retail (fake Shopify)", "currencyCode": "GBP",
-                   "ianaTimezone": "Europe/London", "myshopifyDomain": "online-retail.myshopify.com"}}),
+                   "ianaTimezone": "Europe/London", "myshopifyDomain": "online-retail.myshopify.com",
+                   "currencyFormats": {"moneyFormat": s.money_format}}}),
             1.0,
         ),
         "ProductsPage" => {

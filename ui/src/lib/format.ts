@@ -12,21 +12,76 @@ export function currencyExponent(currency: string): number {
   return exponents[currency];
 }
 
-/** `51947, 'GBP'` → `£519.47`. Exact: the minor units are split as integers. */
-export function formatMoney(minor: number, currency: string): string {
+/** How a shop writes its money: the text around one placeholder of a
+ * storefront's pattern (Shopify's `£{{amount}}`,
+ * `{{amount_with_comma_separator}} €`), the separators it names. Mirrors the
+ * core's `money::MoneyFormat`. */
+export interface MoneyFormat {
+  before: string;
+  after: string;
+  group: string;
+  decimal: string;
+  decimals: boolean;
+}
+
+const NBSP = '\u00a0';
+const placeholders: Record<string, [string, string, boolean]> = {
+  amount: [',', '.', true],
+  amount_no_decimals: [',', '.', false],
+  amount_with_comma_separator: ['.', ',', true],
+  amount_no_decimals_with_comma_separator: ['.', ',', false],
+  amount_with_apostrophe_separator: ["'", '.', true],
+  amount_no_decimals_with_apostrophe_separator: ["'", '.', false],
+  amount_with_space_separator: [NBSP, ',', true],
+  amount_no_decimals_with_space_separator: [NBSP, ',', false],
+  amount_with_period_and_space_separator: [NBSP, '.', true],
+};
+
+/** A storefront's money pattern read; null when it holds no known placeholder. */
+export function parseMoneyFormat(pattern: string): MoneyFormat | null {
+  const text = pattern.replace(/<[^>]*>/g, '');
+  const m = /^([\s\S]*?)\{\{\s*(\w+)\s*\}\}([\s\S]*)$/.exec(text);
+  if (!m || !(m[2] in placeholders)) return null;
+  const [group, decimal, decimals] = placeholders[m[2]];
+  return { before: m[1], after: m[3], group, decimal, decimals };
+}
+
+/** The format of money in a currency other than the open shop's (the core
+ * gives the shop's own): its symbol before the amount, comma thousands,
+ * point decimals (`£1,086,573.31`). */
+export function defaultMoneyFormat(currency: string): MoneyFormat {
+  const symbol = new Intl.NumberFormat('en-GB', { style: 'currency', currency, currencyDisplay: 'narrowSymbol' })
+    .formatToParts(0)
+    .find((p) => p.type === 'currency')?.value;
+  const before = !symbol || symbol === currency ? `${currency} ` : symbol;
+  return { before, after: '', group: ',', decimal: '.', decimals: true };
+}
+
+let shop: { currency: string; format: MoneyFormat } | null = null;
+
+/** The open shop's money: its currency and its own pattern, if any. Every
+ * amount in that currency is written with it. True when this changed how
+ * money is written. */
+export function setShopMoney(currency: string | null, pattern: string | null): boolean {
+  const next = currency ? { currency, format: (pattern && parseMoneyFormat(pattern)) || defaultMoneyFormat(currency) } : null;
+  const changed = JSON.stringify(next) !== JSON.stringify(shop);
+  shop = next;
+  return changed;
+}
+
+/** `51947, 'GBP'` → `£519.47`, as the shop writes money (see `setShopMoney`).
+ * Exact: the minor units are split as integers. */
+export function formatMoney(minor: number, currency: string, format?: MoneyFormat): string {
+  const f = format ?? (shop?.currency === currency ? shop.format : defaultMoneyFormat(currency));
   const exp = currencyExponent(currency);
-  const negative = minor < 0;
-  const abs = Math.abs(minor);
   const scale = 10 ** exp;
-  const major = Math.floor(abs / scale);
+  let abs = Math.abs(minor);
+  if (!f.decimals && exp > 0) abs = Math.round(abs / scale) * scale;
+  const whole = String(Math.floor(abs / scale));
   const fraction = abs % scale;
-  const parts = new Intl.NumberFormat('en-GB', { style: 'currency', currency, minimumFractionDigits: 0, maximumFractionDigits: 0 })
-    .formatToParts(major);
-  const text = parts
-    .map((p) => (p.type === 'integer' || p.type === 'group' ? p.value : p.type === 'currency' ? p.value : ''))
-    .join('');
-  const decimals = exp > 0 ? '.' + String(fraction).padStart(exp, '0') : '';
-  return (negative ? '-' : '') + text + decimals;
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, f.group);
+  const decimals = exp > 0 && f.decimals ? f.decimal + String(fraction).padStart(exp, '0') : '';
+  return (minor < 0 ? '-' : '') + f.before + grouped + decimals + f.after;
 }
 
 /** A decimal amount in major units as the core writes it (`"1086573.3125"`,

@@ -30,4 +30,10 @@ own_shop_exists: boolean,
  * The app was started with `--demo` and the demo is not open yet: the
  * UI opens it (with a progress bar) instead of asking.
  */
-open_demo_now: boolean, };
+open_demo_now: boolean, 
+/**
+ * How the open shop writes money: its storefront's pattern (Shopify's
+ * money format, `{{amount_with_comma_separator}} €`) or its currency's
+ * default (`£{{amount}}`). The UI writes every amount with it.
+ */
+money_format: string | null, };

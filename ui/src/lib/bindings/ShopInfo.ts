@@ -11,4 +11,9 @@ currency: string,
 /**
  * IANA time zone.
  */
-time_zone: string, };
+time_zone: string, 
+/**
+ * How the shop writes money (Shopify's `moneyFormat`, `£{{amount}}`),
+ * where the platform has one.
+ */
+money_format: string | null, };
