@@ -120,10 +120,15 @@ pub fn empty_window(probe: StartupProbe, context: tauri::Context<tauri::Wry>) {
     context.config_mut().app.windows.clear();
     tauri::Builder::default()
         .manage(probe)
+        // The page comes from the process itself, as the app's does.
+        .register_uri_scheme_protocol("floor", |_, _| {
+            tauri::http::Response::builder()
+                .header("Content-Type", "text/html")
+                .body(b"<!doctype html><title>Merchant Desk</title>".to_vec())
+                .unwrap_or_default()
+        })
         .setup(|app| {
-            let url = "data:text/html,<!doctype html><title>Merchant Desk</title><p>.</p>"
-                .parse()
-                .map_err(|e| format!("{e}"))?;
+            let url = "floor://localhost/".parse().map_err(|e| format!("{e}"))?;
             tauri::WebviewWindowBuilder::new(app, "main", tauri::WebviewUrl::External(url))
                 .title("Merchant Desk")
                 .inner_size(1280.0, 820.0)

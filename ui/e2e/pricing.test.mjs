@@ -87,6 +87,6 @@ test('propose, compare, approve, apply and revert prices on the demo shop', { ti
 
   // Undo: the batch is reverted through the journal.
   await session.click('[data-testid="revert-proposal"]');
-  await session.waitForText('[data-testid="pricing-notice"]', /Reverted 1 prices/, 60_000);
+  await session.waitForText('[data-testid="pricing-notice"]', /Reverted 1 price to what/, 60_000);
   assert.equal(priceOf(sku), before);
 });
