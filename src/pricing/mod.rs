@@ -3,6 +3,7 @@
 
 pub mod data;
 pub mod elasticity;
+pub mod forecast;
 pub mod model;
 pub mod proposals;
 pub mod rng;
@@ -34,16 +35,20 @@ pub fn elasticities(
     }
     let today = shop.today(now)?;
     let sales = data::daily_sales(conn, shop, today, weeks * 7)?;
-    let items: Vec<elasticity::Item> =
-        data::weekly_items(data::variants(conn, shop)?, &sales, today, weeks)
-            .into_iter()
-            .map(|(_, item)| item)
-            .collect();
+    let prices = data::weekly_prices(conn, shop, today, weeks)?;
+    let items: Vec<elasticity::Item> = data::weekly_items(
+        data::variants(conn, shop)?,
+        &sales,
+        &prices,
+        today,
+        today,
+        weeks,
+    )
+    .into_iter()
+    .map(|(_, item)| item)
+    .collect();
     Ok(elasticity::estimate(&items))
 }
-
-/// Days of recent sales the baseline demand λ is read from.
-pub const BASELINE_DAYS: i64 = 28;
 
 /// The shop's demand model as of today, with what it was built from.
 #[derive(Debug, Clone)]
@@ -78,21 +83,137 @@ fn model_elasticity(e: f64) -> f64 {
     e.clamp(-6.0, -0.1)
 }
 
+/// Weeks ahead the model's level is forecast for (what-if and sale
+/// horizons are mostly a few weeks).
+pub const LEVEL_WEEKS: usize = 4;
+
+/// The price effect the forecast applies between two prices, kept within
+/// ×5 either way so one odd week cannot dominate.
+fn price_factor(price: f64, reference: f64, elasticity: f64) -> f64 {
+    if price <= 0.0 || reference <= 0.0 {
+        return 1.0;
+    }
+    (price / reference).powf(elasticity).clamp(0.2, 5.0)
+}
+
+/// An item's weekly units as they would have been at `reference`: each week
+/// divided by its price effect (a week at a lower price sold more).
+fn at_reference_price(
+    units: &[f64],
+    prices: &[Option<f64>],
+    reference: f64,
+    elasticity: f64,
+) -> Vec<f64> {
+    let mut last: Option<f64> = None;
+    units
+        .iter()
+        .zip(prices)
+        .map(|(u, p)| {
+            last = p.or(last);
+            u / last.map_or(1.0, |p| price_factor(p, reference, elasticity))
+        })
+        .collect()
+}
+
+/// Each item's weeks up to `to` taken to its reference price, with the
+/// elasticity and the reference used: the last price in force up to `to`
+/// (`None`: its list price today).
+struct Adjusted {
+    weeks: Vec<f64>,
+    elasticity: f64,
+    reference: f64,
+}
+
+fn adjusted_items(
+    variants: &[data::Variant],
+    estimates: &[elasticity::Estimate],
+    sales: &data::DailySales,
+    prices: &data::WeeklyPrices,
+    prices_to: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    last_price_as_reference: bool,
+) -> Vec<Adjusted> {
+    variants
+        .iter()
+        .zip(estimates)
+        .map(|(v, e)| {
+            let elasticity = model_elasticity(e.elasticity);
+            let units = data::weekly_units(sales.get(&v.id), to, HISTORY_WEEKS);
+            let listed = data::prices_for(prices.get(&v.id), prices_to, to, HISTORY_WEEKS);
+            let reference = if last_price_as_reference {
+                listed.iter().rev().find_map(|p| *p)
+            } else {
+                None
+            }
+            .unwrap_or(v.price_minor as f64);
+            Adjusted {
+                weeks: at_reference_price(&units, &listed, reference, elasticity),
+                elasticity,
+                reference,
+            }
+        })
+        .collect()
+}
+
+/// The shop's demand factor ahead (see [`forecast::shop_factor`]): the trend
+/// of the items' adjusted weeks summed, last year's season from two years
+/// of raw totals ending `to`.
+fn shop_factor_of(
+    items: &[Adjusted],
+    sales: &data::DailySales,
+    to: chrono::NaiveDate,
+    h: usize,
+) -> f64 {
+    let mut trend_totals = vec![0.0; HISTORY_WEEKS as usize];
+    for item in items {
+        for (t, u) in trend_totals.iter_mut().zip(&item.weeks) {
+            *t += u;
+        }
+    }
+    forecast::shop_factor(&trend_totals, &shop_weeks(sales, to, 2 * HISTORY_WEEKS), h)
+}
+
+/// The shop's weekly merchandise units, oldest first, over the `weeks`
+/// weeks ending `to`.
+fn shop_weeks(sales: &data::DailySales, to: chrono::NaiveDate, weeks: i64) -> Vec<f64> {
+    let mut totals = vec![0.0; weeks as usize];
+    for rows in sales.values() {
+        for (t, u) in totals
+            .iter_mut()
+            .zip(data::weekly_units(Some(rows), to, weeks))
+        {
+            *t += u;
+        }
+    }
+    totals
+}
+
 /// Builds the demand model from the history ending on the shop's today.
 pub fn build(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> Result<Built> {
     use chrono::Datelike;
     let today = shop.today(now)?;
-    // One read of the year's sales: the weekly histories, the recent
-    // baseline and the weekday pattern all come from it.
-    let sales = data::daily_sales(conn, shop, today, HISTORY_WEEKS * 7)?;
-    let weekly = data::weekly_items(data::variants(conn, shop)?, &sales, today, HISTORY_WEEKS);
+    // One read of the sales (two years, for last year's season) and one of
+    // the weekly prices: the estimates, the levels and the weekday pattern
+    // all come from them.
+    let sales = data::daily_sales(conn, shop, today, 2 * HISTORY_WEEKS * 7)?;
+    let prices = data::weekly_prices(conn, shop, today, HISTORY_WEEKS)?;
+    let weekly = data::weekly_items(
+        data::variants(conn, shop)?,
+        &sales,
+        &prices,
+        today,
+        today,
+        HISTORY_WEEKS,
+    );
     let (variants, items): (Vec<data::Variant>, Vec<elasticity::Item>) = weekly.into_iter().unzip();
     let estimates = elasticity::estimate(&items);
+    let adjusted = adjusted_items(&variants, &estimates, &sales, &prices, today, today, false);
+    let shop_factor = shop_factor_of(&adjusted, &sales, today, LEVEL_WEEKS);
     let items = variants
         .iter()
-        .zip(&estimates)
-        .map(|(v, e)| {
-            let (units, _) = data::sum_back(sales.get(&v.id), today, BASELINE_DAYS, 0);
+        .zip(&adjusted)
+        .map(|(v, a)| {
+            let level = forecast::level(&a.weeks, LEVEL_WEEKS);
             model::ItemModel {
                 variant_id: v.id,
                 sku: v.sku.clone(),
@@ -101,8 +222,8 @@ pub fn build(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> Result<Built
                 p0_minor: v.price_minor,
                 cost_minor: v.cost_minor,
                 stock: v.stock,
-                lambda: units as f64 / BASELINE_DAYS as f64,
-                elasticity: model_elasticity(e.elasticity),
+                lambda: level.weekly * shop_factor / 7.0,
+                elasticity: a.elasticity,
             }
         })
         .collect();
@@ -169,27 +290,58 @@ pub fn suggest(
     )
 }
 
-/// A back-test of the base model: what it forecast for the last `weeks`
-/// weeks at the prices actually charged, against "the same as the `weeks`
-/// weeks before".
+/// One held-out week of an item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BacktestWeek {
+    /// The week's first day (the day after the cut, then every 7 days).
+    pub week_start: String,
+    pub actual: i64,
+    pub forecast: f64,
+}
+
+/// An item's held-out weeks: what it sold, what the model forecast, the
+/// naive forecast, and the model's 80 % band for the total.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BacktestItem {
+    pub sku: String,
+    pub title: String,
+    pub actual: i64,
+    pub forecast: f64,
+    /// Units of the same number of weeks before the cut.
+    pub naive: i64,
+    pub p10: f64,
+    pub p90: f64,
+    pub weekly: Vec<BacktestWeek>,
+}
+
+/// A back-test of the model: the last `weeks` whole weeks before the shop's
+/// today held out, forecast from the data up to `cut` and the prices in
+/// force during the held-out weeks (never the average paid), against
+/// "the same as the `weeks` weeks before".
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Backtest {
     pub weeks: i64,
-    /// The held-out days.
-    pub from: String,
+    /// The last day the forecast may use; the hold-out runs from the day
+    /// after to `to`.
+    pub cut: String,
     pub to: String,
-    /// Products with a sale in either window.
-    pub products: usize,
-    pub actual_units: i64,
-    pub model_units: f64,
-    pub naive_units: i64,
-    /// Σ|actual − forecast| / Σ actual, over products.
+    /// Σ|actual − forecast| / Σ actual over the items' held-out totals.
     pub model_wape: f64,
     pub naive_wape: f64,
+    /// The WAPE of a plain reference: the average of four simple forecasts
+    /// (naive, exponential smoothing, ADIDA, IMAPA) of the raw weeks,
+    /// without prices, trend or season.
+    pub reference_wape: f64,
+    /// The share of held-out item-weeks whose units fall inside the
+    /// model's p10–p90 band for that week.
+    pub coverage_p10_p90: f64,
+    /// Merchandise variants sold in the 52 weeks up to the cut or in the
+    /// hold-out, by SKU.
+    pub items: Vec<BacktestItem>,
 }
 
 /// Holds out the last `weeks` weeks and scores the model's forecast of each
-/// product's units against the naive one.
+/// item against the naive one.
 pub fn backtest(
     conn: &Connection,
     shop: &Shop,
@@ -203,52 +355,99 @@ pub fn backtest(
     }
     let today = shop.today(now)?;
     let cut = today - chrono::Days::new((weeks * 7) as u64);
-    // One read: the year before the cut (for the estimates and the window
-    // before it) and the held-out weeks after it.
-    let sales = data::daily_sales(conn, shop, today, (HISTORY_WEEKS + weeks) * 7)?;
-    let weekly = data::weekly_items(data::variants(conn, shop)?, &sales, cut, HISTORY_WEEKS);
+    let h = weeks as usize;
+    // One read: two years before the cut (last year's season) and the
+    // held-out weeks after it; the weekly prices of the year before the cut
+    // and of the held-out weeks.
+    let sales = data::daily_sales(conn, shop, today, (2 * HISTORY_WEEKS + weeks) * 7)?;
+    let prices = data::weekly_prices(conn, shop, today, HISTORY_WEEKS + weeks)?;
+    let weekly = data::weekly_items(
+        data::variants(conn, shop)?,
+        &sales,
+        &prices,
+        today,
+        cut,
+        HISTORY_WEEKS,
+    );
     let (variants, items): (Vec<data::Variant>, Vec<elasticity::Item>) = weekly.into_iter().unzip();
     let estimates = elasticity::estimate(&items);
+    let adjusted = adjusted_items(&variants, &estimates, &sales, &prices, today, cut, true);
+    let shop_factor = shop_factor_of(&adjusted, &sales, cut, h);
     let mut out = Backtest {
         weeks,
-        from: (cut + chrono::Days::new(1)).to_string(),
+        cut: cut.to_string(),
         to: today.to_string(),
-        products: 0,
-        actual_units: 0,
-        model_units: 0.0,
-        naive_units: 0,
         model_wape: 0.0,
         naive_wape: 0.0,
+        reference_wape: 0.0,
+        coverage_p10_p90: 0.0,
+        items: Vec::new(),
     };
-    let (mut model_err, mut naive_err) = (0.0, 0.0);
-    for (v, e) in variants.iter().zip(&estimates) {
+    let (mut actual_total, mut model_err, mut naive_err) = (0i64, 0.0, 0.0);
+    let mut reference_err = 0.0;
+    let (mut covered, mut item_weeks) = (0usize, 0usize);
+    for (v, a) in variants.iter().zip(&adjusted) {
         let rows = sales.get(&v.id);
-        let (actual, actual_gross) = data::sum_back(rows, today, weeks * 7, 0);
-        let (pre, pre_gross) = data::sum_back(rows, cut, weeks * 7, 0);
-        if actual == 0 && pre == 0 {
+        let history = data::weekly_units(rows, cut, HISTORY_WEEKS);
+        let held = data::weekly_units(rows, today, weeks);
+        if history.iter().all(|&u| u == 0.0) && held.iter().all(|&u| u == 0.0) {
             continue;
         }
-        let pre_price = if pre > 0 && pre_gross > 0 {
-            pre_gross as f64 / pre as f64
-        } else {
-            v.price_minor as f64
+        let (elasticity, reference) = (a.elasticity, a.reference);
+        let level = forecast::level(&a.weeks, h);
+        let ahead = data::prices_for(prices.get(&v.id), today, today, weeks);
+        let mut price = Some(reference);
+        let mut item = BacktestItem {
+            sku: v.sku.clone(),
+            title: v.title.clone(),
+            actual: held.iter().sum::<f64>() as i64,
+            forecast: 0.0,
+            naive: history[history.len() - h..].iter().sum::<f64>() as i64,
+            p10: 0.0,
+            p90: 0.0,
+            weekly: Vec::with_capacity(h),
         };
-        let charged = if actual > 0 && actual_gross > 0 {
-            actual_gross as f64 / actual as f64
-        } else {
-            pre_price
-        };
-        let forecast = pre as f64 * (charged / pre_price).powf(model_elasticity(e.elasticity));
-        out.products += 1;
-        out.actual_units += actual;
-        out.model_units += forecast;
-        out.naive_units += pre;
-        model_err += (actual as f64 - forecast).abs();
-        naive_err += (actual - pre).abs() as f64;
+        for (w, &units) in held.iter().enumerate() {
+            price = ahead[w].or(price);
+            let mean = level.weekly
+                * shop_factor
+                * price.map_or(1.0, |p| price_factor(p, reference, elasticity));
+            let size = forecast::predictive_size(mean, level.dispersion);
+            let (lo, hi) = (
+                forecast::quantile(mean, size, 0.1),
+                forecast::quantile(mean, size, 0.9),
+            );
+            item_weeks += 1;
+            if (lo..=hi).contains(&units) {
+                covered += 1;
+            }
+            item.forecast += mean;
+            item.weekly.push(BacktestWeek {
+                week_start: (cut + chrono::Days::new(1 + 7 * w as u64)).to_string(),
+                actual: units as i64,
+                forecast: mean,
+            });
+        }
+        // Weeks independent: the horizon's size is the weeks' sizes summed.
+        let total_k = forecast::predictive_size(item.forecast / h as f64, level.dispersion)
+            .map(|k| k * h as f64);
+        item.p10 = forecast::quantile(item.forecast, total_k, 0.1);
+        item.p90 = forecast::quantile(item.forecast, total_k, 0.9);
+        actual_total += item.actual;
+        model_err += (item.actual as f64 - item.forecast).abs();
+        naive_err += (item.actual - item.naive).abs() as f64;
+        reference_err +=
+            (item.actual as f64 - forecast::simple_average(&history, h) * h as f64).abs();
+        out.items.push(item);
     }
-    if out.actual_units > 0 {
-        out.model_wape = model_err / out.actual_units as f64;
-        out.naive_wape = naive_err / out.actual_units as f64;
+    out.items.sort_by(|a, b| a.sku.cmp(&b.sku));
+    if actual_total > 0 {
+        out.model_wape = model_err / actual_total as f64;
+        out.naive_wape = naive_err / actual_total as f64;
+        out.reference_wape = reference_err / actual_total as f64;
+    }
+    if item_weeks > 0 {
+        out.coverage_p10_p90 = covered as f64 / item_weeks as f64;
     }
     Ok(out)
 }

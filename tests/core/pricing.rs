@@ -17,6 +17,8 @@ struct Truth {
     /// Units sold in the last 28 days, and in the 28 before.
     recent_units: i64,
     before_units: i64,
+    /// Units a day at the list price p0, on an average weekday.
+    rate: f64,
 }
 
 /// 8 products, a year of daily orders at weekly prices moving ±30 %, demand
@@ -72,6 +74,7 @@ fn synthetic_shop() -> (crate::fixtures::TempStore, Vec<Truth>) {
             elasticity: e,
             recent_units: recent,
             before_units: before,
+            rate: lambda,
         });
     }
     import_str(
@@ -95,6 +98,10 @@ fn elasticities_simulation_and_backtest_on_a_known_shop() {
     assert_eq!(estimates.len(), 8);
     for (e, want) in estimates.iter().zip(&truth) {
         assert_eq!(e.sku, want.sku);
+        eprintln!(
+            "DEBUG {} own {:?} se {:?} prior {} est {} true {}",
+            e.sku, e.own, e.own_std_error, e.prior, e.elasticity, want.elasticity
+        );
         assert_eq!(e.observations, 52);
         assert!(
             (e.elasticity - want.elasticity).abs() <= 0.15,
@@ -106,10 +113,18 @@ fn elasticities_simulation_and_backtest_on_a_known_shop() {
         assert!(!e.prior_dominated);
     }
 
-    // The model: λ from the last 28 days, weekends twice as busy.
+    // The model: λ at today's price from the recent weeks, each taken back
+    // to that price through the elasticity, close to the true rate;
+    // weekends twice as busy.
     let built = pricing::build(conn, &shop, now()).unwrap();
     for (item, want) in built.model.items.iter().zip(&truth) {
-        assert!((item.lambda - want.recent_units as f64 / 28.0).abs() < 1e-9);
+        assert!(
+            (item.lambda / want.rate - 1.0).abs() < 0.15,
+            "{}: {:.2} against {:.2}",
+            item.sku,
+            item.lambda,
+            want.rate
+        );
     }
     let w = built.model.weekday;
     assert!((w[5] / w[2] - 2.0).abs() < 0.15, "{w:?}");
@@ -194,10 +209,38 @@ fn elasticities_simulation_and_backtest_on_a_known_shop() {
     // Lower price, more units; the shop's revenue total moves only by SKU3's.
     assert!(mc.items[0].units.mean > mc.items[0].baseline_units.mean);
 
-    // Back-test: the model knows the prices changed; "same as before" does not.
+    // Back-test: the model knows the prices changed (every order paid the
+    // week's list price); "same as before" does not.
     let b = pricing::backtest(conn, &shop, now(), 4).unwrap();
-    assert_eq!(b.products, 8);
-    assert!(b.model_wape < b.naive_wape, "{b:?}");
+    assert_eq!(b.items.len(), 8);
+    assert_eq!(b.cut, "2024-06-02");
+    assert_eq!(b.to, "2024-06-30");
+    assert!(b.model_wape < 0.8 * b.naive_wape, "{b:?}");
+    for (item, t) in b.items.iter().zip(&truth) {
+        assert_eq!(item.sku, t.sku);
+        assert_eq!(item.actual, t.recent_units, "{}", t.sku);
+        assert_eq!(item.naive, t.before_units, "{}", t.sku);
+        let starts: Vec<&str> = item.weekly.iter().map(|w| w.week_start.as_str()).collect();
+        assert_eq!(
+            starts,
+            ["2024-06-03", "2024-06-10", "2024-06-17", "2024-06-24"]
+        );
+        assert_eq!(
+            item.weekly.iter().map(|w| w.actual).sum::<i64>(),
+            item.actual
+        );
+        let f: f64 = item.weekly.iter().map(|w| w.forecast).sum();
+        assert!((f - item.forecast).abs() < 1e-6);
+        assert!(
+            item.p10 <= item.forecast && item.forecast <= item.p90,
+            "{item:?}"
+        );
+    }
+    assert!(
+        (0.5..=1.0).contains(&b.coverage_p10_p90),
+        "{}",
+        b.coverage_p10_p90
+    );
 }
 
 fn cli(db: &std::path::Path, args: &[&str]) -> std::process::Output {
@@ -284,8 +327,17 @@ fn the_cli_prints_elasticities_simulations_and_backtests() {
     assert!(item["stockout_probability"].as_f64().unwrap() >= 0.0);
 
     let b = json(cli(&db, &["price", "backtest", "--weeks", "4", "--json"]));
-    assert_eq!(b["products"], 8);
+    assert_eq!(b["items"].as_array().unwrap().len(), 8);
+    assert_eq!(b["cut"], "2024-06-02");
+    assert_eq!(b["items"][0]["weekly"].as_array().unwrap().len(), 4);
+    assert_eq!(b["items"][0]["weekly"][0]["week_start"], "2024-06-03");
     assert!(b["model_wape"].as_f64().unwrap() < b["naive_wape"].as_f64().unwrap());
+    assert!(b["coverage_p10_p90"].as_f64().unwrap() > 0.0);
+    let text = String::from_utf8(cli(&db, &["price", "backtest", "--weeks", "4"]).stdout).unwrap();
+    assert!(
+        text.contains("the ten worst forecasts:") && text.contains("SKU"),
+        "{text}"
+    );
 
     std::fs::write(
         &file,

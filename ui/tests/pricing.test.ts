@@ -37,7 +37,7 @@ describe('Pricing', () => {
     expect(screen.getByTestId('proposal-status').textContent).toBe('applied');
 
     await fireEvent.click(screen.getByTestId('revert-proposal'));
-    await waitFor(() => expect(screen.getByTestId('pricing-notice').textContent).toContain('Reverted 1 prices'));
+    await waitFor(() => expect(screen.getByTestId('pricing-notice').textContent).toContain('Reverted 1 price to what'));
     expect(backend.prices['85123A']).toBe(295);
   });
 

@@ -173,10 +173,39 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
         Command::Backtest { weeks } => {
             let b = desk.backtest(weeks)?;
             ctx.out.show(&b, |out| {
+                let actual: i64 = b.items.iter().map(|i| i.actual).sum();
+                let forecast: f64 = b.items.iter().map(|i| i.forecast).sum();
+                let naive: i64 = b.items.iter().map(|i| i.naive).sum();
                 out.line(format!(
-                    "held out {} to {} ({} weeks), {} products, {} units sold: model WAPE {:.3} ({:.0} units forecast), naive WAPE {:.3} ({} units)",
-                    b.from, b.to, b.weeks, b.products, b.actual_units, b.model_wape, b.model_units, b.naive_wape, b.naive_units
-                ))
+                    "held out the {} weeks after {} to {}: {} products, {} units sold",
+                    b.weeks, b.cut, b.to, b.items.len(), actual
+                ));
+                out.line(format!(
+                    "model WAPE {:.3} ({:.0} units forecast), naive WAPE {:.3} ({} units), simple average {:.3}; {:.0} % of product-weeks inside the model's 80 % band",
+                    b.model_wape, forecast, b.naive_wape, naive, b.reference_wape, b.coverage_p10_p90 * 100.0
+                ));
+                let mut worst: Vec<_> = b.items.iter().collect();
+                worst.sort_by(|x, y| {
+                    let e = |i: &&merchant_desk::pricing::BacktestItem| (i.actual as f64 - i.forecast).abs();
+                    e(y).total_cmp(&e(x))
+                });
+                out.line("the ten worst forecasts:".to_string());
+                out.line(format!(
+                    "  {:<10} {:<36} {:>8} {:>10} {:>8} {:>17}",
+                    "SKU", "product", "actual", "forecast", "naive", "80 % band"
+                ));
+                for i in worst.iter().take(10) {
+                    out.line(format!(
+                        "  {:<10} {:<36} {:>8} {:>10.0} {:>8} {:>8.0} – {:<6.0}",
+                        i.sku,
+                        i.title.chars().take(36).collect::<String>(),
+                        i.actual,
+                        i.forecast,
+                        i.naive,
+                        i.p10,
+                        i.p90
+                    ));
+                }
             });
         }
         Command::Suggest { rules } => {
