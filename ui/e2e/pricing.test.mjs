@@ -3,7 +3,7 @@
 // today's prices, approve one price, apply it, see it in the shop, revert it.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -70,6 +70,7 @@ test('propose, compare, approve, apply and revert prices on the demo shop', { ti
   assert.match(cards, /vs current/);
   await session.waitFor('[data-testid="fan-band-2"]', 5_000);
   await session.waitFor('[data-testid="delta-row"]', 5_000);
+  if (process.env.E2E_SCREENSHOT) writeFileSync(process.env.E2E_SCREENSHOT.replace(/(\.png)?$/, '-whatif.png'), await session.screenshot());
 
   // Approve the first proposed price only, and apply it.
   await session.click('[data-testid="tab-suggestions"]');
