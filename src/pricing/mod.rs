@@ -79,7 +79,7 @@ fn weekday_factors(sales: &data::DailySales) -> [f64; 7] {
 
 /// The elasticity the model uses: the estimate, kept downward-sloping and
 /// within what retail demand shows.
-fn model_elasticity(e: f64) -> f64 {
+pub(crate) fn model_elasticity(e: f64) -> f64 {
     e.clamp(-6.0, -0.1)
 }
 
@@ -122,6 +122,8 @@ struct Adjusted {
     weeks: Vec<f64>,
     elasticity: f64,
     reference: f64,
+    /// The lowest and highest weekly price in force in weeks it sold.
+    sold_prices: Option<(i64, i64)>,
 }
 
 fn adjusted_items(
@@ -146,10 +148,21 @@ fn adjusted_items(
                 None
             }
             .unwrap_or(v.price_minor as f64);
+            let sold: Vec<f64> = units
+                .iter()
+                .zip(&listed)
+                .filter_map(|(u, p)| p.filter(|_| *u > 0.0))
+                .collect();
+            let sold_prices = (!sold.is_empty()).then(|| {
+                let lo = sold.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = sold.iter().copied().fold(0.0, f64::max);
+                (lo.round() as i64, hi.round() as i64)
+            });
             Adjusted {
                 weeks: at_reference_price(&units, &listed, reference, elasticity),
                 elasticity,
                 reference,
+                sold_prices,
             }
         })
         .collect()
@@ -212,7 +225,8 @@ pub fn build(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> Result<Built
     let items = variants
         .iter()
         .zip(&adjusted)
-        .map(|(v, a)| {
+        .zip(&estimates)
+        .map(|((v, a), e)| {
             let level = forecast::level(&a.weeks, LEVEL_WEEKS);
             model::ItemModel {
                 variant_id: v.id,
@@ -224,6 +238,8 @@ pub fn build(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> Result<Built
                 stock: v.stock,
                 lambda: level.weekly * shop_factor / 7.0,
                 elasticity: a.elasticity,
+                elasticity_se: e.std_error,
+                sold_prices: a.sold_prices,
             }
         })
         .collect();

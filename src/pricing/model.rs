@@ -24,6 +24,11 @@ pub struct ItemModel {
     /// Units a day at p0, before the day-of-week factor.
     pub lambda: f64,
     pub elasticity: f64,
+    /// The elasticity's standard error (after shrinkage).
+    pub elasticity_se: f64,
+    /// The lowest and highest weekly prices in force in weeks the item sold
+    /// (minor units): outside them the demand curve is extrapolated.
+    pub sold_prices: Option<(i64, i64)>,
 }
 
 impl ItemModel {
@@ -533,6 +538,8 @@ mod tests {
             stock,
             lambda,
             elasticity,
+            elasticity_se: 0.1,
+            sold_prices: Some((1000, 1000)),
         }
     }
 

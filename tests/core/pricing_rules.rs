@@ -317,6 +317,11 @@ fn rules_propose_with_reasons_inside_the_guardrails_and_apply_as_one_revertible_
     assert_eq!((now_price("A"), now_price("C")), (1000, 800));
 }
 
+fn profit_at(m: &pricing::model::ItemModel, price: i64, weight: f64) -> f64 {
+    pricing::model::expected_min(m.rate_at(price) * weight, m.stock)
+        * (price - m.cost_minor.unwrap()) as f64
+}
+
 #[test]
 fn the_optimiser_maximises_expected_profit_inside_the_guardrails() {
     let t = small_shop();
@@ -366,6 +371,36 @@ fn the_optimiser_maximises_expected_profit_inside_the_guardrails() {
         .find(|p| p.sku == "A")
         .expect("A is repriced");
     assert!(a.proposed_minor > a.current_minor);
+    // It has only ever sold at 10.00: the higher price is marked as the
+    // model's guess, and the gain comes with its range.
+    let texts: Vec<&str> = a.reasons.iter().map(|r| r.text.as_str()).collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("extrapolated:") && t.contains("(10.00 to 10.00)")),
+        "{texts:?}"
+    );
+    let gain = texts
+        .iter()
+        .find(|t| t.contains("with the elasticity's 80 % range"))
+        .expect("the gain's range");
+    let range: Vec<f64> = gain
+        .split("the gain is ")
+        .nth(1)
+        .unwrap()
+        .split(" with")
+        .next()
+        .unwrap()
+        .split(" to ")
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let m = built.model.items.iter().find(|m| m.sku == "A").unwrap();
+    let point =
+        (profit_at(m, a.proposed_minor, weight) - profit_at(m, a.current_minor, weight)) / 100.0;
+    assert!(
+        range[0] <= point + 0.01 && point - 0.01 <= range[1],
+        "{range:?} {point}"
+    );
     // E has no cost: held, with the reason.
     assert!(found
         .held

@@ -2,7 +2,10 @@
 
 use super::*;
 use crate::money::format_major;
-use crate::pricing::model::{expected_min, Model};
+use crate::pricing::model::{expected_min, ItemModel, Model};
+
+/// z of the 10th and 90th percentiles.
+const Z90: f64 = 1.2816;
 
 /// The optimiser's best price for item `i` on a grid inside the band, with
 /// why; `None` when the current price is already best or nothing sells.
@@ -65,29 +68,62 @@ pub(super) fn optimise(
         "profit"
     };
     let money = |m: f64| format_major(m.round() as i64, currency);
-    Ok(Some((
-        p,
-        vec![
-            reason(
-                Source::Signal,
-                format!(
-                    "elasticity {:.2}, {:.2} sold a day at today's price{}",
-                    item.elasticity,
-                    item.lambda,
-                    item.stock
-                        .map_or(String::new(), |s| format!(", {s} in stock"))
-                ),
+    // How sure: the change in value with the elasticity at either end of its
+    // 80 % interval (today's price sells λ whatever the elasticity).
+    let at = |e: f64| {
+        let m = ItemModel {
+            elasticity: crate::pricing::model_elasticity(e),
+            ..item.clone()
+        };
+        let units = expected_min(m.rate_at(p) * horizon_weight, m.stock);
+        let per_unit = if mode == Mode::Revenue { p } else { p - cost };
+        units * per_unit as f64 - now_value
+    };
+    let (a, b2) = (
+        at(item.elasticity - Z90 * item.elasticity_se),
+        at(item.elasticity + Z90 * item.elasticity_se),
+    );
+    let (low, high) = (a.min(b2).min(v - now_value), a.max(b2).max(v - now_value));
+    let mut reasons = vec![
+        reason(
+            Source::Signal,
+            format!(
+                "elasticity {:.2} (±{:.2}), {:.2} sold a day at today's price{}",
+                item.elasticity,
+                item.elasticity_se,
+                item.lambda,
+                item.stock
+                    .map_or(String::new(), |s| format!(", {s} in stock"))
             ),
-            reason(
-                Source::Optimiser,
-                format!(
-                    "expected {what} {} → {} ({:.1} → {:.1} units)",
-                    money(now_value),
-                    money(v),
-                    now_units,
-                    units
-                ),
+        ),
+        reason(
+            Source::Optimiser,
+            format!(
+                "expected {what} {} → {} ({:.1} → {:.1} units); the gain is {} to {} with the elasticity's 80 % range",
+                money(now_value),
+                money(v),
+                now_units,
+                units,
+                money(low),
+                money(high)
             ),
-        ],
-    )))
+        ),
+    ];
+    match item.sold_prices {
+        Some((lo, hi)) if p < lo || p > hi => reasons.push(reason(
+            Source::Optimiser,
+            format!(
+                "extrapolated: {} is outside the prices it has sold at ({} to {}), so the demand there is the model's guess",
+                format_major(p, currency),
+                format_major(lo, currency),
+                format_major(hi, currency)
+            ),
+        )),
+        None => reasons.push(reason(
+            Source::Optimiser,
+            "extrapolated: no week of sales at a known price, so the demand is the model's guess",
+        )),
+        _ => {}
+    }
+    Ok(Some((p, reasons)))
 }
