@@ -508,6 +508,8 @@ pub struct ItemReport {
     pub current_price: String,
     pub price: String,
     pub elasticity: f64,
+    /// Its standard error: the UI shows the estimate as `ε ± se`.
+    pub elasticity_se: f64,
     pub units: model::Quantiles,
     pub revenue: MoneyQuantiles,
     pub profit: MoneyQuantiles,
@@ -658,6 +660,7 @@ pub fn simulate_many(
                         current_price: money(current[i]),
                         price: money(prices[i]),
                         elasticity: built.model.items[i].elasticity,
+                        elasticity_se: built.model.items[i].elasticity_se,
                         units: o.units,
                         revenue: MoneyQuantiles::of(o.revenue, currency),
                         profit: MoneyQuantiles::of(o.profit, currency),

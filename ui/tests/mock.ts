@@ -512,7 +512,7 @@ export class MockBackend implements Backend {
           items: o.per.filter((x) => prices[x.sku] !== this.prices[x.sku]).map((x) => {
             const b = base.per.find((y) => y.sku === x.sku)!;
             return {
-              sku: x.sku, title: x.sku, current_price: money(this.prices[x.sku]), price: money(prices[x.sku]), elasticity: MockBackend.ELASTICITY,
+              sku: x.sku, title: x.sku, current_price: money(this.prices[x.sku]), price: money(prices[x.sku]), elasticity: MockBackend.ELASTICITY, elasticity_se: 0.3,
               units: q(x.units * d), revenue: mq(x.revenue * d), profit: mq(x.profit * d), stockout_probability: 0,
               baseline_units: q(b.units * d), baseline_profit: mq(b.profit * d),
             };

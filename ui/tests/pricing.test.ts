@@ -59,6 +59,8 @@ describe('Pricing', () => {
     // Money as the shop writes it, in the cards, the deltas and the table.
     expect(rows[0].textContent).toContain('£2.95 → £2.66');
     expect(rows[0].textContent).toContain('£117.00 → £122.50 (+£5.50)');
+    // The elasticity with its uncertainty.
+    expect(rows[0].textContent).toContain('-2.00 ± 0.30');
     expect(within(cards[1]).getByTestId('card-delta').textContent).toBe('+£5.50 profit, +14 units');
     expect(within(cards[1]).getByTestId('card-profit').textContent).toMatch(/^£[\d,]+\.\d\d \(£/);
     expect(screen.getByTestId('fan-band-1')).toBeTruthy();

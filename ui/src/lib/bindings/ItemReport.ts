@@ -5,7 +5,11 @@ import type { Quantiles } from "./Quantiles";
 /**
  * One changed variant in a simulation report.
  */
-export type ItemReport = { sku: string, title: string, current_price: string, price: string, elasticity: number, units: Quantiles, revenue: MoneyQuantiles, profit: MoneyQuantiles, stockout_probability: number, 
+export type ItemReport = { sku: string, title: string, current_price: string, price: string, elasticity: number, 
+/**
+ * Its standard error: the UI shows the estimate as `ε ± se`.
+ */
+elasticity_se: number, units: Quantiles, revenue: MoneyQuantiles, profit: MoneyQuantiles, stockout_probability: number, 
 /**
  * The same at current prices, same seed.
  */
