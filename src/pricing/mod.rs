@@ -240,6 +240,7 @@ pub fn build(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> Result<Built
                 elasticity: a.elasticity,
                 elasticity_se: e.std_error,
                 sold_prices: a.sold_prices,
+                dispersion: level.dispersion,
             }
         })
         .collect();

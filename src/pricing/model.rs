@@ -1,9 +1,11 @@
 //! The base demand model and its simulator (`docs/pricing-model.md`).
 //!
 //! Variant i with reference price p0 and baseline demand λ (units a day at
-//! p0) sells, at price p, on day d, Poisson(λ · (p/p0)^ε · w(d)) units,
-//! where w is the shop's day-of-week factor (mean 1), up to its remaining
-//! stock. Monte Carlo over N seeded paths gives quantiles; the expected mode
+//! p0) sells, at price p, on day d, Poisson(λ · (p/p0)^ε · w(d) · G)
+//! units, where w is the shop's day-of-week factor (mean 1) and G is 1, or,
+//! for an item whose weeks spread more than Poisson, a Gamma(k, 1/k) draw per
+//! path and week (so a week's demand is negative binomial with size k), up
+//! to its remaining stock. Monte Carlo over N seeded paths gives quantiles; the expected mode
 //! gives the means directly.
 
 use super::rng::{Ptrs, Rng};
@@ -29,6 +31,9 @@ pub struct ItemModel {
     /// The lowest and highest weekly prices in force in weeks the item sold
     /// (minor units): outside them the demand curve is extrapolated.
     pub sold_prices: Option<(i64, i64)>,
+    /// Negative binomial size of a week's demand (variance `m + m²/k`) where
+    /// the item's weeks spread more than Poisson; `None`: Poisson.
+    pub dispersion: Option<f64>,
 }
 
 impl ItemModel {
@@ -210,9 +215,70 @@ fn simulate_item(
         totals.revenue[cell] += (sold * price) as f64;
         totals.profit[cell] += (sold * margin) as f64;
     };
+    // An overdispersed item: one demand multiplier per path and week.
+    let weeks = run.days.div_ceil(7);
+    let mut shock = vec![1.0; weeks];
     for path in 0..run.paths {
         let stock = item.stock.unwrap_or(i64::MAX).max(0);
         let row = path * run.days;
+        if let Some(k) = item.dispersion {
+            for g in shock.iter_mut() {
+                *g = rng.gamma(k) / k;
+            }
+            let mut left = stock;
+            let mut sold_total = 0i64;
+            for (w, g) in shock.iter().enumerate() {
+                if left == 0 {
+                    break;
+                }
+                let (first, last) = (w * 7, ((w + 1) * 7).min(run.days));
+                if sparse {
+                    // A slow seller: the week's demand in one draw, each
+                    // unit placed on a day of the week with chance r_d / Σr.
+                    let before = if first == 0 {
+                        0.0
+                    } else {
+                        cumulative[first - 1]
+                    };
+                    let week = cumulative[last - 1] - before;
+                    let demand = rng.poisson(week * g) as usize;
+                    arrivals.clear();
+                    for _ in 0..demand {
+                        let x = before + rng.uniform() * week;
+                        let d = cumulative[first..last].partition_point(|&c| c <= x);
+                        arrivals.push(first + d.min(last - first - 1));
+                    }
+                    arrivals.sort_unstable();
+                    for &d in &arrivals {
+                        if left == 0 {
+                            break;
+                        }
+                        sell(totals, row + d, 1);
+                        left -= 1;
+                        sold_total += 1;
+                        if left == 0 {
+                            out_days.push((d + 1) as f64);
+                        }
+                    }
+                    continue;
+                }
+                for d in first..last {
+                    let demand = rng.poisson(rates[d] * g) as i64;
+                    if demand == 0 || left == 0 {
+                        continue;
+                    }
+                    let sold = demand.min(left);
+                    left -= sold;
+                    sold_total += sold;
+                    sell(totals, row + d, sold);
+                    if left == 0 {
+                        out_days.push((d + 1) as f64);
+                    }
+                }
+            }
+            units.push(sold_total as f64);
+            continue;
+        }
         if sparse {
             // A slow seller: the horizon's demand in one draw, each unit
             // placed on a day with chance r_d / Σr (a Poisson total split
@@ -540,6 +606,7 @@ mod tests {
             elasticity,
             elasticity_se: 0.1,
             sold_prices: Some((1000, 1000)),
+            dispersion: None,
         }
     }
 
@@ -583,6 +650,45 @@ mod tests {
         let shop_mean: f64 = out.items.iter().map(|o| o.units.mean).sum();
         assert!((out.units.mean - shop_mean).abs() < 1e-6);
         assert!(out.units.p10 <= out.units.p50 && out.units.p50 <= out.units.p90);
+    }
+
+    #[test]
+    fn an_overdispersed_item_sells_negative_binomial_weeks_around_the_same_mean() {
+        // 28 days = 4 independent weeks of size k each: the total is
+        // negative binomial with size 4k. A fast and a slow seller.
+        use crate::pricing::forecast::quantile;
+        for (lambda, k) in [(20.0, 2.0), (0.3, 0.8)] {
+            let mut spread = item(1, lambda, -1.5, None);
+            spread.dispersion = Some(k);
+            let m = flat(vec![spread, item(2, lambda, -1.5, None)]);
+            let run = Run {
+                days: 28,
+                paths: 20_000,
+                seed: 5,
+            };
+            let out = m.simulate(&[1000, 1000], run, 2);
+            let mean = lambda * 28.0;
+            let (nb, poisson) = (&out.items[0].units, &out.items[1].units);
+            let sd = (mean + mean * mean / (4.0 * k)).sqrt();
+            assert!(
+                (nb.mean - mean).abs() < 5.0 * sd / (20_000f64).sqrt(),
+                "{lambda}: {nb:?}"
+            );
+            for (got, q) in [(nb.p10, 0.1), (nb.p90, 0.9)] {
+                let want = quantile(mean, Some(4.0 * k), q);
+                assert!(
+                    (got - want).abs() <= (0.05 * want).max(1.0),
+                    "{lambda} q{q}: {got} vs {want}"
+                );
+            }
+            // The Poisson item beside it keeps its narrow band.
+            let want = quantile(mean, None, 0.9);
+            assert!(
+                (poisson.p90 - want).abs() <= (0.05 * want).max(1.0),
+                "{poisson:?}"
+            );
+            assert!(nb.p90 - nb.p10 > 1.5 * (poisson.p90 - poisson.p10));
+        }
     }
 
     #[test]
