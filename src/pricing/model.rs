@@ -215,6 +215,23 @@ fn simulate_item(
         totals.revenue[cell] += (sold * price) as f64;
         totals.profit[cell] += (sold * margin) as f64;
     };
+    // Sells what a day's demand can take of the stock left; the day the
+    // stock runs out is kept.
+    let take = |totals: &mut Totals,
+                left: &mut i64,
+                sold_total: &mut i64,
+                out_days: &mut Vec<f64>,
+                cell: usize,
+                day: usize,
+                demand: i64| {
+        let sold = demand.min(*left);
+        *left -= sold;
+        *sold_total += sold;
+        sell(totals, cell, sold);
+        if *left == 0 {
+            out_days.push((day + 1) as f64);
+        }
+    };
     // An overdispersed item: one demand multiplier per path and week.
     let weeks = run.days.div_ceil(7);
     let mut shock = vec![1.0; weeks];
@@ -253,26 +270,30 @@ fn simulate_item(
                         if left == 0 {
                             break;
                         }
-                        sell(totals, row + d, 1);
-                        left -= 1;
-                        sold_total += 1;
-                        if left == 0 {
-                            out_days.push((d + 1) as f64);
-                        }
+                        take(
+                            totals,
+                            &mut left,
+                            &mut sold_total,
+                            &mut out_days,
+                            row + d,
+                            d,
+                            1,
+                        );
                     }
                     continue;
                 }
-                for d in first..last {
-                    let demand = rng.poisson(rates[d] * g) as i64;
-                    if demand == 0 || left == 0 {
-                        continue;
-                    }
-                    let sold = demand.min(left);
-                    left -= sold;
-                    sold_total += sold;
-                    sell(totals, row + d, sold);
-                    if left == 0 {
-                        out_days.push((d + 1) as f64);
+                for (d, r) in rates.iter().enumerate().take(last).skip(first) {
+                    let demand = rng.poisson(r * g) as i64;
+                    if demand > 0 && left > 0 {
+                        take(
+                            totals,
+                            &mut left,
+                            &mut sold_total,
+                            &mut out_days,
+                            row + d,
+                            d,
+                            demand,
+                        );
                     }
                 }
             }
@@ -325,15 +346,16 @@ fn simulate_item(
             } else {
                 ptrs[d].expect("set for every fast day").sample(&mut rng) as i64
             };
-            if demand == 0 {
-                continue;
-            }
-            let sold = demand.min(left);
-            left -= sold;
-            sold_total += sold;
-            sell(totals, row + d, sold);
-            if left == 0 {
-                out_days.push((d + 1) as f64);
+            if demand > 0 {
+                take(
+                    totals,
+                    &mut left,
+                    &mut sold_total,
+                    &mut out_days,
+                    row + d,
+                    d,
+                    demand,
+                );
             }
         }
         units.push(sold_total as f64);
