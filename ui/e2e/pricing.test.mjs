@@ -40,7 +40,8 @@ after(async () => {
 test('propose, compare, approve, apply and revert prices on the demo shop', { timeout: 600_000 }, async () => {
   await session.waitFor('[data-testid="nav-pricing"]', 120_000);
   await session.click('[data-testid="nav-pricing"]');
-  await session.waitFor('[data-testid="rules-suggest"]', 60_000);
+  // The button is enabled once the rule sets have loaded.
+  await session.waitFor('[data-testid="rules-suggest"]:not([disabled])', 120_000);
   await session.click('[data-testid="rules-suggest"]');
   const notice = await session.waitForText('[data-testid="pricing-notice"]', /prices proposed/, 120_000);
   const proposed = Number(notice.match(/^([\d,]+) prices proposed/)[1].replace(/,/g, ''));

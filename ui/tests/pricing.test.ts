@@ -13,7 +13,9 @@ describe('Pricing', () => {
   it('suggests a price with its reasons, takes the owner edit, applies it and reverts it', async () => {
     const backend = new MockBackend(demoShop);
     await openPricing(backend);
-    await fireEvent.click(await screen.findByTestId('rules-suggest'));
+    // Enabled once the rule sets have loaded.
+    await waitFor(() => expect((screen.getByTestId('rules-suggest') as HTMLButtonElement).disabled).toBe(false));
+    await fireEvent.click(screen.getByTestId('rules-suggest'));
     const row = await screen.findByTestId('proposal-row');
     expect(row.dataset.sku).toBe('85123A');
     // 2.95 × 1.05 = 3.0975 → 3.10, with the signal and the rule that made it.
