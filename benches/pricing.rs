@@ -114,6 +114,7 @@ fn pricing(
         "price": prices,
         "cost": model.items.iter().map(|i| i.cost_minor.unwrap_or(0)).collect::<Vec<_>>(),
         "stock": model.items.iter().map(|i| i.stock.map_or(-1, |s| s.max(0))).collect::<Vec<_>>(),
+        "dispersion": model.items.iter().map(|i| i.dispersion.unwrap_or(-1.0)).collect::<Vec<_>>(),
     });
     std::fs::write(&input, json.to_string()).map_err(|e| Error::io("writing the model", e))?;
     let out = Command::new(python)

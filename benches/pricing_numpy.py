@@ -2,8 +2,10 @@
 the pricing benchmark (benches/pricing.rs) times ours against.
 
 Reads the model as JSON (per variant: lambda, elasticity, p0, price, cost,
-stock (-1: not tracked); the weekday factors; days, paths, seed), simulates
-Poisson daily demand capped by the remaining stock over every path at once,
+stock (-1: not tracked), dispersion (-1: Poisson); the weekday factors;
+days, paths, seed), simulates Poisson daily demand (times a Gamma(k, 1/k)
+multiplier per path and week for an overdispersed variant) capped by the
+remaining stock over every path at once,
 and prints {"seconds": best of 3, "units_mean": mean shop units}.
 """
 
@@ -22,6 +24,9 @@ def simulate(m, rng):
     cost = np.asarray(m["cost"], dtype=np.float64)
     stock = np.asarray(m["stock"], dtype=np.int64)
     weekday = np.asarray(m["weekday"], dtype=np.float64)
+    k = np.asarray(m["dispersion"], dtype=np.float64)
+    spread = k > 0
+    shape = np.where(spread, k, 1.0)
     days, paths, first = m["days"], m["paths"], m["first_weekday"]
 
     ratio = np.where((p0 > 0) & (price > 0), price / np.where(p0 > 0, p0, 1.0), 1.0)
@@ -31,7 +36,11 @@ def simulate(m, rng):
     units = np.zeros((paths, rate.size), dtype=np.int64)
     shop_by_day = np.zeros((days, paths))
     for d in range(days):
-        demand = rng.poisson(rate * weekday[(first + d) % 7], size=(paths, rate.size))
+        if d % 7 == 0:
+            # An overdispersed item's week: a Gamma(k, 1/k) multiplier per
+            # path, as ours draws it.
+            shock = np.where(spread, rng.gamma(shape, 1.0 / shape, size=(paths, rate.size)), 1.0)
+        demand = rng.poisson(rate * weekday[(first + d) % 7] * shock)
         sold = np.minimum(demand, left)
         left -= sold
         units += sold
