@@ -4,8 +4,10 @@
 //! p0) sells, at price p, on day d, Poisson(λ · (p/p0)^ε · w(d) · G)
 //! units, where w is the shop's day-of-week factor (mean 1) and G is 1, or,
 //! for an item whose weeks spread more than Poisson, a Gamma(k, 1/k) draw per
-//! path and week (so a week's demand is negative binomial with size k), up
-//! to its remaining stock. Monte Carlo over N seeded paths gives quantiles; the expected mode
+//! path and week (so a week's demand is negative binomial with size k; a
+//! slow seller draws one multiplier for the horizon with the weeks' sizes
+//! summed, which gives its total the same distribution), up to its remaining
+//! stock. Monte Carlo over N seeded paths gives quantiles; the expected mode
 //! gives the means directly.
 
 use super::rng::{Ptrs, Rng};
@@ -238,7 +240,7 @@ fn simulate_item(
     for path in 0..run.paths {
         let stock = item.stock.unwrap_or(i64::MAX).max(0);
         let row = path * run.days;
-        if let Some(k) = item.dispersion {
+        if let (Some(k), false) = (item.dispersion, sparse) {
             for g in shock.iter_mut() {
                 *g = rng.gamma(k) / k;
             }
@@ -249,39 +251,6 @@ fn simulate_item(
                     break;
                 }
                 let (first, last) = (w * 7, ((w + 1) * 7).min(run.days));
-                if sparse {
-                    // A slow seller: the week's demand in one draw, each
-                    // unit placed on a day of the week with chance r_d / Σr.
-                    let before = if first == 0 {
-                        0.0
-                    } else {
-                        cumulative[first - 1]
-                    };
-                    let week = cumulative[last - 1] - before;
-                    let demand = rng.poisson(week * g) as usize;
-                    arrivals.clear();
-                    for _ in 0..demand {
-                        let x = before + rng.uniform() * week;
-                        let d = cumulative[first..last].partition_point(|&c| c <= x);
-                        arrivals.push(first + d.min(last - first - 1));
-                    }
-                    arrivals.sort_unstable();
-                    for &d in &arrivals {
-                        if left == 0 {
-                            break;
-                        }
-                        take(
-                            totals,
-                            &mut left,
-                            &mut sold_total,
-                            &mut out_days,
-                            row + d,
-                            d,
-                            1,
-                        );
-                    }
-                    continue;
-                }
                 for (d, r) in rates.iter().enumerate().take(last).skip(first) {
                     let demand = rng.poisson(r * g) as i64;
                     if demand > 0 && left > 0 {
@@ -303,8 +272,15 @@ fn simulate_item(
         if sparse {
             // A slow seller: the horizon's demand in one draw, each unit
             // placed on a day with chance r_d / Σr (a Poisson total split
-            // this way gives independent Poisson days), days in order.
-            let demand = rng.poisson(horizon) as usize;
+            // this way gives independent Poisson days), days in order. An
+            // overdispersed one: its weeks summed are negative binomial with
+            // the weeks' sizes summed, so one multiplier for the horizon
+            // gives its total.
+            let g = item.dispersion.map_or(1.0, |k| {
+                let size = k * run.days as f64 / 7.0;
+                rng.gamma(size) / size
+            });
+            let demand = rng.poisson(horizon * g) as usize;
             arrivals.clear();
             for _ in 0..demand {
                 let x = rng.uniform() * horizon;
