@@ -119,6 +119,9 @@ fn at_reference_price(
 /// elasticity and the reference used: the last price in force up to `to`
 /// (`None`: its list price today).
 struct Adjusted {
+    /// Units sold each week, as sold.
+    units: Vec<f64>,
+    /// The same weeks taken to the reference price.
     weeks: Vec<f64>,
     elasticity: f64,
     reference: f64,
@@ -160,6 +163,7 @@ fn adjusted_items(
             });
             Adjusted {
                 weeks: at_reference_price(&units, &listed, reference, elasticity),
+                units,
                 elasticity,
                 reference,
                 sold_prices,
@@ -201,27 +205,75 @@ fn shop_weeks(sales: &data::DailySales, to: chrono::NaiveDate, weeks: i64) -> Ve
     totals
 }
 
-/// Builds the demand model from the history ending on the shop's today.
-pub fn build(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> Result<Built> {
-    use chrono::Datelike;
-    let today = shop.today(now)?;
-    // One read of the sales (two years, for last year's season) and one of
-    // the weekly prices: the estimates, the levels and the weekday pattern
-    // all come from them.
-    let sales = data::daily_sales(conn, shop, today, 2 * HISTORY_WEEKS * 7)?;
-    let prices = data::weekly_prices(conn, shop, today, HISTORY_WEEKS)?;
+/// What the model is made of, fitted on the 52 weeks up to `cut` (today for
+/// the model, the start of the hold-out for the back-test): the sales read
+/// (two years before `cut`, for last year's season, and the days after it),
+/// the weekly prices in force, every variant's estimate and adjusted weeks,
+/// and the shop's factor for `h` weeks ahead.
+struct Fitted {
+    sales: data::DailySales,
+    prices: data::WeeklyPrices,
+    variants: Vec<data::Variant>,
+    estimates: Vec<elasticity::Estimate>,
+    adjusted: Vec<Adjusted>,
+    shop_factor: f64,
+}
+
+fn fit(
+    conn: &Connection,
+    shop: &Shop,
+    today: chrono::NaiveDate,
+    cut: chrono::NaiveDate,
+    last_price_as_reference: bool,
+    h: usize,
+) -> Result<Fitted> {
+    let after = (today - cut).num_days() / 7;
+    // One read of the sales and one of the weekly prices: the estimates,
+    // the levels and the weekday pattern all come from them.
+    let sales = data::daily_sales(conn, shop, today, (2 * HISTORY_WEEKS + after) * 7)?;
+    let prices = data::weekly_prices(conn, shop, today, HISTORY_WEEKS + after)?;
     let weekly = data::weekly_items(
         data::variants(conn, shop)?,
         &sales,
         &prices,
         today,
-        today,
+        cut,
         HISTORY_WEEKS,
     );
     let (variants, items): (Vec<data::Variant>, Vec<elasticity::Item>) = weekly.into_iter().unzip();
     let estimates = elasticity::estimate(&items);
-    let adjusted = adjusted_items(&variants, &estimates, &sales, &prices, today, today, false);
-    let shop_factor = shop_factor_of(&adjusted, &sales, today, LEVEL_WEEKS);
+    let adjusted = adjusted_items(
+        &variants,
+        &estimates,
+        &sales,
+        &prices,
+        today,
+        cut,
+        last_price_as_reference,
+    );
+    let shop_factor = shop_factor_of(&adjusted, &sales, cut, h);
+    Ok(Fitted {
+        sales,
+        prices,
+        variants,
+        estimates,
+        adjusted,
+        shop_factor,
+    })
+}
+
+/// Builds the demand model from the history ending on the shop's today.
+pub fn build(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> Result<Built> {
+    use chrono::Datelike;
+    let today = shop.today(now)?;
+    let Fitted {
+        sales,
+        variants,
+        estimates,
+        adjusted,
+        shop_factor,
+        ..
+    } = fit(conn, shop, today, today, false, LEVEL_WEEKS)?;
     let items = variants
         .iter()
         .zip(&adjusted)
@@ -373,23 +425,14 @@ pub fn backtest(
     let today = shop.today(now)?;
     let cut = today - chrono::Days::new((weeks * 7) as u64);
     let h = weeks as usize;
-    // One read: two years before the cut (last year's season) and the
-    // held-out weeks after it; the weekly prices of the year before the cut
-    // and of the held-out weeks.
-    let sales = data::daily_sales(conn, shop, today, (2 * HISTORY_WEEKS + weeks) * 7)?;
-    let prices = data::weekly_prices(conn, shop, today, HISTORY_WEEKS + weeks)?;
-    let weekly = data::weekly_items(
-        data::variants(conn, shop)?,
-        &sales,
-        &prices,
-        today,
-        cut,
-        HISTORY_WEEKS,
-    );
-    let (variants, items): (Vec<data::Variant>, Vec<elasticity::Item>) = weekly.into_iter().unzip();
-    let estimates = elasticity::estimate(&items);
-    let adjusted = adjusted_items(&variants, &estimates, &sales, &prices, today, cut, true);
-    let shop_factor = shop_factor_of(&adjusted, &sales, cut, h);
+    let Fitted {
+        sales,
+        prices,
+        variants,
+        adjusted,
+        shop_factor,
+        ..
+    } = fit(conn, shop, today, cut, true, h)?;
     let mut out = Backtest {
         weeks,
         cut: cut.to_string(),
@@ -404,9 +447,8 @@ pub fn backtest(
     let mut reference_err = 0.0;
     let (mut covered, mut item_weeks) = (0usize, 0usize);
     for (v, a) in variants.iter().zip(&adjusted) {
-        let rows = sales.get(&v.id);
-        let history = data::weekly_units(rows, cut, HISTORY_WEEKS);
-        let held = data::weekly_units(rows, today, weeks);
+        let history = &a.units;
+        let held = data::weekly_units(sales.get(&v.id), today, weeks);
         if history.iter().all(|&u| u == 0.0) && held.iter().all(|&u| u == 0.0) {
             continue;
         }
@@ -454,7 +496,7 @@ pub fn backtest(
         model_err += (item.actual as f64 - item.forecast).abs();
         naive_err += (item.actual - item.naive).abs() as f64;
         reference_err +=
-            (item.actual as f64 - forecast::simple_average(&history, h) * h as f64).abs();
+            (item.actual as f64 - forecast::simple_average(history, h) * h as f64).abs();
         out.items.push(item);
     }
     out.items.sort_by(|a, b| a.sku.cmp(&b.sku));
