@@ -1,11 +1,18 @@
 //! Own-price elasticity from a shop's own history.
 //!
-//! Each variant's weekly units are modelled as Poisson with mean
-//! `days · exp(a + ε · ln(price / typical price))`, fitted by iteratively
-//! reweighted least squares (a Poisson GLM with a log link: weeks without a
-//! sale count, unlike a regression of log units). The standard error is
-//! scaled up by the Pearson dispersion when the weeks vary more than Poisson
-//! allows. Estimates are then shrunk toward their category's, and the
+//! Each variant's weekly units are split by the kind of line they came on
+//! (ordinary lines of account customers, wholesale-size lines, guests'
+//! lines: see [`Band`]), and each band's weekly units are modelled as
+//! Poisson with mean `days · exp(a_band + ε · ln(price / typical price) +
+//! γ · promotion share)`, fitted by Newton's method (a Poisson GLM with a log
+//! link: weeks without a sale count, unlike a regression of log units). The
+//! price is the list price in force, never the average paid, so a week that
+//! happened to bring a wholesale buyer's big order moves its band's level,
+//! not the price response; `γ` is the lift of a promotion beyond its price
+//! (publicity), with a N(0, 0.5²) prior so weeks whose price moved only in
+//! promotions still say what they can. Each band's weeks are weighted by
+//! their own overdispersion (a second pass with each band's Pearson
+//! dispersion). Estimates are then shrunk toward their category's, and the
 //! category's toward the whole shop's (empirical Bayes, with the spread
 //! between items estimated by DerSimonian–Laird), so an item whose price
 //! barely moved leans on its prior. `docs/pricing-model.md` has the details.
@@ -13,13 +20,47 @@
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// One period of a variant's history: its price, the units sold, and the
-/// number of days the period covers.
+/// The kinds of line a variant's units are counted on, each with a level of
+/// its own in the fit (order-size mix controlled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Band {
+    /// Account customers' lines of an ordinary size.
+    Ordinary = 0,
+    /// Account customers' wholesale-size lines (see `data::wholesale_size`).
+    Wholesale = 1,
+    /// Lines of orders without a customer account.
+    Guest = 2,
+}
+
+/// The number of [`Band`]s.
+pub const BANDS: usize = 3;
+
+/// One week (or period) of a variant's history: the list price in force,
+/// the units sold on each [`Band`] of lines, the days it covers and the
+/// share of them under a promotion.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Observation {
     pub price: f64,
-    pub units: f64,
+    pub units: [f64; BANDS],
     pub days: f64,
+    /// The share of the period's days under a promotion, 0 to 1.
+    pub promo: f64,
+}
+
+impl Observation {
+    /// A period whose units all came on ordinary lines, without promotion.
+    pub fn ordinary(price: f64, units: f64, days: f64) -> Observation {
+        Observation {
+            price,
+            units: [units, 0.0, 0.0],
+            days,
+            promo: 0.0,
+        }
+    }
+
+    pub fn total(&self) -> f64 {
+        self.units.iter().sum()
+    }
 }
 
 /// An item's own fit, before shrinkage.
@@ -27,23 +68,59 @@ pub struct Observation {
 pub struct Fit {
     pub elasticity: f64,
     pub std_error: f64,
+    /// Periods fitted.
     pub observations: usize,
+    /// Periods (partly) under a promotion.
+    pub promo_weeks: usize,
+    /// The promotion lift beyond the price, as a factor (1: none seen).
+    pub promo_lift: f64,
 }
 
 /// Fewer periods than this, or a price that moved less than this (standard
 /// deviation of log price), give no fit of its own.
 const MIN_OBSERVATIONS: usize = 4;
 const MIN_LOG_PRICE_SD: f64 = 0.005;
+/// The prior standard deviation of the log promotion lift.
+const PROMO_PRIOR_SD: f64 = 0.5;
+
+/// Solves `a · x = b` for a small symmetric positive definite `a`
+/// (Gaussian elimination with partial pivoting); `None` when singular.
+#[allow(clippy::needless_range_loop)] // rows and columns of one matrix
+fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
+    let k = b.len();
+    for c in 0..k {
+        let p = (c..k).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
+        if a[p][c].abs() < 1e-12 || !a[p][c].is_finite() {
+            return None;
+        }
+        a.swap(c, p);
+        b.swap(c, p);
+        for r in c + 1..k {
+            let f = a[r][c] / a[c][c];
+            for j in c..k {
+                a[r][j] -= f * a[c][j];
+            }
+            b[r] -= f * b[c];
+        }
+    }
+    let mut x = vec![0.0; k];
+    for c in (0..k).rev() {
+        let s: f64 = (c + 1..k).map(|j| a[c][j] * x[j]).sum();
+        x[c] = (b[c] - s) / a[c][c];
+    }
+    x.iter().all(|v| v.is_finite()).then_some(x)
+}
 
 /// Fits one item. `None` when its history cannot say anything: too few
 /// periods, no sale, or a price that never moved.
+#[allow(clippy::needless_range_loop)] // weeks index the price and the rows
 pub fn fit(history: &[Observation]) -> Option<Fit> {
     let obs: Vec<&Observation> = history
         .iter()
-        .filter(|o| o.price > 0.0 && o.days > 0.0 && o.units >= 0.0)
+        .filter(|o| o.price > 0.0 && o.days > 0.0 && o.units.iter().all(|u| *u >= 0.0))
         .collect();
     let n = obs.len();
-    if n < MIN_OBSERVATIONS || obs.iter().all(|o| o.units == 0.0) {
+    if n < MIN_OBSERVATIONS || obs.iter().all(|o| o.total() == 0.0) {
         return None;
     }
     let logp: Vec<f64> = obs.iter().map(|o| o.price.ln()).collect();
@@ -53,54 +130,92 @@ pub fn fit(history: &[Observation]) -> Option<Fit> {
     if sd < MIN_LOG_PRICE_SD {
         return None;
     }
-    let y: Vec<f64> = obs.iter().map(|o| o.units).collect();
-    let offset: Vec<f64> = obs.iter().map(|o| o.days.ln()).collect();
+    let bands: Vec<usize> = (0..BANDS)
+        .filter(|&b| obs.iter().any(|o| o.units[b] > 0.0))
+        .collect();
+    let promo_weeks = obs.iter().filter(|o| o.promo > 0.0).count();
+    let with_promo = promo_weeks > 0;
+    // Parameters: ε, then γ (with promotions), then one level per band.
+    let first_band = 1 + usize::from(with_promo);
+    let k = first_band + bands.len();
     let total_days: f64 = obs.iter().map(|o| o.days).sum();
-    let mut a = (y.iter().sum::<f64>() / total_days).ln();
-    let mut b = 0.0;
-    let mut info = [0.0; 3];
-    for _ in 0..100 {
-        let (mut sw, mut swx, mut swxx, mut swz, mut swxz) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for i in 0..n {
-            let eta = (a + b * x[i] + offset[i]).clamp(-40.0, 40.0);
-            let mu = eta.exp().max(1e-10);
-            let z = a + b * x[i] + (y[i] - mu) / mu;
-            sw += mu;
-            swx += mu * x[i];
-            swxx += mu * x[i] * x[i];
-            swz += mu * z;
-            swxz += mu * x[i] * z;
+    let mut theta = vec![0.0; k];
+    for (j, &b) in bands.iter().enumerate() {
+        theta[first_band + j] = (obs.iter().map(|o| o.units[b]).sum::<f64>() / total_days).ln();
+    }
+    let row = |i: usize, j: usize| -> Vec<f64> {
+        let mut r = vec![0.0; k];
+        r[0] = x[i];
+        if with_promo {
+            r[1] = obs[i].promo;
         }
-        let det = sw * swxx - swx * swx;
-        if det <= 0.0 || !det.is_finite() {
-            return None;
+        r[first_band + j] = 1.0;
+        r
+    };
+    let mean = |theta: &[f64], r: &[f64], days: f64| -> f64 {
+        let eta: f64 = r.iter().zip(theta).map(|(a, b)| a * b).sum::<f64>() + days.ln();
+        eta.clamp(-40.0, 40.0).exp().max(1e-10)
+    };
+    let mut phi = vec![1.0; bands.len()];
+    let mut hessian = vec![vec![0.0; k]; k];
+    for pass in 0..2 {
+        for _ in 0..100 {
+            let mut h = vec![vec![0.0; k]; k];
+            let mut g = vec![0.0; k];
+            for i in 0..n {
+                for (j, &b) in bands.iter().enumerate() {
+                    let r = row(i, j);
+                    let mu = mean(&theta, &r, obs[i].days);
+                    let w = 1.0 / phi[j];
+                    for p in 0..k {
+                        g[p] += w * (obs[i].units[b] - mu) * r[p];
+                        for q in 0..k {
+                            h[p][q] += w * mu * r[p] * r[q];
+                        }
+                    }
+                }
+            }
+            if with_promo {
+                let prior = 1.0 / (PROMO_PRIOR_SD * PROMO_PRIOR_SD);
+                h[1][1] += prior;
+                g[1] -= prior * theta[1];
+            }
+            hessian = h.clone();
+            let step = solve(h, g)?;
+            let mut largest: f64 = 0.0;
+            for (t, s) in theta.iter_mut().zip(&step) {
+                let s = s.clamp(-5.0, 5.0);
+                largest = largest.max(s.abs());
+                *t += s;
+            }
+            if largest < 1e-10 {
+                break;
+            }
         }
-        let na = (swxx * swz - swx * swxz) / det;
-        let nb = (sw * swxz - swx * swz) / det;
-        let done = (nb - b).abs() < 1e-10 && (na - a).abs() < 1e-10;
-        a = na;
-        b = nb;
-        info = [sw, swx, swxx];
-        if done {
+        if pass == 1 {
             break;
         }
+        // Each band's own overdispersion weights its weeks in the refit.
+        for (j, &b) in bands.iter().enumerate() {
+            let pearson: f64 = (0..n)
+                .map(|i| {
+                    let mu = mean(&theta, &row(i, j), obs[i].days);
+                    (obs[i].units[b] - mu).powi(2) / mu
+                })
+                .sum();
+            let free = n as f64 - 1.0 - (k - bands.len()) as f64 / bands.len() as f64;
+            phi[j] = if free > 0.0 {
+                (pearson / free).max(1.0)
+            } else {
+                1.0
+            };
+        }
     }
-    let pearson: f64 = (0..n)
-        .map(|i| {
-            let mu = (a + b * x[i] + offset[i])
-                .clamp(-40.0, 40.0)
-                .exp()
-                .max(1e-10);
-            (y[i] - mu).powi(2) / mu
-        })
-        .sum();
-    let dispersion = if n > 2 {
-        (pearson / (n - 2) as f64).max(1.0)
-    } else {
-        1.0
-    };
-    let det = info[0] * info[2] - info[1] * info[1];
-    let var_b = dispersion * info[0] / det;
+    // The variance of ε: the first diagonal entry of the inverse.
+    let mut unit = vec![0.0; k];
+    unit[0] = 1.0;
+    let var_b = solve(hessian, unit)?[0];
+    let b = theta[0];
     if !b.is_finite() || !var_b.is_finite() || var_b <= 0.0 {
         return None;
     }
@@ -108,6 +223,8 @@ pub fn fit(history: &[Observation]) -> Option<Fit> {
         elasticity: b,
         std_error: var_b.sqrt(),
         observations: n,
+        promo_weeks,
+        promo_lift: if with_promo { theta[1].exp() } else { 1.0 },
     })
 }
 
@@ -122,6 +239,8 @@ const MIN_SPREAD: f64 = 0.3;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct Estimate {
+    #[cfg_attr(test, ts(type = "number"))]
+    pub variant_id: i64,
     pub sku: String,
     pub title: String,
     pub category: Option<String>,
@@ -139,11 +258,16 @@ pub struct Estimate {
     pub prior_weight: f64,
     /// Whether the prior outweighs the item's own history.
     pub prior_dominated: bool,
+    /// Weeks of its history (partly) under a promotion.
+    pub promo_weeks: usize,
+    /// A promotion's lift beyond its price, as a factor (1: none seen).
+    pub promo_lift: f64,
 }
 
 /// One item to estimate.
 #[derive(Debug, Clone)]
 pub struct Item {
+    pub variant_id: i64,
     pub sku: String,
     pub title: String,
     pub category: Option<String>,
@@ -174,7 +298,8 @@ fn pool(fits: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
 }
 
 /// Fits every item and shrinks each toward its category and the shop.
-pub fn estimate(items: &[Item]) -> Vec<Estimate> {
+pub fn estimate<I: std::borrow::Borrow<Item>>(items: &[I]) -> Vec<Estimate> {
+    let items: Vec<&Item> = items.iter().map(|i| i.borrow()).collect();
     let fits: Vec<Option<Fit>> = items.iter().map(|i| fit(&i.history)).collect();
     let usable = |f: &Option<Fit>| f.filter(|f| f.std_error < 2.0);
     let all: Vec<(f64, f64)> = fits
@@ -224,6 +349,7 @@ pub fn estimate(items: &[Item]) -> Vec<Estimate> {
                 None => (prior, spread, 1.0),
             };
             Estimate {
+                variant_id: item.variant_id,
                 sku: item.sku.clone(),
                 title: item.title.clone(),
                 category: item.category.clone(),
@@ -235,6 +361,8 @@ pub fn estimate(items: &[Item]) -> Vec<Estimate> {
                 prior,
                 prior_weight,
                 prior_dominated: prior_weight > 0.5,
+                promo_weeks: f.map_or(0, |f| f.promo_weeks),
+                promo_lift: f.map_or(1.0, |f| f.promo_lift),
             }
         })
         .collect()
@@ -261,14 +389,11 @@ pub(crate) mod tests {
                     let p = p0 * (swing * (2.0 * rng.uniform() - 1.0)).exp();
                     let rate = base * (p / p0).powf(e);
                     let units: u64 = (0..7).map(|_| rng.poisson(rate)).sum();
-                    Observation {
-                        price: p,
-                        units: units as f64,
-                        days: 7.0,
-                    }
+                    Observation::ordinary(p, units as f64, 7.0)
                 })
                 .collect();
             items.push(Item {
+                variant_id: i as i64,
                 sku: format!("SKU{i}"),
                 title: format!("Item {i}"),
                 category: Some(format!("Category {}", i % 4)),
@@ -334,6 +459,7 @@ pub(crate) mod tests {
     #[test]
     fn no_usable_history_at_all_falls_back_to_the_default_prior() {
         let items = vec![Item {
+            variant_id: 1,
             sku: "A".into(),
             title: "A".into(),
             category: None,

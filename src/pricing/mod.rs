@@ -16,6 +16,7 @@ use crate::store::Shop;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// Weeks of history the elasticity estimates read by default.
 pub const HISTORY_WEEKS: i64 = 52;
@@ -45,7 +46,7 @@ pub fn elasticities(
         weeks,
     )
     .into_iter()
-    .map(|(_, item)| item)
+    .map(|w| w.item)
     .collect();
     Ok(elasticity::estimate(&items))
 }
@@ -96,21 +97,30 @@ fn price_factor(price: f64, reference: f64, elasticity: f64) -> f64 {
     (price / reference).powf(elasticity).clamp(0.2, 5.0)
 }
 
-/// An item's weekly units as they would have been at `reference`: each week
-/// divided by its price effect (a week at a lower price sold more).
+/// The factor a week's promotion share `promo` multiplies demand by.
+fn promo_factor(lift: f64, promo: f64) -> f64 {
+    lift.powf(promo)
+}
+
+/// An item's weekly units as they would have been at `reference` without a
+/// promotion: each week divided by its price effect (a week at a lower
+/// price sold more) and by its promotion's lift.
 fn at_reference_price(
     units: &[f64],
-    prices: &[Option<f64>],
+    listed: &[Option<data::Week>],
     reference: f64,
     elasticity: f64,
+    promo_lift: f64,
 ) -> Vec<f64> {
     let mut last: Option<f64> = None;
     units
         .iter()
-        .zip(prices)
-        .map(|(u, p)| {
-            last = p.or(last);
+        .zip(listed)
+        .map(|(u, w)| {
+            last = w.and_then(|w| w.price).or(last);
+            let promo = w.map_or(0.0, |w| w.promo);
             u / last.map_or(1.0, |p| price_factor(p, reference, elasticity))
+                / promo_factor(promo_lift, promo)
         })
         .collect()
 }
@@ -121,50 +131,49 @@ fn at_reference_price(
 struct Adjusted {
     /// Units sold each week, as sold.
     units: Vec<f64>,
-    /// The same weeks taken to the reference price.
+    /// The same weeks taken to the reference price, without promotions.
     weeks: Vec<f64>,
     elasticity: f64,
+    promo_lift: f64,
     reference: f64,
     /// The lowest and highest weekly price in force in weeks it sold.
     sold_prices: Option<(i64, i64)>,
 }
 
 fn adjusted_items(
-    variants: &[data::Variant],
+    weekly: &[data::Weekly],
     estimates: &[elasticity::Estimate],
-    sales: &data::DailySales,
-    prices: &data::WeeklyPrices,
-    prices_to: chrono::NaiveDate,
-    to: chrono::NaiveDate,
     last_price_as_reference: bool,
 ) -> Vec<Adjusted> {
-    variants
+    weekly
         .iter()
         .zip(estimates)
-        .map(|(v, e)| {
+        .map(|(w, e)| {
             let elasticity = model_elasticity(e.elasticity);
-            let units = data::weekly_units(sales.get(&v.id), to, HISTORY_WEEKS);
-            let listed = data::prices_for(prices.get(&v.id), prices_to, to, HISTORY_WEEKS);
             let reference = if last_price_as_reference {
-                listed.iter().rev().find_map(|p| *p)
+                w.listed.iter().rev().find_map(|l| l.and_then(|l| l.price))
             } else {
                 None
             }
-            .unwrap_or(v.price_minor as f64);
-            let sold: Vec<f64> = units
+            .unwrap_or(w.variant.price_minor as f64);
+            let sold: Vec<f64> = w
+                .units
                 .iter()
-                .zip(&listed)
-                .filter_map(|(u, p)| p.filter(|_| *u > 0.0))
+                .zip(&w.listed)
+                .filter_map(|(u, l)| l.and_then(|l| l.price).filter(|_| *u > 0.0))
                 .collect();
             let sold_prices = (!sold.is_empty()).then(|| {
                 let lo = sold.iter().copied().fold(f64::INFINITY, f64::min);
                 let hi = sold.iter().copied().fold(0.0, f64::max);
                 (lo.round() as i64, hi.round() as i64)
             });
+            let weeks =
+                at_reference_price(&w.units, &w.listed, reference, elasticity, e.promo_lift);
             Adjusted {
-                weeks: at_reference_price(&units, &listed, reference, elasticity),
-                units,
+                weeks,
+                units: w.units.clone(),
                 elasticity,
+                promo_lift: e.promo_lift,
                 reference,
                 sold_prices,
             }
@@ -188,6 +197,33 @@ fn shop_factor_of(
         }
     }
     forecast::shop_factor(&trend_totals, &shop_weeks(sales, to, 2 * HISTORY_WEEKS), h)
+}
+
+/// Each category's trend over the shop's, half believed: the damped trend of
+/// its items' adjusted weeks summed (see [`forecast::shop_factor`]) over the
+/// shop's, square-rooted (a category's few items say less than the shop's
+/// many, so its own trend is shrunk halfway to the shop's).
+fn category_factors(
+    weekly: &[data::Weekly],
+    items: &[Adjusted],
+    h: usize,
+) -> HashMap<Option<String>, f64> {
+    let mut totals: HashMap<Option<String>, Vec<f64>> = HashMap::new();
+    let mut shop = vec![0.0; HISTORY_WEEKS as usize];
+    for (w, a) in weekly.iter().zip(items) {
+        let t = totals
+            .entry(w.variant.category.clone())
+            .or_insert_with(|| vec![0.0; HISTORY_WEEKS as usize]);
+        for ((t, s), u) in t.iter_mut().zip(shop.iter_mut()).zip(&a.weeks) {
+            *t += u;
+            *s += u;
+        }
+    }
+    let shop_trend = forecast::shop_factor(&shop, &[], h);
+    totals
+        .into_iter()
+        .map(|(c, t)| (c, (forecast::shop_factor(&t, &[], h) / shop_trend).sqrt()))
+        .collect()
 }
 
 /// The shop's weekly merchandise units, oldest first, over the `weeks`
@@ -217,6 +253,8 @@ struct Fitted {
     estimates: Vec<elasticity::Estimate>,
     adjusted: Vec<Adjusted>,
     shop_factor: f64,
+    /// Each category's own trend against the shop's (see [`category_factors`]).
+    category_factor: HashMap<Option<String>, f64>,
 }
 
 fn fit(
@@ -240,18 +278,11 @@ fn fit(
         cut,
         HISTORY_WEEKS,
     );
-    let (variants, items): (Vec<data::Variant>, Vec<elasticity::Item>) = weekly.into_iter().unzip();
-    let estimates = elasticity::estimate(&items);
-    let adjusted = adjusted_items(
-        &variants,
-        &estimates,
-        &sales,
-        &prices,
-        today,
-        cut,
-        last_price_as_reference,
-    );
+    let estimates = elasticity::estimate(&weekly.iter().map(|w| &w.item).collect::<Vec<_>>());
+    let adjusted = adjusted_items(&weekly, &estimates, last_price_as_reference);
+    let variants: Vec<data::Variant> = weekly.iter().map(|w| w.variant.clone()).collect();
     let shop_factor = shop_factor_of(&adjusted, &sales, cut, h);
+    let category_factor = category_factors(&weekly, &adjusted, h);
     Ok(Fitted {
         sales,
         prices,
@@ -259,6 +290,7 @@ fn fit(
         estimates,
         adjusted,
         shop_factor,
+        category_factor,
     })
 }
 
@@ -272,6 +304,7 @@ pub fn build(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> Result<Built
         estimates,
         adjusted,
         shop_factor,
+        category_factor,
         ..
     } = fit(conn, shop, today, today, false, LEVEL_WEEKS)?;
     let items = variants
@@ -288,7 +321,11 @@ pub fn build(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> Result<Built
                 p0_minor: v.price_minor,
                 cost_minor: v.cost_minor,
                 stock: v.stock,
-                lambda: level.weekly * shop_factor / 7.0,
+                lambda: level.weekly
+                    * shop_factor
+                    * category_factor.get(&v.category).copied().unwrap_or(1.0)
+                    / 7.0,
+                promo_lift: a.promo_lift,
                 elasticity: a.elasticity,
                 elasticity_se: e.std_error,
                 sold_prices: a.sold_prices,
@@ -401,6 +438,11 @@ pub struct Backtest {
     /// (naive, exponential smoothing, ADIDA, IMAPA) of the raw weeks,
     /// without prices, trend or season.
     pub reference_wape: f64,
+    /// Σ|actual − forecast| / Σ actual over every item's held-out weeks,
+    /// for the model and for the flat naive forecast (each week the average
+    /// week of the `weeks` weeks before the cut).
+    pub model_weekly_wape: f64,
+    pub naive_weekly_wape: f64,
     /// The share of held-out item-weeks whose units fall inside the
     /// model's p10–p90 band for that week.
     pub coverage_p10_p90: f64,
@@ -431,6 +473,7 @@ pub fn backtest(
         variants,
         adjusted,
         shop_factor,
+        category_factor,
         ..
     } = fit(conn, shop, today, cut, true, h)?;
     let mut out = Backtest {
@@ -440,9 +483,12 @@ pub fn backtest(
         model_wape: 0.0,
         naive_wape: 0.0,
         reference_wape: 0.0,
+        model_weekly_wape: 0.0,
+        naive_weekly_wape: 0.0,
         coverage_p10_p90: 0.0,
         items: Vec::new(),
     };
+    let (mut model_week_err, mut naive_week_err) = (0.0, 0.0);
     let (mut actual_total, mut model_err, mut naive_err) = (0i64, 0.0, 0.0);
     let mut reference_err = 0.0;
     let (mut covered, mut item_weeks) = (0usize, 0usize);
@@ -454,7 +500,7 @@ pub fn backtest(
         }
         let (elasticity, reference) = (a.elasticity, a.reference);
         let level = forecast::level(&a.weeks, h);
-        let ahead = data::prices_for(prices.get(&v.id), today, today, weeks);
+        let ahead = data::window(prices.get(&v.id), today, today, weeks);
         let mut price = Some(reference);
         let mut item = BacktestItem {
             sku: v.sku.clone(),
@@ -467,16 +513,21 @@ pub fn backtest(
             weekly: Vec::with_capacity(h),
         };
         for (w, &units) in held.iter().enumerate() {
-            price = ahead[w].or(price);
+            price = ahead[w].and_then(|a| a.price).or(price);
+            let promo = ahead[w].map_or(0.0, |a| a.promo);
             let mean = level.weekly
                 * shop_factor
-                * price.map_or(1.0, |p| price_factor(p, reference, elasticity));
+                * category_factor.get(&v.category).copied().unwrap_or(1.0)
+                * price.map_or(1.0, |p| price_factor(p, reference, elasticity))
+                * promo_factor(a.promo_lift, promo);
             let size = forecast::predictive_size(mean, level.dispersion);
             let (lo, hi) = (
                 forecast::quantile(mean, size, 0.1),
                 forecast::quantile(mean, size, 0.9),
             );
             item_weeks += 1;
+            model_week_err += (units - mean).abs();
+            naive_week_err += (units - item.naive as f64 / h as f64).abs();
             if (lo..=hi).contains(&units) {
                 covered += 1;
             }
@@ -504,6 +555,8 @@ pub fn backtest(
         out.model_wape = model_err / actual_total as f64;
         out.naive_wape = naive_err / actual_total as f64;
         out.reference_wape = reference_err / actual_total as f64;
+        out.model_weekly_wape = model_week_err / actual_total as f64;
+        out.naive_weekly_wape = naive_week_err / actual_total as f64;
     }
     if item_weeks > 0 {
         out.coverage_p10_p90 = covered as f64 / item_weeks as f64;

@@ -36,6 +36,9 @@ pub struct ItemModel {
     /// Negative binomial size of a week's demand (variance `m + m²/k`) where
     /// the item's weeks spread more than Poisson; `None`: Poisson.
     pub dispersion: Option<f64>,
+    /// A promotion's lift beyond its price, as a factor (1: none seen);
+    /// a sale's projection applies it, a plain price change does not.
+    pub promo_lift: f64,
 }
 
 impl ItemModel {
@@ -605,6 +608,7 @@ mod tests {
             elasticity_se: 0.1,
             sold_prices: Some((1000, 1000)),
             dispersion: None,
+            promo_lift: 1.0,
         }
     }
 

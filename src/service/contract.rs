@@ -54,6 +54,8 @@ macro_rules! desk_commands {
             revert_change(scope: $crate::journal::RevertScope, force: bool, push_again: bool) -> Vec<$crate::journal::Entry>;
             /// Every variant's pricing signals.
             pricing_signals() -> Vec<$crate::pricing::signals::Signal>;
+            /// Every variant's elasticity as the demand model uses it, with its standard error and where it came from.
+            pricing_elasticities() -> Vec<$crate::pricing::elasticity::Estimate>;
             /// The saved rule sets and the starter set.
             rule_sets() -> $crate::service::RuleSets;
             /// Saves a rule set under its name.

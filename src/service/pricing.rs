@@ -117,6 +117,11 @@ impl Desk {
         self.signals(&pricing::RULE_WINDOWS)
     }
 
+    /// Every variant's elasticity in the demand model as it stands.
+    pub fn pricing_elasticities(&self) -> Result<Vec<Estimate>> {
+        self.with_store(|store| Ok(self.model(store)?.estimates.clone()))
+    }
+
     /// Every variant's signals, with velocities over `windows` days.
     pub fn signals(&self, windows: &[i64]) -> Result<Vec<Signal>> {
         self.with_store(|store| {

@@ -50,11 +50,32 @@ pub fn import_str(
     import_bytes(store, kind, name, bytes)
 }
 
+/// Imports `text` as if at `at` (price changes are recorded then).
+pub fn import_str_at(
+    store: &mut Store,
+    kind: ImportKind,
+    name: &str,
+    text: &str,
+    at: DateTime<Utc>,
+) -> Result<ImportReport> {
+    import_bytes_at(store, kind, name, text.as_bytes().to_vec(), at)
+}
+
 pub fn import_bytes(
     store: &mut Store,
     kind: ImportKind,
     name: &str,
     bytes: Vec<u8>,
+) -> Result<ImportReport> {
+    import_bytes_at(store, kind, name, bytes, now())
+}
+
+fn import_bytes_at(
+    store: &mut Store,
+    kind: ImportKind,
+    name: &str,
+    bytes: Vec<u8>,
+    at: DateTime<Utc>,
 ) -> Result<ImportReport> {
     let cancel = AtomicBool::new(false);
     let len = bytes.len() as u64;
@@ -66,7 +87,7 @@ pub fn import_bytes(
         std::io::Cursor::new(bytes),
         len,
         &mut control,
-        now(),
+        at,
     )
 }
 

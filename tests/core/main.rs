@@ -8,6 +8,7 @@ mod fixtures;
 mod generic_and_shopify;
 mod migrations;
 mod pricing;
+mod pricing_mix;
 mod pricing_rules;
 mod promotions;
 mod properties;

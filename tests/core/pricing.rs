@@ -98,10 +98,6 @@ fn elasticities_simulation_and_backtest_on_a_known_shop() {
     assert_eq!(estimates.len(), 8);
     for (e, want) in estimates.iter().zip(&truth) {
         assert_eq!(e.sku, want.sku);
-        eprintln!(
-            "DEBUG {} own {:?} se {:?} prior {} est {} true {}",
-            e.sku, e.own, e.own_std_error, e.prior, e.elasticity, want.elasticity
-        );
         assert_eq!(e.observations, 52);
         assert!(
             (e.elasticity - want.elasticity).abs() <= 0.15,

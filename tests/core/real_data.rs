@@ -355,4 +355,122 @@ fn demo_shop_from_the_real_file_matches_an_independent_reading() {
             b.coverage_p10_p90
         );
     }
+
+    // Where a product's list price genuinely moved (two or more levels, each
+    // held four weeks or more in weeks that sold, and 20 weeks with sales),
+    // the model's elasticity agrees with a plain log-log regression of
+    // weekly units on the weekly list price. The regression is noisy itself
+    // (its standard error is about 0.5 for a typical product), so: the two
+    // medians within 0.35; within 0.35 at the median where the regression
+    // is precise (standard error ≤ 0.3); and the gaps within their combined
+    // 90 % band for most products.
+    let gaps = loglog_gaps(&store, &shop, now);
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let ours = median(gaps.iter().map(|g| g.ours).collect());
+    let plain = median(gaps.iter().map(|g| g.slope).collect());
+    let precise: Vec<f64> = gaps
+        .iter()
+        .filter(|g| g.slope_se <= 0.3)
+        .map(|g| (g.ours - g.slope).abs())
+        .collect();
+    let within_band = gaps
+        .iter()
+        .filter(|g| (g.ours - g.slope).abs() <= 1.645 * g.ours_se.hypot(g.slope_se))
+        .count();
+    eprintln!(
+        "log-log on {} products: medians {ours:.3} and {plain:.3}; {} precise, median gap {:.3}; {within_band} within their band",
+        gaps.len(),
+        precise.len(),
+        median(precise.clone())
+    );
+    assert!(
+        gaps.len() >= 100,
+        "only {} products with moving prices",
+        gaps.len()
+    );
+    assert!(
+        (ours - plain).abs() <= 0.35,
+        "medians {ours:.3} and {plain:.3}"
+    );
+    assert!(precise.len() >= 20, "{precise:?}");
+    assert!(median(precise.clone()) <= 0.35, "{precise:?}");
+    assert!(
+        within_band * 100 >= gaps.len() * 85,
+        "{within_band} of {}",
+        gaps.len()
+    );
+}
+
+/// A product's model elasticity beside the plain regression's slope.
+struct Gap {
+    ours: f64,
+    ours_se: f64,
+    slope: f64,
+    slope_se: f64,
+}
+
+/// Products whose list price genuinely moved, each with its model
+/// elasticity and the least-squares slope of log weekly units on log weekly
+/// list price over the weeks that sold.
+fn loglog_gaps(
+    store: &merchant_desk::store::Store,
+    shop: &merchant_desk::store::Shop,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Gap> {
+    use merchant_desk::pricing::{self, data};
+    let conn = store.conn();
+    let today = shop.today(now).unwrap();
+    let weeks = pricing::HISTORY_WEEKS;
+    let prices = data::weekly_prices(conn, shop, today, weeks).unwrap();
+    let sales = data::daily_sales(conn, shop, today, weeks * 7).unwrap();
+    let estimates = pricing::elasticities(conn, shop, now, weeks).unwrap();
+    let mut out = Vec::new();
+    for e in &estimates {
+        let units = data::weekly_units(sales.get(&e.variant_id), today, weeks);
+        let Some(listed) = prices.get(&e.variant_id) else {
+            continue;
+        };
+        let points: Vec<(f64, f64)> = units
+            .iter()
+            .zip(listed)
+            .filter_map(|(u, w)| Some((w.price?.ln(), *u)).filter(|_| *u > 0.0))
+            .map(|(p, u)| (p, u.ln()))
+            .collect();
+        if points.len() < 20 {
+            continue;
+        }
+        // Levels: prices rounded to a penny, each held four sold weeks.
+        let mut held: std::collections::HashMap<i64, usize> = Default::default();
+        for (p, _) in &points {
+            *held.entry((p.exp()).round() as i64).or_default() += 1;
+        }
+        if held.values().filter(|n| **n >= 4).count() < 2 {
+            continue;
+        }
+        let n = points.len() as f64;
+        let (mx, my) = (
+            points.iter().map(|p| p.0).sum::<f64>() / n,
+            points.iter().map(|p| p.1).sum::<f64>() / n,
+        );
+        let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+        if (sxx / n).sqrt() < 0.05 {
+            continue;
+        }
+        let slope = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>() / sxx;
+        let residual: f64 = points
+            .iter()
+            .map(|p| (p.1 - my - slope * (p.0 - mx)).powi(2))
+            .sum::<f64>()
+            / (n - 2.0);
+        out.push(Gap {
+            ours: e.elasticity,
+            ours_se: e.std_error,
+            slope,
+            slope_se: (residual / sxx).sqrt(),
+        });
+    }
+    out
 }

@@ -1,5 +1,6 @@
 // An in-memory backend for unit tests and for working on the UI without the
 // shell. It holds a small shop whose figures the tests check by hand.
+import type { Estimate } from '../src/lib/bindings/Estimate';
 import type { Progress } from '../src/lib/bindings/Progress';
 import type { Background } from '../src/lib/bindings/Background';
 import type { Notice } from '../src/lib/bindings/Notice';
@@ -375,6 +376,15 @@ export class MockBackend implements Backend {
       days_of_cover: (sku === '85123A' ? 20 : 500) / MockBackend.LAMBDA[sku], trend: null, last_price_change: null,
       competitor_min_minor: sku === '22423' ? 1199 : null, competitor: sku === '22423' ? 'rival.example' : null, competitors: sku === '22423' ? 1 : 0,
       views: null, add_to_carts: null,
+    }));
+  }
+  async pricingElasticities(): Promise<Estimate[]> {
+    this.check('pricingElasticities');
+    // The second product's price never moved: it takes its category's prior.
+    return Object.keys(this.prices).map((sku, i) => ({
+      variant_id: i + 1, sku, title: sku, category: null, elasticity: MockBackend.ELASTICITY, std_error: i === 0 ? 0.3 : 0.9,
+      observations: i === 0 ? 52 : 0, own: i === 0 ? MockBackend.ELASTICITY : null, own_std_error: i === 0 ? 0.35 : null,
+      prior: -1.5, prior_weight: i === 0 ? 0.2 : 1, prior_dominated: i !== 0, promo_weeks: 0, promo_lift: 1,
     }));
   }
   async ruleSets() {

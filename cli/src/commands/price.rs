@@ -184,6 +184,10 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
                     "model WAPE {:.3} ({:.0} units forecast), naive WAPE {:.3} ({} units), simple average {:.3}; {:.0} % of product-weeks inside the model's 80 % band",
                     b.model_wape, forecast, b.naive_wape, naive, b.reference_wape, b.coverage_p10_p90 * 100.0
                 ));
+                out.line(format!(
+                    "week by week: model WAPE {:.3}, flat naive (the average week before) {:.3}",
+                    b.model_weekly_wape, b.naive_weekly_wape
+                ));
                 let mut worst: Vec<_> = b.items.iter().collect();
                 worst.sort_by(|x, y| {
                     let e = |i: &&merchant_desk::pricing::BacktestItem| (i.actual as f64 - i.forecast).abs();

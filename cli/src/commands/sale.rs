@@ -91,7 +91,16 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
                         money_f(p.profit_without, c),
                         money_f(p.profit_with, c),
                         p.break_even_uplift.map_or("no margin left".into(), |u| format!("{:+.0} % units", u * 100.0)),
-                        p.expected_uplift.map_or("no sales to go by".into(), |u| format!("{:+.0} % units", u * 100.0)),
+                        match (p.expected_uplift, p.uplift_low, p.uplift_high) {
+                            (Some(u), Some(lo), Some(hi)) => format!(
+                                "{:+.0} % units (80 % band {:+.0} % to {:+.0} %)",
+                                u * 100.0,
+                                lo * 100.0,
+                                hi * 100.0
+                            ),
+                            (Some(u), _, _) => format!("{:+.0} % units", u * 100.0),
+                            _ => "no sales to go by".into(),
+                        },
                     )),
                     (None, Some(e)) => out.line(format!("no projection: {e}")),
                     (None, None) => {}

@@ -29,8 +29,13 @@ pub struct Projection {
     /// profit (e.g. 0.35 = 35 % more); `None` when the sale price leaves no
     /// margin.
     pub break_even_uplift: Option<f64>,
-    /// The extra units the model expects from the lower price.
+    /// The extra units the model expects from the sale: its lower price,
+    /// and the lift the item's past promotions showed beyond their price.
     pub expected_uplift: Option<f64>,
+    /// The same with each item's elasticity 1.28 standard errors either
+    /// side (the model's 80 % band): the least and the most it expects.
+    pub uplift_low: Option<f64>,
+    pub uplift_high: Option<f64>,
     /// Products the model expects to sell out during the sale (probability
     /// above one half), and the highest such probability.
     pub stockouts: usize,
@@ -126,10 +131,33 @@ pub(super) fn expected_over(
         .iter()
         .map(|v| at.get(&v.id).copied().unwrap_or(v.price_minor))
         .collect();
-    let (base, new) = (
-        model.expected_over(&current, &weights),
-        model.expected_over(&with, &weights),
-    );
+    // During the sale: each sale item's lift from promotions, and its
+    // elasticity `z` standard errors off its estimate.
+    let on_sale = |z: f64| {
+        let mut m = model.as_ref().clone();
+        for item in m
+            .items
+            .iter_mut()
+            .filter(|i| at.contains_key(&i.variant_id))
+        {
+            item.lambda *= item.promo_lift;
+            item.elasticity =
+                crate::pricing::model_elasticity(item.elasticity + z * item.elasticity_se);
+        }
+        m
+    };
+    let base = model.expected_over(&current, &weights);
+    let new = on_sale(0.0).expected_over(&with, &weights);
+    let units_of = |o: &crate::pricing::model::Outcome| -> f64 {
+        o.items
+            .iter()
+            .filter(|i| at.contains_key(&i.variant_id))
+            .map(|i| i.units.mean)
+            .sum()
+    };
+    // A price cut sells least with the flattest demand curve.
+    let least = units_of(&on_sale(1.28).expected_over(&with, &weights));
+    let most = units_of(&on_sale(-1.28).expected_over(&with, &weights));
     let mut p = Projection {
         days: weights.len(),
         hours: (to - from).num_minutes() as f64 / 60.0,
@@ -142,6 +170,8 @@ pub(super) fn expected_over(
         profit_with: 0.0,
         break_even_uplift: None,
         expected_uplift: None,
+        uplift_low: None,
+        uplift_high: None,
         stockouts: 0,
         max_stockout_probability: 0.0,
     };
@@ -162,6 +192,9 @@ pub(super) fn expected_over(
     }
     if p.units_without > 0.0 {
         p.expected_uplift = Some(p.units_with / p.units_without - 1.0);
+        let (a, b) = (least / p.units_without - 1.0, most / p.units_without - 1.0);
+        p.uplift_low = Some(a.min(b));
+        p.uplift_high = Some(a.max(b));
         // Profit per unit at the sale prices, weighted as no-sale demand is.
         // `expected_over` keeps the model's item order.
         let margin_with: f64 = model

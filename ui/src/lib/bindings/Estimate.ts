@@ -3,7 +3,7 @@
 /**
  * An item's estimate after shrinkage.
  */
-export type Estimate = { sku: string, title: string, category: string | null, 
+export type Estimate = { variant_id: number, sku: string, title: string, category: string | null, 
 /**
  * The posterior estimate, what the simulator uses.
  */
@@ -27,4 +27,12 @@ prior_weight: number,
 /**
  * Whether the prior outweighs the item's own history.
  */
-prior_dominated: boolean, };
+prior_dominated: boolean, 
+/**
+ * Weeks of its history (partly) under a promotion.
+ */
+promo_weeks: number, 
+/**
+ * A promotion's lift beyond its price, as a factor (1: none seen).
+ */
+promo_lift: number, };

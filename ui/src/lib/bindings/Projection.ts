@@ -25,9 +25,15 @@ demand_days: number, units_without: number, units_with: number, revenue_without:
  */
 break_even_uplift: number | null, 
 /**
- * The extra units the model expects from the lower price.
+ * The extra units the model expects from the sale: its lower price,
+ * and the lift the item's past promotions showed beyond their price.
  */
 expected_uplift: number | null, 
+/**
+ * The same with each item's elasticity 1.28 standard errors either
+ * side (the model's 80 % band): the least and the most it expects.
+ */
+uplift_low: number | null, uplift_high: number | null, 
 /**
  * Products the model expects to sell out during the sale (probability
  * above one half), and the highest such probability.

@@ -8,6 +8,7 @@ import type { ConnectRequest } from './ConnectRequest';
 import type { Dashboard } from './Dashboard';
 import type { DashboardRequest } from './DashboardRequest';
 import type { Entry } from './Entry';
+import type { Estimate } from './Estimate';
 import type { ImportKind } from './ImportKind';
 import type { ImportReport } from './ImportReport';
 import type { ItemStatus } from './ItemStatus';
@@ -79,6 +80,8 @@ export interface Commands {
   revertChange(scope: RevertScope, force: boolean, pushAgain: boolean): Promise<Array<Entry>>;
   /** Every variant's pricing signals. */
   pricingSignals(): Promise<Array<Signal>>;
+  /** Every variant's elasticity as the demand model uses it, with its standard error and where it came from. */
+  pricingElasticities(): Promise<Array<Estimate>>;
   /** The saved rule sets and the starter set. */
   ruleSets(): Promise<RuleSets>;
   /** Saves a rule set under its name. */
@@ -165,6 +168,7 @@ export function commands(call: Call, channel: MakeChannel): Commands {
     pushChange: (request) => call('push_change', { request }),
     revertChange: (scope, force, pushAgain) => call('revert_change', { scope, force, pushAgain }),
     pricingSignals: () => call('pricing_signals'),
+    pricingElasticities: () => call('pricing_elasticities'),
     ruleSets: () => call('rule_sets'),
     saveRules: (rules) => call('save_rules', { rules }),
     deleteRules: (id) => call('delete_rules', { id }),
