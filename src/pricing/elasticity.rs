@@ -244,7 +244,8 @@ pub struct Estimate {
     pub sku: String,
     pub title: String,
     pub category: Option<String>,
-    /// The posterior estimate, what the simulator uses.
+    /// The posterior estimate, what the simulator uses: the mean of the
+    /// item's posterior below zero (see [`below_zero`]).
     pub elasticity: f64,
     pub std_error: f64,
     /// Periods in the item's own fit (0: none).
@@ -272,6 +273,49 @@ pub struct Item {
     pub title: String,
     pub category: Option<String>,
     pub history: Vec<Observation>,
+}
+
+/// The standard normal distribution function, by the complementary error
+/// function of W. J. Cody's rational approximations as given in Numerical
+/// Recipes (`erfc` to about 1.2e-7 everywhere).
+fn normal_cdf(x: f64) -> f64 {
+    let z = x.abs() / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let erfc = t
+        * (-z * z - 1.26551223
+            + t * (1.00002368
+                + t * (0.37409196
+                    + t * (0.09678418
+                        + t * (-0.18628806
+                            + t * (0.27886807
+                                + t * (-1.13520398
+                                    + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))
+            .exp();
+    if x >= 0.0 {
+        1.0 - 0.5 * erfc
+    } else {
+        0.5 * erfc
+    }
+}
+
+/// The mean and standard deviation of N(`mean`, `sd`²) restricted to
+/// values below zero: demand does not rise with price, so the estimate's
+/// distribution is cut there and renormalised (never a pile-up at a clamp).
+pub fn below_zero(mean: f64, sd: f64) -> (f64, f64) {
+    if sd <= 0.0 || !sd.is_finite() {
+        return (mean.min(0.0), sd.max(0.0));
+    }
+    let a = -mean / sd;
+    // The inverse Mills ratio φ(a)/Φ(a); its asymptote where Φ underflows.
+    let mills = if a < -8.0 {
+        let a2 = a * a;
+        -a / (1.0 - 1.0 / a2 + 3.0 / (a2 * a2))
+    } else {
+        let density = (-0.5 * a * a).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        density / normal_cdf(a)
+    };
+    let var = sd * sd * (1.0 - a * mills - mills * mills).max(1e-6);
+    ((mean - sd * mills).min(-1e-6), var.sqrt())
 }
 
 /// A precision-weighted mean of `(estimate, std_error)` pairs and the
@@ -348,6 +392,7 @@ pub fn estimate<I: std::borrow::Borrow<Item>>(items: &[I]) -> Vec<Estimate> {
                 }
                 None => (prior, spread, 1.0),
             };
+            let (elasticity, std_error) = below_zero(elasticity, std_error);
             Estimate {
                 variant_id: item.variant_id,
                 sku: item.sku.clone(),
@@ -435,7 +480,11 @@ pub(crate) mod tests {
             assert_eq!(e.observations, 0);
             assert_eq!(e.prior_weight, 1.0);
             assert!(e.prior_dominated);
-            assert_eq!(e.elasticity, e.prior);
+            // The prior, cut below zero: a little further from zero.
+            assert!(
+                e.elasticity <= e.prior && e.elasticity > e.prior - 0.01,
+                "{e:?}"
+            );
         }
         // Its prior is its category's: the other items of category 0.
         let peers: Vec<f64> = estimates
@@ -457,6 +506,42 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_estimate_is_the_posterior_cut_below_zero() {
+        // Far below zero: unchanged.
+        let (m, s) = below_zero(-3.0, 0.2);
+        assert!((m + 3.0).abs() < 1e-9 && (s - 0.2).abs() < 1e-9);
+        // At zero: the half-normal's mean −s·√(2/π) and sd s·√(1 − 2/π).
+        let (m, s) = below_zero(0.0, 1.0);
+        assert!(
+            (m + (2.0 / std::f64::consts::PI).sqrt()).abs() < 1e-6,
+            "{m}"
+        );
+        assert!(
+            (s - (1.0 - 2.0 / std::f64::consts::PI).sqrt()).abs() < 1e-6,
+            "{s}"
+        );
+        // Far above zero: just below it, and tight, never positive.
+        let (m, s) = below_zero(5.0, 0.5);
+        assert!(m < 0.0 && m > -0.2, "{m}");
+        assert!(s < 0.2, "{s}");
+        // Monotone in the mean, against a numerical integral.
+        let numeric = |mean: f64, sd: f64| {
+            let (mut w, mut wx) = (0.0, 0.0);
+            for i in 0..200_000 {
+                let x = -20.0 + 20.0 * (i as f64 + 0.5) / 200_000.0;
+                let d = (-0.5 * ((x - mean) / sd).powi(2)).exp();
+                w += d;
+                wx += d * x;
+            }
+            wx / w
+        };
+        for (mean, sd) in [(0.7, 1.4), (-0.5, 0.9), (2.0, 1.0)] {
+            let (m, _) = below_zero(mean, sd);
+            assert!((m - numeric(mean, sd)).abs() < 1e-4, "{mean} {sd}: {m}");
+        }
+    }
+
+    #[test]
     fn no_usable_history_at_all_falls_back_to_the_default_prior() {
         let items = vec![Item {
             variant_id: 1,
@@ -466,7 +551,8 @@ pub(crate) mod tests {
             history: vec![],
         }];
         let e = &estimate(&items)[0];
-        assert_eq!(e.elasticity, DEFAULT_PRIOR);
+        assert_eq!((e.elasticity, e.std_error), below_zero(DEFAULT_PRIOR, 1.0));
+        assert_eq!(e.prior, DEFAULT_PRIOR);
         assert!(e.prior_dominated);
     }
 }

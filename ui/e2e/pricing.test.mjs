@@ -73,6 +73,16 @@ test('propose, compare, approve, apply and revert prices on the demo shop', { ti
   await session.waitFor('[data-testid="delta-row"]', 5_000);
   if (process.env.E2E_SCREENSHOT) writeFileSync(process.env.E2E_SCREENSHOT.replace(/(\.png)?$/, '-whatif.png'), await session.screenshot());
 
+  // Signals: each product's elasticity with its error, as the model has it.
+  await session.click('[data-testid="tab-signals"]');
+  const cell = await session.waitForText('[data-testid="signal-elasticity"]', /^−?\d+\.\d\d ± \d+\.\d\d/, 120_000);
+  const estimates = JSON.parse(run('price', 'elasticity', '--json')).items;
+  const firstSku = (await session.text('[data-testid="signal-row"] td')).trim();
+  const e = estimates.find((x) => x.sku === firstSku);
+  const sign = e.elasticity < 0 ? '−' : '';
+  assert.ok(cell.startsWith(`${sign}${Math.abs(e.elasticity).toFixed(2)} ± ${e.std_error.toFixed(2)}`), `${cell} against ${JSON.stringify(e)}`);
+  if (process.env.E2E_SCREENSHOT) writeFileSync(process.env.E2E_SCREENSHOT.replace(/(\.png)?$/, '-signals.png'), await session.screenshot());
+
   // Approve the first proposed price only, and apply it.
   await session.click('[data-testid="tab-suggestions"]');
   await session.waitFor('[data-testid="approve-item"]', 30_000);

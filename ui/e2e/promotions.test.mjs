@@ -46,6 +46,7 @@ test('plan, check, launch, count down and end a flash sale on the demo shop', { 
   await session.waitForText('[data-testid="sale-check-verdict"]', /Ready to launch/, 60_000);
   const projection = await session.waitForText('[data-testid="sale-projection"]', /Break-even needs/, 60_000);
   assert.match(projection, /units \d+ → \d+/);
+  assert.match(projection, /the model expects [+−]\d+% \(80 % band [+−]\d+% to [+−]\d+%\)/);
   // Too deep a cut is refused on the floor (cost × 1.2 after setting it).
   run('floor', '--shop', '20');
   await session.type('[data-testid="sale-discount"]', '60');

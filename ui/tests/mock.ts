@@ -380,12 +380,15 @@ export class MockBackend implements Backend {
   }
   async pricingElasticities(): Promise<Estimate[]> {
     this.check('pricingElasticities');
-    // The second product's price never moved: it takes its category's prior.
-    return Object.keys(this.prices).map((sku, i) => ({
-      variant_id: i + 1, sku, title: sku, category: null, elasticity: MockBackend.ELASTICITY, std_error: i === 0 ? 0.3 : 0.9,
-      observations: i === 0 ? 52 : 0, own: i === 0 ? MockBackend.ELASTICITY : null, own_std_error: i === 0 ? 0.35 : null,
-      prior: -1.5, prior_weight: i === 0 ? 0.2 : 1, prior_dominated: i !== 0, promo_weeks: 0, promo_lift: 1,
-    }));
+    // 22423's price never moved: it takes its category's prior.
+    return Object.keys(this.prices).map((sku, i) => {
+      const own = sku !== '22423';
+      return {
+        variant_id: i + 1, sku, title: sku, category: null, elasticity: MockBackend.ELASTICITY, std_error: own ? 0.3 : 0.9,
+        observations: own ? 52 : 0, own: own ? MockBackend.ELASTICITY : null, own_std_error: own ? 0.35 : null,
+        prior: -1.5, prior_weight: own ? 0.2 : 1, prior_dominated: !own, promo_weeks: 0, promo_lift: 1,
+      };
+    });
   }
   async ruleSets() {
     this.check('ruleSets');
@@ -570,7 +573,7 @@ export class MockBackend implements Backend {
       .map((i) => ({ code: 'below_floor', message: `${i.sku}: the sale price ${(i.sale_minor / 100).toFixed(2)} is below the margin floor ${(i.floor_minor / 100).toFixed(2)}`, sku: i.sku, severity: 'error', overridable: true }));
     return {
       report: { ok: problems.length === 0, problems, items, starts_at: `${file.starts_at}:00Z`, ends_at: `${file.ends_at}:00Z` },
-      projection: { days: 1, hours: (Date.parse(`${file.ends_at}:00Z`) - Date.parse(`${file.starts_at}:00Z`)) / 3_600_000, demand_days: 0.8, units_without: 3, units_with: 4, revenue_without: 3000, revenue_with: 3200, profit_without: 1500, profit_with: 1400, break_even_uplift: 0.5, expected_uplift: 0.33, stockouts: 0, max_stockout_probability: 0 },
+      projection: { days: 1, hours: (Date.parse(`${file.ends_at}:00Z`) - Date.parse(`${file.starts_at}:00Z`)) / 3_600_000, demand_days: 0.8, units_without: 3, units_with: 4, revenue_without: 3000, revenue_with: 3200, profit_without: 1500, profit_with: 1400, break_even_uplift: 0.5, expected_uplift: 0.33, uplift_low: 0.2, uplift_high: 0.48, stockouts: 0, max_stockout_probability: 0 },
       projection_error: null,
     };
   }

@@ -87,6 +87,22 @@ describe('Pricing', () => {
     expect(rows[0].textContent).toContain('85123A');
   });
 
+  it('shows each elasticity with its error, and says when it is only the prior', async () => {
+    const backend = new MockBackend(demoShop);
+    await openPricing(backend);
+    await fireEvent.click(await screen.findByTestId('tab-signals'));
+    await screen.findAllByTestId('signal-elasticity');
+    const cells = screen.getAllByTestId('signal-elasticity');
+    const bySku = new Map(screen.getAllByTestId('signal-row').map((r, i) => [r.querySelector('td')!.textContent!.trim(), cells[i]]));
+    const own = bySku.get('85123A')!;
+    expect(own.textContent!.trim()).toBe('−2.00 ± 0.30');
+    expect(own.getAttribute('title')).toContain('From its own 52 weeks');
+    expect(own.getAttribute('title')).toContain('between −2.38 and −1.62');
+    const prior = bySku.get('22423')!;
+    expect(prior.textContent).toContain('prior');
+    expect(prior.getAttribute('title')).toContain('never moved enough');
+  });
+
   it('puts unknown values last and reads typed amounts exactly', async () => {
     const backend = new MockBackend(demoShop);
     const s = await backend.pricingSignals();

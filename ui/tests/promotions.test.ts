@@ -32,6 +32,7 @@ describe('Promotions', () => {
     await waitFor(() => expect(screen.getByTestId('sale-check-verdict').textContent).toBe('Would be refused'), { timeout: 2000 });
     expect(screen.getByTestId('sale-problem').textContent).toContain('below the margin floor 1.20');
     expect(screen.getByTestId('sale-projection').textContent).toContain('Break-even needs +50% units');
+    expect(screen.getByTestId('sale-projection').textContent).toContain('the model expects +33% (80 % band +20% to +48%)');
     expect(screen.getByTestId('sale-projection').textContent).toMatch(/^\s*Over \d/);
 
     await fireEvent.input(screen.getByTestId('sale-code'), { target: { value: 'HEART70' } });

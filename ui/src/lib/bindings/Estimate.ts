@@ -5,7 +5,8 @@
  */
 export type Estimate = { variant_id: number, sku: string, title: string, category: string | null, 
 /**
- * The posterior estimate, what the simulator uses.
+ * The posterior estimate, what the simulator uses: the mean of the
+ * item's posterior below zero (see [`below_zero`]).
  */
 elasticity: number, std_error: number, 
 /**
