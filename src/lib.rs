@@ -10,6 +10,7 @@ pub mod error;
 pub mod import;
 pub mod journal;
 pub mod logging;
+pub mod loyalty;
 pub mod money;
 pub mod notify;
 pub mod pricing;

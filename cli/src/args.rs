@@ -2,7 +2,7 @@
 //! group's own arguments live beside its code in `commands/`.
 
 use crate::commands::{
-    floor, import, journal, price, report, sale, shop, storefront, tiers, watch,
+    floor, import, journal, loyalty, price, report, sale, shop, storefront, tiers, watch,
 };
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -60,6 +60,9 @@ pub enum Command {
     Tiers(tiers::Command),
     /// The margin floor every discount is checked against.
     Floor(floor::Args),
+    /// Loyalty: points, tiers, badges and rewards; simulate a programme on the shop's history.
+    #[command(subcommand)]
+    Loyalty(loyalty::Command),
     /// Keep the shop on time without the app: settle sales and tiers every
     /// minute and sync in the background, until Ctrl-C or SIGTERM.
     Watch(watch::Args),

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub mod contract;
+mod loyalty;
 mod pricing;
 mod promotions;
 mod shop;

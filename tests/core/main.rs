@@ -6,6 +6,7 @@ use shopify_fake as fake;
 mod bad_input;
 mod fixtures;
 mod generic_and_shopify;
+mod loyalty;
 mod migrations;
 mod pricing;
 mod pricing_mix;

@@ -5,6 +5,7 @@ mod common;
 pub mod floor;
 pub mod import;
 pub mod journal;
+pub mod loyalty;
 pub mod price;
 pub mod report;
 pub mod sale;
@@ -33,6 +34,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
         Command::Sale(c) => sale::run(ctx, c),
         Command::Tiers(c) => tiers::run(ctx, c),
         Command::Floor(args) => floor::run(ctx, args),
+        Command::Loyalty(c) => loyalty::run(ctx, c),
         Command::Watch(args) => watch::run(ctx, args),
     }
 }

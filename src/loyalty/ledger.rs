@@ -1,0 +1,1017 @@
+//! The loyalty ledger: an append-only list of what happened to each
+//! customer's points, replayed from the store's orders and refunds (and the
+//! actions and redemptions recorded), from which every balance is derived.
+//! The rules are exact so that anyone can replay them
+//! (`docs/loyalty.md`):
+//!
+//! - An order with a customer placed on or after `starts_on` earns
+//!   `floor(S × points_per_unit × m)`: S its merchandise total in major
+//!   units, m the multiplier of the customer's tier at the order's moment.
+//!   Exact decimals, rounded down once per order.
+//! - The tier at t is the highest whose `min_spend` ≤ the merchandise spend
+//!   of orders placed in [t − 365 days, t) less refunds created in that
+//!   span (not below zero), orders from before `starts_on` included.
+//! - A refund of merchandise amount R takes back `floor(R ×
+//!   points_per_unit × m)`, m the multiplier its order earned at, never
+//!   more than that order earned in all; one naming no order is matched to
+//!   the customer's latest earning order at or before it (none: nothing).
+//!   Take-backs consume lots oldest first, pending ones included; what is
+//!   gone (spent, expired) is recorded as unrecovered.
+//! - An order's points become spendable `pending_days` after it and its
+//!   unspent points expire `expiry_days` after it (N days = N × 24 hours).
+//!   A bonus or an action's points are spendable at once and expire
+//!   `expiry_days` after they are awarded.
+//! - Badges and challenges award their bonus once, at the moment the rule
+//!   is first met; an action counts at most `max_per_customer` times, and
+//!   once per reference.
+//! - At one moment: expiries, then points becoming spendable, then orders,
+//!   then actions, then refunds, then redemptions.
+
+use super::programme::{ActionKind, Compiled, CompiledRule};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
+
+/// An order as the ledger reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    pub id: i64,
+    pub customer: i64,
+    pub at: DateTime<Utc>,
+    /// Its merchandise lines' totals after discounts, minor units.
+    pub merchandise_minor: i64,
+    /// The categories of its merchandise lines (any ids, for badges).
+    pub categories: Vec<u32>,
+}
+
+/// A refund or cancellation as the ledger reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refund {
+    pub id: i64,
+    pub customer: i64,
+    /// The refunded order, when the source says which.
+    pub order: Option<i64>,
+    pub at: DateTime<Utc>,
+    /// Merchandise amount refunded, minor units, positive.
+    pub merchandise_minor: i64,
+}
+
+/// Something a customer did that earns points (imported or by hand).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionEvent {
+    pub customer: i64,
+    pub kind: ActionKind,
+    pub at: DateTime<Utc>,
+    /// Makes an import idempotent: one award per customer, kind and reference.
+    pub reference: String,
+}
+
+/// A reward redeemed: points spent at a moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Redemption {
+    pub customer: i64,
+    pub at: DateTime<Utc>,
+    pub points: i64,
+    pub reference: String,
+}
+
+/// What a ledger line records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, rename = "LedgerKind"))]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// An order's points, pending.
+    Earn,
+    /// A lot's points become spendable (no change to the total).
+    Available,
+    Redeem,
+    Expire,
+    /// A refund's points taken back.
+    TakeBack,
+    /// What a refund should have taken back but was already spent or
+    /// expired (no change to the total).
+    Unrecovered,
+    /// A badge's, a challenge's or an action's points.
+    Award,
+}
+
+impl Kind {
+    /// Whether the line's points count in the customer's total.
+    pub fn counts(self) -> bool {
+        !matches!(self, Kind::Available | Kind::Unrecovered)
+    }
+}
+
+/// Where a ledger line comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, rename = "LedgerSource"))]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Source {
+    Order(#[cfg_attr(test, ts(type = "number"))] i64),
+    Refund(#[cfg_attr(test, ts(type = "number"))] i64),
+    /// Index into the programme's badges.
+    Badge(#[cfg_attr(test, ts(type = "number"))] usize),
+    Challenge(#[cfg_attr(test, ts(type = "number"))] usize),
+    Action(String),
+    Redemption(String),
+}
+
+/// One ledger line. `points` is signed: earned and awarded points are
+/// positive, what leaves negative; `Available` carries the points that
+/// became spendable and `Unrecovered` what could not be taken back (both
+/// outside the total).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, rename = "LedgerLine"))]
+pub struct Entry {
+    #[cfg_attr(test, ts(type = "number"))]
+    pub customer: i64,
+    #[cfg_attr(test, ts(type = "string"))]
+    pub at: DateTime<Utc>,
+    pub kind: Kind,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub points: i64,
+    pub source: Source,
+}
+
+/// A customer's standing, derived from their ledger lines.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Standing {
+    #[cfg_attr(test, ts(type = "number"))]
+    pub customer: i64,
+    /// Index of the tier as of the moment asked.
+    pub tier: usize,
+    /// Spendable points.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub balance: i64,
+    /// Points not yet spendable.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub pending: i64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub earned: i64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub awarded: i64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub redeemed: i64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub expired: i64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub taken_back: i64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub unrecovered: i64,
+    /// Indexes of the badges earned, in the order earned.
+    pub badges: Vec<usize>,
+    /// Orders that earned points.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub orders: i64,
+    /// Merchandise spend of the 365 days before the moment, less refunds.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub year_spend_minor: i64,
+}
+
+/// What a replay gives: every line, oldest first per customer (customers
+/// in id order), and each customer's standing as of `as_of`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Replay {
+    pub entries: Vec<Entry>,
+    pub standings: Vec<Standing>,
+    /// Redemptions refused (more points than the balance held), with why.
+    pub refused: Vec<(Redemption, String)>,
+}
+
+/// The inputs of a replay.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    pub orders: Vec<Order>,
+    pub refunds: Vec<Refund>,
+    pub actions: Vec<ActionEvent>,
+    pub redemptions: Vec<Redemption>,
+}
+
+/// How the programme's dates land on the clock: the shop's time zone and
+/// the currency's minor units per major unit.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    pub tz: chrono_tz::Tz,
+    pub minor_per_major: i64,
+}
+
+const YEAR: i64 = 365;
+
+/// Event order at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Step {
+    Expire = 0,
+    Available = 1,
+    Order = 2,
+    Action = 3,
+    Refund = 4,
+    Redeem = 5,
+}
+
+struct Lot {
+    remaining: i64,
+    available: bool,
+}
+
+/// A customer's events, in the order they happen.
+enum Event<'a> {
+    Order(&'a Order),
+    Refund(&'a Refund),
+    Action(&'a ActionEvent),
+    Redeem(&'a Redemption),
+}
+
+impl Event<'_> {
+    fn key(&self) -> (DateTime<Utc>, Step, i64) {
+        match self {
+            Event::Order(o) => (o.at, Step::Order, o.id),
+            Event::Refund(r) => (r.at, Step::Refund, r.id),
+            Event::Action(a) => (a.at, Step::Action, 0),
+            Event::Redeem(r) => (r.at, Step::Redeem, 0),
+        }
+    }
+}
+
+/// Replays `history` under `programme`, standings as of `as_of`.
+pub fn replay(
+    programme: &Compiled,
+    setting: Setting,
+    history: &History,
+    as_of: DateTime<Utc>,
+) -> Replay {
+    let mut by_customer: HashMap<i64, Vec<Event>> = HashMap::new();
+    for o in &history.orders {
+        by_customer
+            .entry(o.customer)
+            .or_default()
+            .push(Event::Order(o));
+    }
+    for r in &history.refunds {
+        by_customer
+            .entry(r.customer)
+            .or_default()
+            .push(Event::Refund(r));
+    }
+    for a in &history.actions {
+        by_customer
+            .entry(a.customer)
+            .or_default()
+            .push(Event::Action(a));
+    }
+    for r in &history.redemptions {
+        by_customer
+            .entry(r.customer)
+            .or_default()
+            .push(Event::Redeem(r));
+    }
+    let mut customers: Vec<i64> = by_customer.keys().copied().collect();
+    customers.sort_unstable();
+    let mut out = Replay::default();
+    for c in customers {
+        let mut events = by_customer.remove(&c).unwrap_or_default();
+        events.sort_by_key(|e| e.key());
+        let (standing, mut refused) =
+            replay_customer(programme, setting, c, &events, as_of, &mut out.entries);
+        out.standings.push(standing);
+        out.refused.append(&mut refused);
+    }
+    out
+}
+
+/// The start of a shop-local day, in UTC.
+fn day_start(setting: Setting, day: NaiveDate) -> DateTime<Utc> {
+    crate::time::local_to_utc(setting.tz, day.and_hms_opt(0, 0, 0).unwrap_or_default())
+}
+
+/// `floor(minor / minor_per_major × rate × multiplier)`.
+fn points_of(minor: i64, setting: Setting, rate: Decimal, multiplier: Decimal) -> i64 {
+    (Decimal::from(minor) / Decimal::from(setting.minor_per_major) * rate * multiplier)
+        .floor()
+        .to_i64()
+        .unwrap_or(0)
+        .max(0)
+}
+
+/// Progress toward a badge or a challenge.
+#[derive(Default, Clone)]
+struct Progress {
+    orders: i64,
+    categories: BTreeSet<u32>,
+    spend_minor: i64,
+    /// (year, month) of the last earning order, and the run of months.
+    last_month: Option<(i32, u32)>,
+    run: i64,
+    done: bool,
+}
+
+impl Progress {
+    fn add_order(&mut self, o: &Order, month: (i32, u32)) {
+        self.orders += 1;
+        self.categories.extend(o.categories.iter().copied());
+        self.spend_minor += o.merchandise_minor;
+        self.run = match self.last_month {
+            Some(m) if m == month => self.run,
+            Some((y, mo)) if (y * 12 + mo as i32 - 1) + 1 == month.0 * 12 + month.1 as i32 - 1 => {
+                self.run + 1
+            }
+            _ => 1,
+        };
+        self.last_month = Some(month);
+    }
+
+    fn met(&self, rule: CompiledRule, setting: Setting) -> bool {
+        match rule {
+            CompiledRule::Orders(n) => self.orders >= n,
+            CompiledRule::Categories(n) => self.categories.len() as i64 >= n,
+            CompiledRule::Spend(s) => {
+                Decimal::from(self.spend_minor) >= s * Decimal::from(setting.minor_per_major)
+            }
+            CompiledRule::MonthsInARow(n) => self.run >= n,
+        }
+    }
+}
+
+fn replay_customer(
+    p: &Compiled,
+    setting: Setting,
+    customer: i64,
+    events: &[Event],
+    as_of: DateTime<Utc>,
+    entries: &mut Vec<Entry>,
+) -> (Standing, Vec<(Redemption, String)>) {
+    let starts = day_start(setting, p.starts_on);
+    let thresholds: Vec<Decimal> = p
+        .tiers
+        .iter()
+        .map(|(m, _)| *m * Decimal::from(setting.minor_per_major))
+        .collect();
+    let tier_for = |spend: i64| -> usize {
+        let s = Decimal::from(spend.max(0));
+        thresholds.iter().rposition(|t| *t <= s).unwrap_or(0)
+    };
+    let mut st = Standing {
+        customer,
+        ..Standing::default()
+    };
+    let mut refused = Vec::new();
+    let mut lots: Vec<Lot> = Vec::new();
+    // Scheduled: (time, step, lot), earliest first.
+    let mut scheduled: BinaryHeap<std::cmp::Reverse<(DateTime<Utc>, Step, usize)>> =
+        BinaryHeap::new();
+    // Spend window: (time, signed minor), oldest first; its sum.
+    let mut window: std::collections::VecDeque<(DateTime<Utc>, i64)> = Default::default();
+    let mut window_sum = 0i64;
+    // Per earning order: its lot, multiplier and what refunds took so far.
+    let mut earned: HashMap<i64, (usize, Decimal, i64, i64)> = HashMap::new();
+    let mut last_earning: Option<i64> = None;
+    let mut badges = vec![Progress::default(); p.badges.len()];
+    let mut challenges = vec![Progress::default(); p.challenges.len()];
+    let mut action_counts: HashMap<ActionKind, i64> = HashMap::new();
+    let mut action_refs: std::collections::HashSet<(ActionKind, &str)> = Default::default();
+    let first = entries.len();
+    let push = |entries: &mut Vec<Entry>, at, kind, points, source| {
+        entries.push(Entry {
+            customer,
+            at,
+            kind,
+            points,
+            source,
+        });
+    };
+    let expiry = p.expiry_days.map(Duration::days);
+    let new_lot = |lots: &mut Vec<Lot>,
+                   scheduled: &mut BinaryHeap<std::cmp::Reverse<(DateTime<Utc>, Step, usize)>>,
+                   at: DateTime<Utc>,
+                   points: i64,
+                   pending: bool| {
+        let i = lots.len();
+        lots.push(Lot {
+            remaining: points,
+            available: !pending,
+        });
+        if pending {
+            scheduled.push(std::cmp::Reverse((
+                at + Duration::days(p.pending_days),
+                Step::Available,
+                i,
+            )));
+        }
+        if let Some(e) = expiry {
+            scheduled.push(std::cmp::Reverse((at + e, Step::Expire, i)));
+        }
+        i
+    };
+    // Consumes up to `points` from lots oldest first; what it took.
+    let consume = |lots: &mut Vec<Lot>, points: i64, available_only: bool| -> i64 {
+        let mut left = points;
+        for lot in lots.iter_mut() {
+            if left == 0 {
+                break;
+            }
+            if available_only && !lot.available {
+                continue;
+            }
+            let take = lot.remaining.min(left);
+            lot.remaining -= take;
+            left -= take;
+        }
+        points - left
+    };
+    // Runs the scheduled events before `(t, step)`.
+    let run_scheduled =
+        |until: (DateTime<Utc>, Step),
+         lots: &mut Vec<Lot>,
+         scheduled: &mut BinaryHeap<std::cmp::Reverse<(DateTime<Utc>, Step, usize)>>,
+         entries: &mut Vec<Entry>,
+         sources: &[Source]| {
+            while let Some(std::cmp::Reverse((at, step, lot))) = scheduled.peek().copied() {
+                if (at, step) >= until {
+                    break;
+                }
+                scheduled.pop();
+                let l = &mut lots[lot];
+                match step {
+                    Step::Available => {
+                        l.available = true;
+                        if l.remaining > 0 {
+                            push(
+                                entries,
+                                at,
+                                Kind::Available,
+                                l.remaining,
+                                sources[lot].clone(),
+                            );
+                        }
+                    }
+                    Step::Expire if l.remaining > 0 => {
+                        push(
+                            entries,
+                            at,
+                            Kind::Expire,
+                            -l.remaining,
+                            sources[lot].clone(),
+                        );
+                        l.remaining = 0;
+                    }
+                    _ => {}
+                }
+            }
+        };
+    let mut sources: Vec<Source> = Vec::new();
+    let slide = |window: &mut std::collections::VecDeque<(DateTime<Utc>, i64)>,
+                 sum: &mut i64,
+                 t: DateTime<Utc>| {
+        let from = t - Duration::days(YEAR);
+        while window.front().is_some_and(|(at, _)| *at < from) {
+            *sum -= window.pop_front().map_or(0, |(_, v)| v);
+        }
+    };
+    for e in events {
+        let (t, step, _) = e.key();
+        run_scheduled((t, step), &mut lots, &mut scheduled, entries, &sources);
+        slide(&mut window, &mut window_sum, t);
+        match e {
+            Event::Order(o) => {
+                let tier = tier_for(window_sum);
+                window.push_back((o.at, o.merchandise_minor));
+                window_sum += o.merchandise_minor;
+                if o.at < starts {
+                    continue;
+                }
+                let m = p.tiers[tier].1;
+                let points = points_of(o.merchandise_minor, setting, p.points_per_unit, m);
+                let lot = new_lot(&mut lots, &mut scheduled, o.at, points, p.pending_days > 0);
+                sources.push(Source::Order(o.id));
+                push(entries, o.at, Kind::Earn, points, Source::Order(o.id));
+                st.earned += points;
+                st.orders += 1;
+                earned.insert(o.id, (lot, m, points, 0));
+                last_earning = Some(o.id);
+                let local = o.at.with_timezone(&setting.tz).date_naive();
+                let month = (local.year(), local.month());
+                for (i, (rule, bonus)) in p.badges.iter().enumerate() {
+                    let b = &mut badges[i];
+                    b.add_order(o, month);
+                    if !b.done && b.met(*rule, setting) {
+                        b.done = true;
+                        st.badges.push(i);
+                        if *bonus > 0 {
+                            new_lot(&mut lots, &mut scheduled, o.at, *bonus, false);
+                            sources.push(Source::Badge(i));
+                            push(entries, o.at, Kind::Award, *bonus, Source::Badge(i));
+                            st.awarded += bonus;
+                        }
+                    }
+                }
+                for (i, (from, to, rule, bonus)) in p.challenges.iter().enumerate() {
+                    let c = &mut challenges[i];
+                    if c.done || local < *from || local > *to {
+                        continue;
+                    }
+                    c.add_order(o, month);
+                    if c.met(*rule, setting) {
+                        c.done = true;
+                        if *bonus > 0 {
+                            new_lot(&mut lots, &mut scheduled, o.at, *bonus, false);
+                            sources.push(Source::Challenge(i));
+                            push(entries, o.at, Kind::Award, *bonus, Source::Challenge(i));
+                            st.awarded += bonus;
+                        }
+                    }
+                }
+            }
+            Event::Refund(r) => {
+                window.push_back((r.at, -r.merchandise_minor));
+                window_sum -= r.merchandise_minor;
+                for b in &mut badges {
+                    b.spend_minor -= r.merchandise_minor;
+                }
+                let order = match r.order {
+                    Some(o) => earned.contains_key(&o).then_some(o),
+                    None => last_earning,
+                };
+                let Some(order) = order else { continue };
+                let (_, m, points, taken) = earned[&order];
+                let due = points_of(r.merchandise_minor, setting, p.points_per_unit, m)
+                    .min(points - taken);
+                if due == 0 {
+                    continue;
+                }
+                if let Some(e) = earned.get_mut(&order) {
+                    e.3 += due;
+                }
+                let took = consume(&mut lots, due, false);
+                if took > 0 {
+                    push(entries, r.at, Kind::TakeBack, -took, Source::Refund(r.id));
+                    st.taken_back += took;
+                }
+                if took < due {
+                    push(
+                        entries,
+                        r.at,
+                        Kind::Unrecovered,
+                        due - took,
+                        Source::Refund(r.id),
+                    );
+                    st.unrecovered += due - took;
+                }
+            }
+            Event::Action(a) => {
+                if a.at < starts {
+                    continue;
+                }
+                let Some((_, points, max)) = p.actions.iter().find(|(k, _, _)| *k == a.kind) else {
+                    continue;
+                };
+                let count = action_counts.entry(a.kind).or_default();
+                if max.is_some_and(|m| *count >= m)
+                    || !action_refs.insert((a.kind, a.reference.as_str()))
+                {
+                    continue;
+                }
+                *count += 1;
+                if *points > 0 {
+                    new_lot(&mut lots, &mut scheduled, a.at, *points, false);
+                    let source = Source::Action(a.reference.clone());
+                    sources.push(source.clone());
+                    push(entries, a.at, Kind::Award, *points, source);
+                    st.awarded += points;
+                }
+            }
+            Event::Redeem(r) => {
+                let balance: i64 = lots
+                    .iter()
+                    .filter(|l| l.available)
+                    .map(|l| l.remaining)
+                    .sum();
+                if r.points <= 0 || r.points > balance {
+                    refused.push((
+                        (*r).clone(),
+                        format!("{} points asked, {balance} spendable", r.points),
+                    ));
+                    continue;
+                }
+                consume(&mut lots, r.points, true);
+                push(
+                    entries,
+                    r.at,
+                    Kind::Redeem,
+                    -r.points,
+                    Source::Redemption(r.reference.clone()),
+                );
+                st.redeemed += r.points;
+            }
+        }
+    }
+    // Up to the moment asked (expiries at that very moment included).
+    run_scheduled(
+        (as_of, Step::Order),
+        &mut lots,
+        &mut scheduled,
+        entries,
+        &sources,
+    );
+    slide(&mut window, &mut window_sum, as_of);
+    st.tier = tier_for(window_sum);
+    st.year_spend_minor = window_sum.max(0);
+    st.expired = -entries[first..]
+        .iter()
+        .filter(|e| e.kind == Kind::Expire)
+        .map(|e| e.points)
+        .sum::<i64>();
+    st.balance = lots
+        .iter()
+        .filter(|l| l.available)
+        .map(|l| l.remaining)
+        .sum();
+    st.pending = lots
+        .iter()
+        .filter(|l| !l.available)
+        .map(|l| l.remaining)
+        .sum();
+    (st, refused)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loyalty::programme::Programme;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    const BASE: &str = r#"
+name = "Test club"
+starts_on = "2011-01-01"
+points_per_unit = "1"
+pending_days = 14
+expiry_days = 60
+[[tier]]
+name = "Bronze"
+min_spend = "0"
+multiplier = "1"
+[[tier]]
+name = "Silver"
+min_spend = "100"
+multiplier = "1.5"
+[[action]]
+kind = "review"
+points = 20
+max_per_customer = 2
+[[badge]]
+name = "Regular"
+rule = { orders = 3 }
+bonus = 7
+[[badge]]
+name = "Explorer"
+rule = { categories = 2 }
+bonus = 0
+[[challenge]]
+name = "March"
+from = "2011-03-01"
+to = "2011-03-31"
+rule = { orders = 2 }
+bonus = 11
+"#;
+
+    fn setting() -> Setting {
+        Setting {
+            tz: chrono_tz::Europe::London,
+            minor_per_major: 100,
+        }
+    }
+
+    fn programme(text: &str) -> Compiled {
+        Programme::parse(text).unwrap().compile().unwrap()
+    }
+
+    fn at(m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2011, m, d, h, 0, 0).unwrap()
+    }
+
+    fn order(id: i64, at: DateTime<Utc>, minor: i64, categories: &[u32]) -> Order {
+        Order {
+            id,
+            customer: 1,
+            at,
+            merchandise_minor: minor,
+            categories: categories.to_vec(),
+        }
+    }
+
+    fn refund(id: i64, order: Option<i64>, at: DateTime<Utc>, minor: i64) -> Refund {
+        Refund {
+            id,
+            customer: 1,
+            order,
+            at,
+            merchandise_minor: minor,
+        }
+    }
+
+    fn lines(r: &Replay, kind: Kind) -> Vec<(DateTime<Utc>, i64)> {
+        r.entries
+            .iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| (e.at, e.points))
+            .collect()
+    }
+
+    #[test]
+    fn earns_floor_of_spend_times_the_tier_multiplier_at_the_moment() {
+        let p = programme(BASE);
+        let h = History {
+            orders: vec![
+                // Before the start: no points, but it counts toward the tier.
+                order(
+                    1,
+                    Utc.with_ymd_and_hms(2010, 12, 20, 10, 0, 0).unwrap(),
+                    4_000,
+                    &[1],
+                ),
+                order(2, at(1, 10, 10), 6_099, &[1]),
+                // 40.00 + 60.99 = 100.99 in the year before: Silver, × 1.5.
+                order(3, at(2, 1, 10), 1_033, &[1]),
+            ],
+            ..History::default()
+        };
+        let r = replay(&p, setting(), &h, at(2, 2, 0));
+        assert_eq!(
+            lines(&r, Kind::Earn),
+            vec![(at(1, 10, 10), 60), (at(2, 1, 10), 15)]
+        );
+        let s = &r.standings[0];
+        assert_eq!((s.earned, s.orders, s.tier), (75, 2, 1));
+        // 14 days after the first order it became spendable; the second is
+        // still pending.
+        assert_eq!(lines(&r, Kind::Available), vec![(at(1, 24, 10), 60)]);
+        assert_eq!((s.balance, s.pending), (60, 15));
+        assert_eq!(s.year_spend_minor, 4_000 + 6_099 + 1_033);
+    }
+
+    #[test]
+    fn points_expire_their_lot_and_tiers_fall_back() {
+        let p = programme(BASE);
+        let h = History {
+            orders: vec![order(1, at(1, 10, 10), 15_000, &[1])],
+            ..History::default()
+        };
+        // 60 × 24 hours after the order its unspent points expire.
+        let r = replay(&p, setting(), &h, at(3, 11, 10));
+        assert_eq!(lines(&r, Kind::Expire), vec![(at(3, 11, 10), -150)]);
+        let s = &r.standings[0];
+        assert_eq!((s.balance, s.pending, s.expired), (0, 0, 150));
+        assert_eq!(s.tier, 1);
+        // A year and a moment later the spend has left the window.
+        let r = replay(
+            &p,
+            setting(),
+            &h,
+            Utc.with_ymd_and_hms(2012, 1, 10, 10, 0, 1).unwrap(),
+        );
+        assert_eq!(r.standings[0].tier, 0);
+    }
+
+    #[test]
+    fn refunds_take_back_at_the_order_multiplier_never_more_than_it_earned() {
+        let p = programme(BASE);
+        let h = History {
+            orders: vec![
+                order(1, at(1, 10, 10), 10_000, &[1]),
+                order(2, at(1, 20, 10), 1_000, &[1]), // Silver: 15
+            ],
+            refunds: vec![
+                // 8.55 of order 2 at × 1.5: floor(12.825) = 12.
+                refund(1, Some(2), at(1, 21, 10), 855),
+                // Another 8.55: only the 3 it has left.
+                refund(2, Some(2), at(1, 22, 10), 855),
+                // No order named: the latest earning one at or before (2),
+                // which has nothing left to take.
+                refund(3, None, at(1, 23, 10), 500),
+            ],
+            ..History::default()
+        };
+        let r = replay(&p, setting(), &h, at(1, 25, 0));
+        assert_eq!(
+            lines(&r, Kind::TakeBack),
+            vec![(at(1, 21, 10), -12), (at(1, 22, 10), -3)]
+        );
+        let s = &r.standings[0];
+        assert_eq!((s.earned, s.taken_back, s.unrecovered), (115, 15, 0));
+        // Oldest lot first: the 100 of order 1 paid for it.
+        assert_eq!((s.balance, s.pending), (85, 15));
+        // The refunds took 10.10 off the year's spend.
+        assert_eq!(s.year_spend_minor, 11_000 - 2_210);
+    }
+
+    #[test]
+    fn a_refund_of_spent_points_is_recorded_as_unrecovered_and_the_balance_stays_at_zero() {
+        let p = programme(BASE);
+        let h = History {
+            orders: vec![order(1, at(1, 10, 10), 5_000, &[1])],
+            refunds: vec![refund(1, None, at(2, 1, 10), 5_000)],
+            redemptions: vec![Redemption {
+                customer: 1,
+                at: at(1, 30, 10),
+                points: 40,
+                reference: "R1".into(),
+            }],
+            ..History::default()
+        };
+        let r = replay(&p, setting(), &h, at(2, 2, 0));
+        let s = &r.standings[0];
+        assert_eq!((s.redeemed, s.taken_back, s.unrecovered), (40, 10, 40));
+        assert_eq!((s.balance, s.pending), (0, 0));
+        assert!(r.refused.is_empty());
+        // A redemption needs spendable points: pending ones do not count.
+        let h = History {
+            orders: vec![order(1, at(1, 10, 10), 5_000, &[1])],
+            redemptions: vec![Redemption {
+                customer: 1,
+                at: at(1, 12, 10),
+                points: 40,
+                reference: "R1".into(),
+            }],
+            ..History::default()
+        };
+        let r = replay(&p, setting(), &h, at(2, 2, 0));
+        assert_eq!(r.refused.len(), 1);
+        assert_eq!(r.refused[0].1, "40 points asked, 0 spendable");
+        assert_eq!(r.standings[0].balance, 50);
+    }
+
+    #[test]
+    fn at_one_moment_the_order_comes_before_its_refund_and_expiry_before_both() {
+        let p = programme(BASE);
+        let t = at(3, 11, 10);
+        let h = History {
+            orders: vec![
+                order(1, at(1, 10, 10), 2_000, &[1]),
+                order(2, t, 3_000, &[1]),
+            ],
+            refunds: vec![refund(1, None, t, 3_000)],
+            ..History::default()
+        };
+        let r = replay(&p, setting(), &h, at(3, 12, 0));
+        let kinds: Vec<(Kind, i64)> = r.entries.iter().map(|e| (e.kind, e.points)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (Kind::Earn, 20),
+                (Kind::Available, 20),
+                (Kind::Expire, -20),
+                (Kind::Earn, 30),
+                (Kind::TakeBack, -30),
+            ]
+        );
+    }
+
+    #[test]
+    fn badges_challenges_and_actions_award_once_within_their_rules() {
+        let p = programme(BASE);
+        let review = |n: u32, reference: &str| ActionEvent {
+            customer: 1,
+            kind: ActionKind::Review,
+            at: at(1, n, 12),
+            reference: reference.into(),
+        };
+        let h = History {
+            orders: vec![
+                order(1, at(2, 25, 10), 100, &[1]),
+                order(2, at(3, 2, 10), 100, &[2]),
+                order(3, at(3, 3, 10), 100, &[1]),
+                order(4, at(3, 4, 10), 100, &[3]),
+            ],
+            actions: vec![
+                review(2, "a"),
+                review(3, "a"), // the same reference: once
+                review(4, "b"),
+                review(5, "c"), // beyond max_per_customer
+            ],
+            ..History::default()
+        };
+        let r = replay(&p, setting(), &h, at(3, 5, 0));
+        let awards: Vec<(DateTime<Utc>, i64, Source)> = r
+            .entries
+            .iter()
+            .filter(|e| e.kind == Kind::Award)
+            .map(|e| (e.at, e.points, e.source.clone()))
+            .collect();
+        assert_eq!(
+            awards,
+            vec![
+                (at(1, 2, 12), 20, Source::Action("a".into())),
+                (at(1, 4, 12), 20, Source::Action("b".into())),
+                // Regular: the third order; the March challenge: its second
+                // order in March (the February one does not count).
+                (at(3, 3, 10), 7, Source::Badge(0)),
+                (at(3, 3, 10), 11, Source::Challenge(0)),
+            ]
+        );
+        // Explorer (two categories) on the second order, without a bonus.
+        assert_eq!(r.standings[0].badges, vec![1, 0]);
+    }
+
+    fn arb_history() -> impl Strategy<Value = History> {
+        let order = (0i64..3, 0i64..400, 0i64..30_000, 0u32..4);
+        let refund = (
+            0i64..3,
+            0i64..400,
+            1i64..20_000,
+            proptest::option::of(0usize..40),
+        );
+        let redeem = (0i64..3, 0i64..400, 1i64..300);
+        (
+            proptest::collection::vec(order, 0..40),
+            proptest::collection::vec(refund, 0..15),
+            proptest::collection::vec(redeem, 0..10),
+        )
+            .prop_map(|(orders, refunds, redeems)| {
+                let t0 = Utc.with_ymd_and_hms(2010, 12, 1, 0, 0, 0).unwrap();
+                let orders: Vec<Order> = orders
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (c, day, minor, cat))| Order {
+                        id: i as i64 + 1,
+                        customer: c,
+                        at: t0 + Duration::hours(day * 24 + (i as i64 % 5)),
+                        merchandise_minor: minor,
+                        categories: vec![cat],
+                    })
+                    .collect();
+                let refunds = refunds
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (c, day, minor, o))| {
+                        let named = o.and_then(|o| orders.get(o)).filter(|o| o.customer == c);
+                        Refund {
+                            id: i as i64 + 1,
+                            customer: c,
+                            order: named.map(|o| o.id),
+                            at: named.map_or(t0 + Duration::days(day), |o| {
+                                o.at + Duration::days(day % 30)
+                            }),
+                            merchandise_minor: minor,
+                        }
+                    })
+                    .collect();
+                let redemptions = redeems
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (c, day, points))| Redemption {
+                        customer: c,
+                        at: t0 + Duration::days(day),
+                        points,
+                        reference: format!("R{i}"),
+                    })
+                    .collect();
+                History {
+                    orders,
+                    refunds,
+                    actions: Vec::new(),
+                    redemptions,
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn the_balance_is_the_ledger_and_never_negative(h in arb_history()) {
+            let p = programme(BASE);
+            let as_of = Utc.with_ymd_and_hms(2012, 2, 1, 0, 0, 0).unwrap();
+            let r = replay(&p, setting(), &h, as_of);
+            for s in &r.standings {
+                let total: i64 = r.entries.iter()
+                    .filter(|e| e.customer == s.customer && e.kind.counts())
+                    .map(|e| e.points)
+                    .sum();
+                prop_assert_eq!(s.balance + s.pending, total);
+                prop_assert!(s.balance >= 0 && s.pending >= 0);
+                prop_assert_eq!(
+                    s.earned + s.awarded - s.redeemed - s.expired - s.taken_back,
+                    total
+                );
+            }
+            // Replaying gives the same ledger.
+            prop_assert_eq!(&r, &replay(&p, setting(), &h, as_of));
+            // No order loses more to refunds than it earned.
+            let mut by_order: HashMap<i64, i64> = HashMap::new();
+            for e in &r.entries {
+                if let (Kind::TakeBack | Kind::Unrecovered, Source::Refund(id)) = (e.kind, &e.source) {
+                    let refund = h.refunds.iter().find(|x| x.id == *id).unwrap();
+                    *by_order.entry(refund.order.unwrap_or(-refund.customer - 1)).or_default() += e.points.abs();
+                }
+            }
+            for (order, lost) in by_order {
+                if order > 0 {
+                    let earned: i64 = r.entries.iter()
+                        .filter(|e| e.kind == Kind::Earn && e.source == Source::Order(order))
+                        .map(|e| e.points).sum();
+                    prop_assert!(lost <= earned, "order {order}: {lost} > {earned}");
+                }
+            }
+        }
+    }
+}

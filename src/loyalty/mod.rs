@@ -1,0 +1,107 @@
+//! Loyalty: a programme of points, tiers, badges, challenges and rewards,
+//! its ledger replayed from the shop's own orders and refunds, and a
+//! simulation of what it would have cost on the shop's history before it is
+//! launched (`docs/loyalty.md`).
+
+pub mod ledger;
+pub mod programme;
+pub mod simulate;
+
+use crate::error::Result;
+use crate::store::Shop;
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+use std::collections::HashMap;
+
+/// The shop's orders and refunds with a customer, in its currency, placed
+/// up to `until` (UTC), as the ledger reads them: an order's merchandise
+/// total is its merchandise lines' totals (a cancelled order earns
+/// nothing); a refund's is its merchandise lines' amounts (amounts refunded
+/// without line detail, such as shipping, are not merchandise). Also each
+/// order's merchandise revenue by id, for the simulation's share of revenue.
+pub fn read_history(
+    conn: &Connection,
+    shop: &Shop,
+    until: DateTime<Utc>,
+) -> Result<ledger::History> {
+    let until = crate::time::fmt_utc(until);
+    let mut categories: HashMap<String, u32> = HashMap::new();
+    let mut orders: Vec<ledger::Order> = Vec::new();
+    let mut stmt = conn.prepare(
+        "SELECT o.id, o.customer_id, o.placed_at, l.line_total_minor, p.category
+         FROM orders o
+         JOIN order_lines l ON l.order_id = o.id
+         JOIN variants v ON v.id = l.variant_id
+         JOIN products p ON p.id = v.product_id
+         WHERE o.customer_id IS NOT NULL AND o.currency = ?1 AND o.placed_at <= ?2
+           AND o.status != 'cancelled' AND p.kind = 'merchandise'
+         ORDER BY o.id",
+    )?;
+    let mut rows = stmt.query(rusqlite::params![shop.currency, until])?;
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let total: i64 = r.get(3)?;
+        let category: Option<String> = r.get(4)?;
+        if orders.last().is_none_or(|o| o.id != id) {
+            let placed: String = r.get(2)?;
+            orders.push(ledger::Order {
+                id,
+                customer: r.get(1)?,
+                at: crate::time::parse_utc(&placed)?,
+                merchandise_minor: 0,
+                categories: Vec::new(),
+            });
+        }
+        let o = orders.last_mut().expect("pushed above");
+        o.merchandise_minor += total;
+        if let Some(c) = category {
+            let next = categories.len() as u32;
+            let c = *categories.entry(c).or_insert(next);
+            if !o.categories.contains(&c) {
+                o.categories.push(c);
+            }
+        }
+    }
+    let mut refunds: Vec<ledger::Refund> = Vec::new();
+    let mut stmt = conn.prepare(
+        "SELECT r.id, coalesce(r.customer_id, o.customer_id), r.order_id, r.created_at,
+                sum(CASE WHEN p.kind = 'merchandise' THEN l.amount_minor ELSE 0 END)
+         FROM refunds r
+         LEFT JOIN orders o ON o.id = r.order_id
+         JOIN refund_lines l ON l.refund_id = r.id
+         JOIN variants v ON v.id = l.variant_id
+         JOIN products p ON p.id = v.product_id
+         WHERE coalesce(r.customer_id, o.customer_id) IS NOT NULL
+           AND r.currency = ?1 AND r.created_at <= ?2
+         GROUP BY r.id ORDER BY r.id",
+    )?;
+    let mut rows = stmt.query(rusqlite::params![shop.currency, until])?;
+    while let Some(r) = rows.next()? {
+        let amount: i64 = r.get(4)?;
+        if amount <= 0 {
+            continue;
+        }
+        let at: String = r.get(3)?;
+        refunds.push(ledger::Refund {
+            id: r.get(0)?,
+            customer: r.get(1)?,
+            order: r.get(2)?,
+            at: crate::time::parse_utc(&at)?,
+            merchandise_minor: amount,
+        });
+    }
+    Ok(ledger::History {
+        orders,
+        refunds,
+        actions: Vec::new(),
+        redemptions: Vec::new(),
+    })
+}
+
+/// The ledger's setting for `shop`.
+pub fn setting(shop: &Shop) -> Result<ledger::Setting> {
+    Ok(ledger::Setting {
+        tz: shop.tz()?,
+        minor_per_major: crate::money::minor_per_major(&shop.currency),
+    })
+}

@@ -1,0 +1,156 @@
+//! The loyalty programme's simulation on a small shop worked by hand,
+//! through the real importer, the service and the CLI.
+
+use crate::fixtures::{import_str, shop, temp_store};
+use chrono::{TimeZone, Utc};
+use merchant_desk::import::ImportKind;
+use merchant_desk::loyalty::{programme::Programme, simulate};
+
+const PROGRAMME: &str = r#"
+name = "Double points"
+starts_on = "2020-01-01"
+points_per_unit = "2"
+pending_days = 7
+expiry_days = 30
+[[tier]]
+name = "Bronze"
+min_spend = "0"
+multiplier = "1"
+[[tier]]
+name = "Silver"
+min_spend = "100"
+multiplier = "1.5"
+[[reward]]
+name = "£5 off"
+points = 500
+discount = { amount = "5.00" }
+"#;
+
+const ORDERS: &str = "order_id,ordered_at,sku,title,quantity,unit_price,currency,customer_id
+A1,2024-01-05T10:00:00Z,MUG,Mug,1,120.50,GBP,alice
+A2,2024-02-10T10:00:00Z,MUG,Mug,2,15.00,GBP,alice
+B1,2024-03-01T10:00:00Z,CUP,Cup,1,10.99,GBP,bob
+G1,2024-03-02T10:00:00Z,CUP,Cup,5,10.00,GBP,
+";
+
+#[test]
+fn a_simulation_worked_by_hand() {
+    let mut t = temp_store();
+    t.store
+        .set_shop(&shop("GBP", "Europe/London"), Utc::now())
+        .unwrap();
+    import_str(&mut t.store, ImportKind::Orders, "orders.csv", ORDERS).unwrap();
+    let s = t.store.require_shop().unwrap();
+    let now = Utc.with_ymd_and_hms(2024, 3, 15, 12, 0, 0).unwrap();
+    let p = Programme::parse(PROGRAMME).unwrap();
+    let sim = simulate::simulate(t.store.conn(), &s, &p, 3, 0.3, now).unwrap();
+    assert_eq!(
+        (sim.from.as_str(), sim.to.as_str()),
+        ("2024-01-01", "2024-03-15")
+    );
+    // Alice: 120.50 × 2 = 241 (Bronze); then 30.00 × 2 × 1.5 = 90 (her
+    // year's spend is 120.50: Silver). Bob: floor(10.99 × 2) = 21. The
+    // guest earns nothing.
+    assert_eq!((sim.members, sim.earning_orders, sim.earned), (2, 3, 352));
+    // Alice's points expired 30 days after each of her orders (4 Feb and
+    // 11 Mar); Bob's 21 are left.
+    assert_eq!(sim.expired, 241 + 90);
+    assert_eq!(sim.outstanding, 21);
+    // A point is worth 1p at "£5 off": 30 % of 352 points is 105.6p.
+    assert_eq!(sim.liability[0].value_minor, Some(21));
+    assert_eq!(sim.redemption_cost_minor, Some(106));
+    assert_eq!(sim.revenue_minor, 12_050 + 3_000 + 1_099 + 5_000);
+    let months: Vec<(&str, i64, i64, Vec<i64>)> = sim
+        .monthly
+        .iter()
+        .map(|m| {
+            (
+                m.day.as_str(),
+                m.issued,
+                m.outstanding,
+                m.members_by_tier.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        months,
+        vec![
+            ("2024-01-31", 241, 241, vec![0, 1]),
+            ("2024-02-29", 331, 90, vec![0, 1]),
+            ("2024-03-15", 352, 21, vec![1, 1]),
+        ]
+    );
+}
+
+#[test]
+fn the_cli_simulates_two_programmes_side_by_side_and_refuses_a_wrong_file() {
+    let mut t = temp_store();
+    t.store
+        .set_shop(&shop("GBP", "Europe/London"), Utc::now())
+        .unwrap();
+    import_str(&mut t.store, ImportKind::Orders, "orders.csv", ORDERS).unwrap();
+    let db = t.store.path().to_path_buf();
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.toml");
+    let b = dir.path().join("b.toml");
+    std::fs::write(&a, PROGRAMME).unwrap();
+    std::fs::write(
+        &b,
+        PROGRAMME
+            .replace("Double points", "Single")
+            .replace("\"2\"", "\"1\""),
+    )
+    .unwrap();
+    let cli = crate::cli_bin();
+    let run = |args: &[&str]| {
+        std::process::Command::new(&cli)
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "--json",
+        "loyalty",
+        "simulate",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--months",
+        "120",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sims: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sims[0]["name"], "Double points");
+    assert_eq!(sims[1]["name"], "Single");
+    // Half the rate: floor(120.50) + 30.00 × 1.5 + floor(10.99).
+    assert_eq!(sims[1]["earned"], 120 + 45 + 10);
+    let text = run(&[
+        "loyalty",
+        "simulate",
+        a.to_str().unwrap(),
+        "--months",
+        "120",
+    ]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("2 members, 3 orders earning"), "{text}");
+    // As of today everything has expired; the cost is the issued points'.
+    assert!(text.contains("352 expired; 0 outstanding"), "{text}");
+    assert!(
+        text.contains("costs £1.06: 0.50 % of the £211.49 merchandise revenue"),
+        "{text}"
+    );
+    // A wrong amount names the file and the field.
+    std::fs::write(&b, PROGRAMME.replace("\"1.5\"", "\"one and a half\"")).unwrap();
+    let bad = run(&["loyalty", "simulate", b.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("b.toml") && err.contains("multiplier"),
+        "{err}"
+    );
+}
