@@ -6,6 +6,7 @@
 pub mod ledger;
 pub mod programme;
 pub mod simulate;
+pub mod store;
 
 use crate::error::Result;
 use crate::store::Shop;

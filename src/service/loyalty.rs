@@ -4,6 +4,7 @@ use super::Desk;
 use crate::error::Result;
 use crate::loyalty::programme::Programme;
 use crate::loyalty::simulate::{self, Simulation};
+use crate::loyalty::store::{self, MemberLedger, Members, Stored};
 use chrono::Utc;
 
 impl Desk {
@@ -24,5 +25,45 @@ impl Desk {
                 })
                 .collect()
         })
+    }
+
+    /// Stores a programme as a draft (checked first).
+    pub fn create_loyalty(&self, programme: Programme) -> Result<Stored> {
+        self.with_store(|s| {
+            let now = s.require_shop()?.clock(Utc::now());
+            store::create(s.conn(), &programme, now)
+        })
+    }
+
+    /// Every stored programme, newest first.
+    pub fn loyalty_programmes(&self) -> Result<Vec<Stored>> {
+        self.with_store(|s| store::list(s.conn()))
+    }
+
+    /// One stored programme, checked again.
+    pub fn check_loyalty(&self, id: i64) -> Result<Stored> {
+        self.with_store(|s| {
+            let p = store::get(s.conn(), id)?;
+            p.programme.compile()?;
+            Ok(p)
+        })
+    }
+
+    /// Makes a draft the live programme (the one live before ends).
+    pub fn launch_loyalty(&self, id: i64) -> Result<Stored> {
+        self.with_store(|s| {
+            let now = s.require_shop()?.clock(Utc::now());
+            store::launch(s.conn_mut(), id, now)
+        })
+    }
+
+    /// Every member of the live programme as of the end of today.
+    pub fn loyalty_members(&self) -> Result<Members> {
+        self.with_store(|s| store::members(s.conn(), &s.require_shop()?, Utc::now()))
+    }
+
+    /// One member's standing and ledger lines.
+    pub fn loyalty_member(&self, customer: &str) -> Result<MemberLedger> {
+        self.with_store(|s| store::member(s.conn(), &s.require_shop()?, Utc::now(), customer))
     }
 }

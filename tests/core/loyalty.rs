@@ -154,3 +154,95 @@ fn the_cli_simulates_two_programmes_side_by_side_and_refuses_a_wrong_file() {
         "{err}"
     );
 }
+
+#[test]
+fn a_launched_programme_lists_its_members_as_the_ledger_has_them() {
+    let mut t = temp_store();
+    t.store
+        .set_shop(&shop("GBP", "Europe/London"), Utc::now())
+        .unwrap();
+    import_str(&mut t.store, ImportKind::Orders, "orders.csv", ORDERS).unwrap();
+    let db = t.store.path().to_path_buf();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("club.toml");
+    std::fs::write(&file, PROGRAMME).unwrap();
+    let cli = crate::cli_bin();
+    let run = |args: &[&str]| {
+        std::process::Command::new(&cli)
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = run(args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    // Nothing live yet: said, not an empty list.
+    let none = run(&["loyalty", "members"]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no loyalty programme is live"));
+    let created = json(&["--json", "loyalty", "create", file.to_str().unwrap()]);
+    assert_eq!(created["status"], "draft");
+    let id = created["id"].as_i64().unwrap().to_string();
+    assert_eq!(
+        json(&["--json", "loyalty", "launch", &id])["status"],
+        "live"
+    );
+    let again = run(&["loyalty", "launch", &id]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("only a draft can be launched"));
+    // As of today every point has long expired (30 days).
+    let m = json(&["--json", "loyalty", "members"]);
+    let members = m["members"].as_array().unwrap();
+    let who: Vec<&str> = members
+        .iter()
+        .map(|x| x["customer"].as_str().unwrap())
+        .collect();
+    assert_eq!(who, ["alice", "bob"]);
+    let alice = &members[0];
+    assert_eq!(alice["earned"], 241 + 90);
+    assert_eq!(alice["expired"], 241 + 90);
+    assert_eq!(
+        (alice["balance"].as_i64(), alice["pending"].as_i64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(alice["tier"], "Bronze");
+    assert_eq!(members[1]["earned"], 21);
+    // Alice's ledger: two orders earning, becoming spendable, expiring.
+    let a = json(&["--json", "loyalty", "member", "alice"]);
+    let kinds: Vec<(&str, i64)> = a["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["kind"].as_str().unwrap(), l["points"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("earn", 241),
+            ("available", 241),
+            ("expire", -241),
+            ("earn", 90),
+            ("available", 90),
+            ("expire", -90)
+        ]
+    );
+    // A second programme launched ends the first.
+    let second = json(&["--json", "loyalty", "create", file.to_str().unwrap()]);
+    let second = second["id"].as_i64().unwrap().to_string();
+    json(&["--json", "loyalty", "launch", &second]);
+    let list = json(&["--json", "loyalty", "list"]);
+    let statuses: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["live", "ended"]);
+}

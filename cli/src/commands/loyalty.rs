@@ -10,6 +10,18 @@ use std::process::ExitCode;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
+    /// Store a programme file (TOML) as a draft, checked first.
+    Create { file: PathBuf },
+    /// List the stored programmes.
+    List,
+    /// Check a stored programme again and show it.
+    Check { id: i64 },
+    /// Make a draft the live programme (the one live before ends).
+    Launch { id: i64 },
+    /// Every member of the live programme as of the end of today.
+    Members,
+    /// One member's points, tier and ledger lines (external id or email).
+    Member { customer: String },
     /// Replay one programme file, or two side by side, on the shop's last
     /// months of orders: points issued and outstanding, what they are
     /// worth, members per tier, the cost against revenue.
@@ -26,8 +38,126 @@ pub enum Command {
     },
 }
 
+fn show_stored(ctx: &Context, p: &merchant_desk::loyalty::store::Stored) -> Result<()> {
+    let tz = ctx.shop_desk()?.1.tz()?;
+    let when =
+        |utc: &str| merchant_desk::time::shop_time(utc, tz).unwrap_or_else(|_| utc.to_string());
+    ctx.out.show(p, |out| {
+        out.line(format!(
+            "programme {} \"{}\": {}, created {}{}",
+            p.id,
+            p.programme.name,
+            p.status,
+            when(&p.created_at),
+            p.launched_at
+                .as_ref()
+                .map_or(String::new(), |l| format!(", launched {}", when(l)))
+        ));
+        let tiers: Vec<String> = p
+            .programme
+            .tier
+            .iter()
+            .map(|t| format!("{} (from {} × {})", t.name, t.min_spend, t.multiplier))
+            .collect();
+        out.line(format!(
+            "  {} points per 1.00 from {}; pending {} days; expiry {}; tiers: {}",
+            p.programme.points_per_unit,
+            p.programme.starts_on,
+            p.programme.pending_days,
+            p.programme
+                .expiry_days
+                .map_or("never".to_string(), |d| format!("{d} days")),
+            if tiers.is_empty() {
+                "none".to_string()
+            } else {
+                tiers.join(", ")
+            }
+        ));
+    });
+    Ok(())
+}
+
 pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
     match command {
+        Command::Create { file } => {
+            let p = ctx
+                .desk()
+                .create_loyalty(toml_file::read::<Programme>(&file)?)?;
+            show_stored(ctx, &p)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { id } => {
+            let p = ctx.desk().check_loyalty(id)?;
+            show_stored(ctx, &p)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Launch { id } => {
+            let p = ctx.desk().launch_loyalty(id)?;
+            show_stored(ctx, &p)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::List => {
+            let list = ctx.desk().loyalty_programmes()?;
+            ctx.out.show(&list, |out| {
+                out.rows(
+                    &list,
+                    "no loyalty programme yet: loyalty create FILE stores one",
+                    |p| out.line(format!("{:>4}  {:<8} {}", p.id, p.status, p.programme.name)),
+                );
+            });
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Members => {
+            let m = ctx.desk().loyalty_members()?;
+            ctx.out.show(&m, |out| {
+                out.line(format!(
+                    "\"{}\" as of the end of {}: {} members",
+                    m.programme,
+                    m.as_of,
+                    m.members.len()
+                ));
+                out.line(format!(
+                    "  {:<14} {:<10} {:>9} {:>9} {:>9} {:>9} {:>9}  badges",
+                    "customer", "tier", "balance", "pending", "earned", "expired", "refunded"
+                ));
+                for x in &m.members {
+                    out.line(format!(
+                        "  {:<14} {:<10} {:>9} {:>9} {:>9} {:>9} {:>9}  {}",
+                        x.customer,
+                        x.tier,
+                        x.balance,
+                        x.pending,
+                        x.earned + x.awarded,
+                        x.expired,
+                        x.taken_back,
+                        x.badges.join(", ")
+                    ));
+                }
+            });
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Member { customer } => {
+            let (desk, shop) = ctx.shop_desk()?;
+            let tz = shop.tz()?;
+            let m = desk.loyalty_member(&customer)?;
+            ctx.out.show(&m, |out| {
+                let x = &m.member;
+                out.line(format!(
+                    "{}: {}, {} points to spend, {} pending; earned {}, awarded {}, redeemed {}, expired {}, taken back {} ({} unrecovered)",
+                    x.customer, x.tier, x.balance, x.pending, x.earned, x.awarded, x.redeemed, x.expired, x.taken_back, x.unrecovered
+                ));
+                for l in &m.lines {
+                    out.line(format!(
+                        "  {}  {:<12} {:>+8}  {:?}",
+                        l.at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z"),
+                        format!("{:?}", l.kind).to_lowercase(),
+                        l.points,
+                        l.source
+                    ));
+                }
+            });
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Simulate {
             files,
             months,

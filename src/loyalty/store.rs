@@ -1,0 +1,328 @@
+//! Programmes kept in the store, launching one, and its members as the
+//! ledger has them.
+
+use super::ledger;
+use super::programme::Programme;
+use crate::error::{Error, Result};
+use crate::store::Shop;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+/// A stored programme.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, rename = "StoredProgramme"))]
+pub struct Stored {
+    #[cfg_attr(test, ts(type = "number"))]
+    pub id: i64,
+    pub status: String,
+    pub created_at: String,
+    pub launched_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub programme: Programme,
+}
+
+/// A row of `loyalty_programmes`: id, definition, status and the times.
+type Row = (i64, String, String, String, Option<String>, Option<String>);
+
+fn stored(r: &rusqlite::Row) -> rusqlite::Result<Row> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
+const COLUMNS: &str = "id, definition, status, created_at, launched_at, ended_at";
+
+fn decode(row: Row) -> Result<Stored> {
+    let (id, definition, status, created_at, launched_at, ended_at) = row;
+    let programme = serde_json::from_str(&definition)
+        .map_err(|e| Error::InvalidArgument(format!("stored programme {id} is unreadable: {e}")))?;
+    Ok(Stored {
+        id,
+        status,
+        created_at,
+        launched_at,
+        ended_at,
+        programme,
+    })
+}
+
+/// Stores a checked programme as a draft.
+pub fn create(conn: &Connection, programme: &Programme, now: DateTime<Utc>) -> Result<Stored> {
+    programme.compile()?;
+    let definition = serde_json::to_string(programme)
+        .map_err(|e| Error::InvalidArgument(format!("the programme cannot be stored: {e}")))?;
+    conn.execute(
+        "INSERT INTO loyalty_programmes (name, definition, status, created_at) VALUES (?1, ?2, 'draft', ?3)",
+        params![programme.name, definition, crate::time::fmt_utc(now)],
+    )?;
+    get(conn, conn.last_insert_rowid())
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Stored> {
+    let row = conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM loyalty_programmes WHERE id = ?1"),
+            [id],
+            stored,
+        )
+        .optional()?
+        .ok_or_else(|| Error::InvalidArgument(format!("no loyalty programme {id}")))?;
+    decode(row)
+}
+
+/// Every programme, newest first.
+pub fn list(conn: &Connection) -> Result<Vec<Stored>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM loyalty_programmes ORDER BY id DESC"
+    ))?;
+    let rows = stmt
+        .query_map([], stored)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter().map(decode).collect()
+}
+
+/// The live programme, if any.
+pub fn live(conn: &Connection) -> Result<Option<Stored>> {
+    let id: Option<i64> = conn
+        .query_row(
+            "SELECT id FROM loyalty_programmes WHERE status = 'live'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    id.map(|id| get(conn, id)).transpose()
+}
+
+/// Makes a draft the live programme; the one live before ends. In one
+/// transaction begun immediately.
+pub fn launch(conn: &mut Connection, id: i64, now: DateTime<Utc>) -> Result<Stored> {
+    let s = get(conn, id)?;
+    if s.status != "draft" {
+        return Err(Error::InvalidArgument(format!(
+            "programme {id} is {}: only a draft can be launched",
+            s.status
+        )));
+    }
+    s.programme.compile()?;
+    let stamp = crate::time::fmt_utc(now);
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute(
+        "UPDATE loyalty_programmes SET status = 'ended', ended_at = ?1 WHERE status = 'live'",
+        [&stamp],
+    )?;
+    tx.execute(
+        "UPDATE loyalty_programmes SET status = 'live', launched_at = ?1 WHERE id = ?2",
+        params![stamp, id],
+    )?;
+    tx.commit()?;
+    get(conn, id)
+}
+
+/// A member as `loyalty members` shows them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Member {
+    /// The customer's external id (as the storefront or the import knows it).
+    pub customer: String,
+    pub email: Option<String>,
+    pub tier: String,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub balance: i64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub pending: i64,
+    /// Points from orders.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub earned: i64,
+    /// Points from badges, challenges and actions.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub awarded: i64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub redeemed: i64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub expired: i64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub taken_back: i64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub unrecovered: i64,
+    pub badges: Vec<String>,
+}
+
+/// Every member of the live programme as of the end of the shop's today.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Members {
+    pub programme: String,
+    pub as_of: String,
+    pub members: Vec<Member>,
+}
+
+/// The live programme's replay as of the end of the shop's today, with the
+/// programme.
+pub fn replay_live(
+    conn: &Connection,
+    shop: &Shop,
+    now: DateTime<Utc>,
+) -> Result<(Stored, ledger::Replay, String)> {
+    let live = live(conn)?.ok_or_else(|| {
+        Error::InvalidArgument(
+            "no loyalty programme is live: create one (loyalty create FILE) and launch it".into(),
+        )
+    })?;
+    let compiled = live.programme.compile()?;
+    let setting = super::setting(shop)?;
+    let today = shop.today(now)?;
+    let next = today.succ_opt().unwrap_or(today);
+    let as_of =
+        crate::time::local_to_utc(setting.tz, next.and_hms_opt(0, 0, 0).unwrap_or_default());
+    let mut history = super::read_history(conn, shop, as_of)?;
+    history.actions = read_actions(conn, as_of)?;
+    history.redemptions = read_redemptions(conn, as_of)?;
+    let replay = ledger::replay(&compiled, setting, &history, as_of);
+    Ok((live, replay, today.to_string()))
+}
+
+fn read_actions(conn: &Connection, until: DateTime<Utc>) -> Result<Vec<ledger::ActionEvent>> {
+    let mut stmt = conn.prepare(
+        "SELECT customer_id, kind, at, reference FROM loyalty_actions WHERE at <= ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([crate::time::fmt_utc(until)], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (customer, kind, at, reference) = row?;
+        let kind = serde_json::from_value(serde_json::Value::String(kind.clone()))
+            .map_err(|_| Error::InvalidArgument(format!("unknown stored action kind {kind:?}")))?;
+        out.push(ledger::ActionEvent {
+            customer,
+            kind,
+            at: crate::time::parse_utc(&at)?,
+            reference,
+        });
+    }
+    Ok(out)
+}
+
+fn read_redemptions(conn: &Connection, until: DateTime<Utc>) -> Result<Vec<ledger::Redemption>> {
+    let mut stmt = conn.prepare(
+        "SELECT customer_id, at, points, reference FROM loyalty_redemptions WHERE at <= ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([crate::time::fmt_utc(until)], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (customer, at, points, reference) = row?;
+        out.push(ledger::Redemption {
+            customer,
+            at: crate::time::parse_utc(&at)?,
+            points,
+            reference,
+        });
+    }
+    Ok(out)
+}
+
+/// Every customer with an order or a ledger line, as of the end of the
+/// shop's today, under the live programme; by external id.
+pub fn members(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> Result<Members> {
+    let (live, replay, as_of) = replay_live(conn, shop, now)?;
+    let tiers: Vec<String> = if live.programme.tier.is_empty() {
+        vec!["everyone".into()]
+    } else {
+        live.programme.tier.iter().map(|t| t.name.clone()).collect()
+    };
+    let mut who = conn.prepare_cached("SELECT external_id, email FROM customers WHERE id = ?1")?;
+    let mut members = Vec::with_capacity(replay.standings.len());
+    for s in &replay.standings {
+        let (customer, email): (String, Option<String>) =
+            who.query_row([s.customer], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        members.push(Member {
+            customer,
+            email,
+            tier: tiers[s.tier.min(tiers.len() - 1)].clone(),
+            balance: s.balance,
+            pending: s.pending,
+            earned: s.earned,
+            awarded: s.awarded,
+            redeemed: s.redeemed,
+            expired: s.expired,
+            taken_back: s.taken_back,
+            unrecovered: s.unrecovered,
+            badges: s
+                .badges
+                .iter()
+                .filter_map(|b| live.programme.badge.get(*b).map(|b| b.name.clone()))
+                .collect(),
+        });
+    }
+    members.sort_by(|a, b| a.customer.cmp(&b.customer));
+    Ok(Members {
+        programme: live.programme.name.clone(),
+        as_of,
+        members,
+    })
+}
+
+/// One member's standing and ledger lines under the live programme.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct MemberLedger {
+    pub member: Member,
+    pub lines: Vec<ledger::Entry>,
+}
+
+/// A member by external id (or email), with their ledger lines.
+pub fn member(
+    conn: &Connection,
+    shop: &Shop,
+    now: DateTime<Utc>,
+    customer: &str,
+) -> Result<MemberLedger> {
+    let id: i64 = conn
+        .query_row(
+            "SELECT id FROM customers WHERE external_id = ?1 OR lower(email) = lower(?1) ORDER BY id LIMIT 1",
+            [customer],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| Error::InvalidArgument(format!("no customer {customer:?} in the shop")))?;
+    let (_, replay, _) = replay_live(conn, shop, now)?;
+    let all = members(conn, shop, now)?;
+    let external: String = conn.query_row(
+        "SELECT external_id FROM customers WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
+    let member = all
+        .members
+        .into_iter()
+        .find(|m| m.customer == external)
+        .ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "customer {customer:?} has no order and no points yet"
+            ))
+        })?;
+    let lines = replay
+        .entries
+        .into_iter()
+        .filter(|e| e.customer == id)
+        .collect();
+    Ok(MemberLedger { member, lines })
+}
