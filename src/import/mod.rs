@@ -8,6 +8,7 @@
 mod catalog;
 pub mod csvin;
 mod generic;
+mod loyalty;
 mod online_retail;
 mod shopify;
 mod signals;
@@ -47,11 +48,13 @@ pub enum ImportKind {
     DemandEvents,
     /// What one unit costs the shop: `sku, cost`.
     UnitCosts,
+    /// Loyalty actions: `customer, action, at, reference`.
+    LoyaltyActions,
 }
 
 impl ImportKind {
     /// Every format, in the order the command line lists them.
-    pub const ALL: [ImportKind; 8] = [
+    pub const ALL: [ImportKind; 9] = [
         ImportKind::OnlineRetail,
         ImportKind::Orders,
         ImportKind::Products,
@@ -60,6 +63,7 @@ impl ImportKind {
         ImportKind::CompetitorPrices,
         ImportKind::DemandEvents,
         ImportKind::UnitCosts,
+        ImportKind::LoyaltyActions,
     ];
 
     /// The format with this [`ImportKind::name`].
@@ -78,6 +82,7 @@ impl ImportKind {
             ImportKind::CompetitorPrices => "competitor-prices",
             ImportKind::DemandEvents => "demand-events",
             ImportKind::UnitCosts => "unit-costs",
+            ImportKind::LoyaltyActions => "loyalty-actions",
         }
     }
 
@@ -86,7 +91,10 @@ impl ImportKind {
     fn touches_sales(self) -> bool {
         !matches!(
             self,
-            ImportKind::CompetitorPrices | ImportKind::DemandEvents | ImportKind::UnitCosts
+            ImportKind::CompetitorPrices
+                | ImportKind::DemandEvents
+                | ImportKind::UnitCosts
+                | ImportKind::LoyaltyActions
         )
     }
 }
@@ -365,6 +373,7 @@ fn import_in_transaction(
         ImportKind::CompetitorPrices => signals::competitor_prices(&mut ctx, input, &mut tick)?,
         ImportKind::DemandEvents => signals::demand_events(&mut ctx, input, &mut tick)?,
         ImportKind::UnitCosts => signals::unit_costs(&mut ctx, input, &mut tick)?,
+        ImportKind::LoyaltyActions => loyalty::actions(&mut ctx, input, &mut tick)?,
     }
     tick(input, ctx.tally.rows_read)?;
     let t = ctx.tally;

@@ -295,13 +295,7 @@ pub fn member(
     now: DateTime<Utc>,
     customer: &str,
 ) -> Result<MemberLedger> {
-    let id: i64 = conn
-        .query_row(
-            "SELECT id FROM customers WHERE external_id = ?1 OR lower(email) = lower(?1) ORDER BY id LIMIT 1",
-            [customer],
-            |r| r.get(0),
-        )
-        .optional()?
+    let id = customer_id(conn, customer)?
         .ok_or_else(|| Error::InvalidArgument(format!("no customer {customer:?} in the shop")))?;
     let (_, replay, _) = replay_live(conn, shop, now)?;
     let all = members(conn, shop, now)?;
@@ -325,4 +319,46 @@ pub fn member(
         .filter(|e| e.customer == id)
         .collect();
     Ok(MemberLedger { member, lines })
+}
+
+/// Records an action by hand (the owner awarding it), at `now`, under
+/// `reference` (default: the moment, so each award by hand counts); the
+/// programme's rules decide the points (and `max_per_customer`).
+pub fn award(
+    conn: &Connection,
+    customer: &str,
+    kind: super::programme::ActionKind,
+    reference: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let id = customer_id(conn, customer)?
+        .ok_or_else(|| Error::InvalidArgument(format!("no customer {customer:?} in the shop")))?;
+    let stamp = crate::time::fmt_utc(now);
+    let reference = reference.map_or_else(|| format!("by hand {stamp}"), str::to_string);
+    let kind_text = serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let added = conn.execute(
+        "INSERT OR IGNORE INTO loyalty_actions (customer_id, kind, at, reference) VALUES (?1, ?2, ?3, ?4)",
+        params![id, kind_text, stamp, reference],
+    )?;
+    if added == 0 {
+        return Err(Error::InvalidArgument(format!(
+            "{customer} already has {kind_text} \"{reference}\""
+        )));
+    }
+    Ok(())
+}
+
+/// A customer by the id the storefront or an import knows them by, or by
+/// email (any case); the oldest when several match.
+pub fn customer_id(conn: &Connection, customer: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM customers WHERE external_id = ?1 OR lower(email) = lower(?1)
+             ORDER BY id LIMIT 1",
+        )?
+        .query_row([customer], |r| r.get(0))
+        .optional()?)
 }

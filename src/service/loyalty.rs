@@ -66,4 +66,18 @@ impl Desk {
     pub fn loyalty_member(&self, customer: &str) -> Result<MemberLedger> {
         self.with_store(|s| store::member(s.conn(), &s.require_shop()?, Utc::now(), customer))
     }
+
+    /// Awards an action by hand; the member's standing after it.
+    pub fn award_loyalty(
+        &self,
+        customer: &str,
+        kind: crate::loyalty::programme::ActionKind,
+        reference: Option<&str>,
+    ) -> Result<MemberLedger> {
+        self.with_store(|s| {
+            let shop = s.require_shop()?;
+            store::award(s.conn(), customer, kind, reference, shop.clock(Utc::now()))?;
+            store::member(s.conn(), &shop, Utc::now(), customer)
+        })
+    }
 }

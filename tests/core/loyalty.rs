@@ -101,24 +101,18 @@ fn the_cli_simulates_two_programmes_side_by_side_and_refuses_a_wrong_file() {
             .replace("\"2\"", "\"1\""),
     )
     .unwrap();
-    let cli = crate::cli_bin();
-    let run = |args: &[&str]| {
-        std::process::Command::new(&cli)
-            .arg("--db")
-            .arg(&db)
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    let out = run(&[
-        "--json",
-        "loyalty",
-        "simulate",
-        a.to_str().unwrap(),
-        b.to_str().unwrap(),
-        "--months",
-        "120",
-    ]);
+    let out = run(
+        &db,
+        &[
+            "--json",
+            "loyalty",
+            "simulate",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--months",
+            "120",
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -129,13 +123,16 @@ fn the_cli_simulates_two_programmes_side_by_side_and_refuses_a_wrong_file() {
     assert_eq!(sims[1]["name"], "Single");
     // Half the rate: floor(120.50) + 30.00 × 1.5 + floor(10.99).
     assert_eq!(sims[1]["earned"], 120 + 45 + 10);
-    let text = run(&[
-        "loyalty",
-        "simulate",
-        a.to_str().unwrap(),
-        "--months",
-        "120",
-    ]);
+    let text = run(
+        &db,
+        &[
+            "loyalty",
+            "simulate",
+            a.to_str().unwrap(),
+            "--months",
+            "120",
+        ],
+    );
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(text.contains("2 members, 3 orders earning"), "{text}");
     // As of today everything has expired; the cost is the issued points'.
@@ -146,7 +143,7 @@ fn the_cli_simulates_two_programmes_side_by_side_and_refuses_a_wrong_file() {
     );
     // A wrong amount names the file and the field.
     std::fs::write(&b, PROGRAMME.replace("\"1.5\"", "\"one and a half\"")).unwrap();
-    let bad = run(&["loyalty", "simulate", b.to_str().unwrap()]);
+    let bad = run(&db, &["loyalty", "simulate", b.to_str().unwrap()]);
     assert_eq!(bad.status.code(), Some(1));
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(
@@ -166,39 +163,24 @@ fn a_launched_programme_lists_its_members_as_the_ledger_has_them() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("club.toml");
     std::fs::write(&file, PROGRAMME).unwrap();
-    let cli = crate::cli_bin();
-    let run = |args: &[&str]| {
-        std::process::Command::new(&cli)
-            .arg("--db")
-            .arg(&db)
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    let json = |args: &[&str]| -> serde_json::Value {
-        let out = run(args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
     // Nothing live yet: said, not an empty list.
-    let none = run(&["loyalty", "members"]);
+    let none = run(&db, &["loyalty", "members"]);
     assert_eq!(none.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&none.stderr).contains("no loyalty programme is live"));
-    let created = json(&["--json", "loyalty", "create", file.to_str().unwrap()]);
+    let created = json(
+        &db,
+        &["--json", "loyalty", "create", file.to_str().unwrap()],
+    );
     assert_eq!(created["status"], "draft");
     let id = created["id"].as_i64().unwrap().to_string();
     assert_eq!(
-        json(&["--json", "loyalty", "launch", &id])["status"],
+        json(&db, &["--json", "loyalty", "launch", &id])["status"],
         "live"
     );
-    let again = run(&["loyalty", "launch", &id]);
+    let again = run(&db, &["loyalty", "launch", &id]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("only a draft can be launched"));
     // As of today every point has long expired (30 days).
-    let m = json(&["--json", "loyalty", "members"]);
+    let m = json(&db, &["--json", "loyalty", "members"]);
     let members = m["members"].as_array().unwrap();
     let who: Vec<&str> = members
         .iter()
@@ -215,7 +197,7 @@ fn a_launched_programme_lists_its_members_as_the_ledger_has_them() {
     assert_eq!(alice["tier"], "Bronze");
     assert_eq!(members[1]["earned"], 21);
     // Alice's ledger: two orders earning, becoming spendable, expiring.
-    let a = json(&["--json", "loyalty", "member", "alice"]);
+    let a = json(&db, &["--json", "loyalty", "member", "alice"]);
     let kinds: Vec<(&str, i64)> = a["lines"]
         .as_array()
         .unwrap()
@@ -234,10 +216,13 @@ fn a_launched_programme_lists_its_members_as_the_ledger_has_them() {
         ]
     );
     // A second programme launched ends the first.
-    let second = json(&["--json", "loyalty", "create", file.to_str().unwrap()]);
+    let second = json(
+        &db,
+        &["--json", "loyalty", "create", file.to_str().unwrap()],
+    );
     let second = second["id"].as_i64().unwrap().to_string();
-    json(&["--json", "loyalty", "launch", &second]);
-    let list = json(&["--json", "loyalty", "list"]);
+    json(&db, &["--json", "loyalty", "launch", &second]);
+    let list = json(&db, &["--json", "loyalty", "list"]);
     let statuses: Vec<&str> = list
         .as_array()
         .unwrap()
@@ -245,4 +230,109 @@ fn a_launched_programme_lists_its_members_as_the_ledger_has_them() {
         .map(|p| p["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["live", "ended"]);
+}
+
+#[test]
+fn actions_imported_and_awarded_by_hand_earn_once_within_the_rules() {
+    let mut t = temp_store();
+    t.store
+        .set_shop(&shop("GBP", "Europe/London"), Utc::now())
+        .unwrap();
+    import_str(&mut t.store, ImportKind::Orders, "orders.csv", ORDERS).unwrap();
+    let programme = format!(
+        "{}\n[[action]]\nkind = \"review\"\npoints = 25\nmax_per_customer = 2\n",
+        PROGRAMME.replace("expiry_days = 30", "expiry_days = 3650")
+    );
+    let actions = "customer,action,at,reference
+alice,review,2024-01-06,rv-1
+alice,Review,2024-01-06,rv-1
+nobody,review,2024-01-06,rv-2
+bob@example.com,review,2024-03-02T10:00:00Z,rv-3
+";
+    // Bob is known by email too.
+    t.store
+        .conn()
+        .execute(
+            "UPDATE customers SET email = 'Bob@Example.com' WHERE external_id = 'bob'",
+            [],
+        )
+        .unwrap();
+    let report = import_str(
+        &mut t.store,
+        ImportKind::LoyaltyActions,
+        "actions.csv",
+        actions,
+    )
+    .unwrap();
+    assert_eq!((report.rows_imported, report.rows_skipped), (2, 2));
+    let again = import_str(
+        &mut t.store,
+        ImportKind::LoyaltyActions,
+        "actions.csv",
+        actions,
+    )
+    .unwrap();
+    assert_eq!(again.rows_imported, 0);
+    let bad = import_str(
+        &mut t.store,
+        ImportKind::LoyaltyActions,
+        "bad.csv",
+        "customer,action,at,reference\nalice,dance,2024-01-06,x\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        bad.contains("line 2") && bad.contains("not an action"),
+        "{bad}"
+    );
+
+    let db = t.store.path().to_path_buf();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("club.toml");
+    std::fs::write(&file, programme).unwrap();
+    let id = json(
+        &db,
+        &["--json", "loyalty", "create", file.to_str().unwrap()],
+    )["id"]
+        .to_string();
+    json(&db, &["--json", "loyalty", "launch", &id]);
+    // Two awards by hand for Alice: the second goes beyond max_per_customer.
+    let first = json(&db, &["--json", "loyalty", "award", "alice", "review"]);
+    assert_eq!(first["member"]["awarded"], 50);
+    let second = json(
+        &db,
+        &[
+            "--json",
+            "loyalty",
+            "award",
+            "alice",
+            "review",
+            "--reference",
+            "by phone",
+        ],
+    );
+    assert_eq!(second["member"]["awarded"], 50);
+    let members = json(&db, &["--json", "loyalty", "members"]);
+    let bob = &members["members"][1];
+    assert_eq!(
+        (bob["customer"].as_str(), bob["awarded"].as_i64()),
+        (Some("bob"), Some(25))
+    );
+    assert_eq!(bob["balance"], 21 + 25);
+}
+
+/// The CLI on `db`.
+fn run(db: &std::path::Path, args: &[&str]) -> std::process::Output {
+    crate::pricing::cli(db, args)
+}
+
+/// The CLI's JSON on `db`, which must succeed.
+fn json(db: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    let out = run(db, args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }

@@ -239,7 +239,7 @@ fn elasticities_simulation_and_backtest_on_a_known_shop() {
     );
 }
 
-fn cli(db: &std::path::Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn cli(db: &std::path::Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(crate::cli_bin())
         .arg("--db")
         .arg(db)

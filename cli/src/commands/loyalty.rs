@@ -22,6 +22,14 @@ pub enum Command {
     Members,
     /// One member's points, tier and ledger lines (external id or email).
     Member { customer: String },
+    /// Award an action by hand (review, referral, profile, birthday, signup, social).
+    Award {
+        customer: String,
+        action: String,
+        /// Counts once per reference (default: each award counts).
+        #[arg(long)]
+        reference: Option<String>,
+    },
     /// Replay one programme file, or two side by side, on the shop's last
     /// months of orders: points issued and outstanding, what they are
     /// worth, members per tier, the cost against revenue.
@@ -133,6 +141,29 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
                         x.badges.join(", ")
                     ));
                 }
+            });
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Award {
+            customer,
+            action,
+            reference,
+        } => {
+            let kind = serde_json::from_value(serde_json::Value::String(action.to_lowercase()))
+                .map_err(|_| {
+                    Error::InvalidArgument(format!(
+                        "\"{action}\" is not an action (review, referral, profile, birthday, signup or social)"
+                    ))
+                })?;
+            let m = ctx
+                .desk()
+                .award_loyalty(&customer, kind, reference.as_deref())?;
+            ctx.out.show(&m, |out| {
+                let x = &m.member;
+                out.line(format!(
+                    "{}: {} points to spend, {} pending, {} awarded in all",
+                    x.customer, x.balance, x.pending, x.awarded
+                ));
             });
             Ok(ExitCode::SUCCESS)
         }
