@@ -8,7 +8,7 @@
 mod common;
 
 use chrono::Utc;
-use common::{arg, flag, median_ms, tempfile_dir};
+use common::{arg, median_ms, tempfile_dir};
 use merchant_desk::error::{Error, Result};
 use merchant_desk::store::Store;
 use serde::Serialize;
@@ -177,19 +177,10 @@ fn main() {
             &mut std::io::stderr(),
         )
     });
-    let r = match result {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(1);
-        }
-    };
-    if flag("--json") {
-        println!("{}", serde_json::to_string_pretty(&r).expect("serialises"));
-    } else {
+    common::report(result, |r| {
         println!(
             "{} variants, {} days × {} paths\nmodel built in {:.0} ms; expected mode {:.1} ms\nMonte Carlo: ours {:.2} s on {} threads, {:.2} s on 1; NumPy {:.2} s\nratio NumPy / ours: {:.1} ({:.1} on 1 thread)\nmean shop units: ours {:.0}, expected {:.0}, NumPy {:.0}",
             r.variants, r.days, r.paths, r.build_ms, r.expected_ms, r.simulate_s, r.threads, r.simulate_1_thread_s, r.numpy_s, r.ratio, r.ratio_1_thread, r.units_mean, r.units_expected, r.units_numpy
         );
-    }
+    });
 }

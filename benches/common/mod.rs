@@ -35,3 +35,21 @@ pub fn median_ms(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> 
     times.sort_by(f64::total_cmp);
     Ok(times[times.len() / 2])
 }
+
+/// Prints a bench's figures: JSON with `--json`, else `text`; an error
+/// ends the bench with status 1. (Not every bench prints this way.)
+#[allow(dead_code)]
+pub fn report<T: serde::Serialize>(result: Result<T>, text: impl FnOnce(&T)) {
+    let r = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    };
+    if flag("--json") {
+        println!("{}", serde_json::to_string_pretty(&r).expect("serialises"));
+    } else {
+        text(&r);
+    }
+}

@@ -267,16 +267,46 @@ pub fn replay(
             .or_default()
             .push(Event::Redeem(r));
     }
-    let mut customers: Vec<i64> = by_customer.keys().copied().collect();
-    customers.sort_unstable();
+    // Customers are independent: replayed on every core, in id order.
+    let mut groups: Vec<(i64, Vec<Event>)> = by_customer.into_iter().collect();
+    groups.sort_unstable_by_key(|g| g.0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = groups.len().div_ceil(threads).max(1);
+    let parts: Vec<Replay> = std::thread::scope(|s| {
+        let handles: Vec<_> = groups
+            .chunks_mut(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    let mut out = Replay::default();
+                    for (c, events) in part.iter_mut() {
+                        events.sort_by_key(|e| e.key());
+                        let (standing, mut refused) = replay_customer(
+                            programme,
+                            setting,
+                            *c,
+                            events,
+                            as_of,
+                            &mut out.entries,
+                        );
+                        out.standings.push(standing);
+                        out.refused.append(&mut refused);
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("ledger thread"))
+            .collect()
+    });
     let mut out = Replay::default();
-    for c in customers {
-        let mut events = by_customer.remove(&c).unwrap_or_default();
-        events.sort_by_key(|e| e.key());
-        let (standing, mut refused) =
-            replay_customer(programme, setting, c, &events, as_of, &mut out.entries);
-        out.standings.push(standing);
-        out.refused.append(&mut refused);
+    for mut p in parts {
+        out.entries.append(&mut p.entries);
+        out.standings.append(&mut p.standings);
+        out.refused.append(&mut p.refused);
     }
     out
 }

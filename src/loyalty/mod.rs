@@ -14,6 +14,31 @@ use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use std::collections::HashMap;
 
+/// The lines of customers' orders the ledger reads (`?1` the currency,
+/// `?2` the last moment), in order-id order as the table is clustered:
+/// order, customer, time, variant, line total. Which lines are merchandise
+/// is looked up per variant (as the derived sales tables do), not joined
+/// per line. Public for the benchmark's floor, which reads the same rows.
+pub const ORDER_LINES: &str =
+    "SELECT l.order_id, o.customer_id, o.placed_at, l.variant_id, l.line_total_minor
+     FROM order_lines l CROSS JOIN orders o ON o.id = l.order_id
+     WHERE o.customer_id IS NOT NULL AND o.currency = ?1 AND o.placed_at <= ?2
+       AND o.status != 'cancelled'
+     ORDER BY l.order_id";
+
+/// Customers' refunds with their merchandise amount (the same parameters).
+pub const REFUNDS: &str =
+    "SELECT r.id, coalesce(r.customer_id, o.customer_id), r.order_id, r.created_at,
+            sum(CASE WHEN p.kind = 'merchandise' THEN l.amount_minor ELSE 0 END)
+     FROM refunds r
+     LEFT JOIN orders o ON o.id = r.order_id
+     JOIN refund_lines l ON l.refund_id = r.id
+     JOIN variants v ON v.id = l.variant_id
+     JOIN products p ON p.id = v.product_id
+     WHERE coalesce(r.customer_id, o.customer_id) IS NOT NULL
+       AND r.currency = ?1 AND r.created_at <= ?2
+     GROUP BY r.id ORDER BY r.id";
+
 /// The shop's orders and refunds with a customer, in its currency, placed
 /// up to `until` (UTC), as the ledger reads them: an order's merchandise
 /// total is its merchandise lines' totals (a cancelled order earns
@@ -28,54 +53,48 @@ pub fn read_history(
     let until = crate::time::fmt_utc(until);
     let mut categories: HashMap<String, u32> = HashMap::new();
     let mut orders: Vec<ledger::Order> = Vec::new();
+    // Merchandise variants and their categories.
+    let mut variants: HashMap<i64, Option<u32>> = HashMap::new();
     let mut stmt = conn.prepare(
-        "SELECT o.id, o.customer_id, o.placed_at, l.line_total_minor, p.category
-         FROM orders o
-         JOIN order_lines l ON l.order_id = o.id
-         JOIN variants v ON v.id = l.variant_id
-         JOIN products p ON p.id = v.product_id
-         WHERE o.customer_id IS NOT NULL AND o.currency = ?1 AND o.placed_at <= ?2
-           AND o.status != 'cancelled' AND p.kind = 'merchandise'
-         ORDER BY o.id",
+        "SELECT v.id, p.category FROM variants v JOIN products p ON p.id = v.product_id
+         WHERE p.kind = 'merchandise'",
     )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let category: Option<String> = r.get(1)?;
+        let category = category.map(|c| {
+            let next = categories.len() as u32;
+            *categories.entry(c).or_insert(next)
+        });
+        variants.insert(r.get(0)?, category);
+    }
+    let mut stmt = conn.prepare(ORDER_LINES)?;
     let mut rows = stmt.query(rusqlite::params![shop.currency, until])?;
     while let Some(r) = rows.next()? {
+        let Some(category) = variants.get(&r.get::<_, i64>(3)?) else {
+            continue;
+        };
         let id: i64 = r.get(0)?;
-        let total: i64 = r.get(3)?;
-        let category: Option<String> = r.get(4)?;
         if orders.last().is_none_or(|o| o.id != id) {
-            let placed: String = r.get(2)?;
+            let placed = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
             orders.push(ledger::Order {
                 id,
                 customer: r.get(1)?,
-                at: crate::time::parse_utc(&placed)?,
+                at: crate::time::parse_utc(placed)?,
                 merchandise_minor: 0,
                 categories: Vec::new(),
             });
         }
         let o = orders.last_mut().expect("pushed above");
-        o.merchandise_minor += total;
+        o.merchandise_minor += r.get::<_, i64>(4)?;
         if let Some(c) = category {
-            let next = categories.len() as u32;
-            let c = *categories.entry(c).or_insert(next);
-            if !o.categories.contains(&c) {
-                o.categories.push(c);
+            if !o.categories.contains(c) {
+                o.categories.push(*c);
             }
         }
     }
     let mut refunds: Vec<ledger::Refund> = Vec::new();
-    let mut stmt = conn.prepare(
-        "SELECT r.id, coalesce(r.customer_id, o.customer_id), r.order_id, r.created_at,
-                sum(CASE WHEN p.kind = 'merchandise' THEN l.amount_minor ELSE 0 END)
-         FROM refunds r
-         LEFT JOIN orders o ON o.id = r.order_id
-         JOIN refund_lines l ON l.refund_id = r.id
-         JOIN variants v ON v.id = l.variant_id
-         JOIN products p ON p.id = v.product_id
-         WHERE coalesce(r.customer_id, o.customer_id) IS NOT NULL
-           AND r.currency = ?1 AND r.created_at <= ?2
-         GROUP BY r.id ORDER BY r.id",
-    )?;
+    let mut stmt = conn.prepare(REFUNDS)?;
     let mut rows = stmt.query(rusqlite::params![shop.currency, until])?;
     while let Some(r) = rows.next()? {
         let amount: i64 = r.get(4)?;
