@@ -243,6 +243,16 @@ fn read_redemptions(conn: &Connection, until: DateTime<Utc>) -> Result<Vec<ledge
 /// shop's today, under the live programme; by external id.
 pub fn members(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> Result<Members> {
     let (live, replay, as_of) = replay_live(conn, shop, now)?;
+    members_of(conn, &live, &replay, as_of)
+}
+
+/// The members of one replay.
+fn members_of(
+    conn: &Connection,
+    live: &Stored,
+    replay: &ledger::Replay,
+    as_of: String,
+) -> Result<Members> {
     let tiers: Vec<String> = if live.programme.tier.is_empty() {
         vec!["everyone".into()]
     } else {
@@ -285,7 +295,18 @@ pub fn members(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> Result<Mem
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct MemberLedger {
     pub member: Member,
-    pub lines: Vec<ledger::Entry>,
+    pub lines: Vec<MemberLine>,
+}
+
+/// A ledger line as the owner reads it: what it came from in the shop's
+/// own words ("order 536365", "badge Regular", "review rv-1").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct MemberLine {
+    #[serde(flatten)]
+    #[cfg_attr(test, ts(flatten))]
+    pub entry: ledger::Entry,
+    pub what: String,
 }
 
 /// A member by external id (or email), with their ledger lines.
@@ -297,8 +318,8 @@ pub fn member(
 ) -> Result<MemberLedger> {
     let id = customer_id(conn, customer)?
         .ok_or_else(|| Error::InvalidArgument(format!("no customer {customer:?} in the shop")))?;
-    let (_, replay, _) = replay_live(conn, shop, now)?;
-    let all = members(conn, shop, now)?;
+    let (live, replay, as_of) = replay_live(conn, shop, now)?;
+    let all = members_of(conn, &live, &replay, as_of)?;
     let external: String = conn.query_row(
         "SELECT external_id FROM customers WHERE id = ?1",
         [id],
@@ -313,11 +334,30 @@ pub fn member(
                 "customer {customer:?} has no order and no points yet"
             ))
         })?;
-    let lines = replay
-        .entries
-        .into_iter()
-        .filter(|e| e.customer == id)
-        .collect();
+    let mut order_number = conn.prepare_cached("SELECT number FROM orders WHERE id = ?1")?;
+    let mut refund_number = conn.prepare_cached("SELECT number FROM refunds WHERE id = ?1")?;
+    let p = &live.programme;
+    let mut lines = Vec::new();
+    for entry in replay.entries.into_iter().filter(|e| e.customer == id) {
+        use ledger::Source;
+        let what = match &entry.source {
+            Source::Order(o) => format!(
+                "order {}",
+                order_number.query_row([o], |r| r.get::<_, String>(0))?
+            ),
+            Source::Refund(r) => format!(
+                "refund {}",
+                refund_number.query_row([r], |r| r.get::<_, String>(0))?
+            ),
+            Source::Badge(b) => format!("badge {}", p.badge.get(*b).map_or("?", |b| &b.name)),
+            Source::Challenge(c) => {
+                format!("challenge {}", p.challenge.get(*c).map_or("?", |c| &c.name))
+            }
+            Source::Action(reference) => format!("action {reference}"),
+            Source::Redemption(reference) => format!("reward {reference}"),
+        };
+        lines.push(MemberLine { entry, what });
+    }
     Ok(MemberLedger { member, lines })
 }
 

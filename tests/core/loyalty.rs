@@ -204,6 +204,14 @@ fn a_launched_programme_lists_its_members_as_the_ledger_has_them() {
         .iter()
         .map(|l| (l["kind"].as_str().unwrap(), l["points"].as_i64().unwrap()))
         .collect();
+    let whats: Vec<&str> = a["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(whats[0], "order A1");
+    assert_eq!(whats[3], "order A2");
     assert_eq!(
         kinds,
         [

@@ -179,11 +179,14 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
                 ));
                 for l in &m.lines {
                     out.line(format!(
-                        "  {}  {:<12} {:>+8}  {:?}",
-                        l.at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z"),
-                        format!("{:?}", l.kind).to_lowercase(),
-                        l.points,
-                        l.source
+                        "  {}  {:<12} {:>+8}  {}",
+                        l.entry.at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z"),
+                        serde_json::to_value(l.entry.kind)
+                            .ok()
+                            .and_then(|v| v.as_str().map(|k| k.replace('_', " ")))
+                            .unwrap_or_default(),
+                        l.entry.points,
+                        l.what
                     ));
                 }
             });
