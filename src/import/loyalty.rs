@@ -23,17 +23,7 @@ pub(super) fn actions(
     while let Some(row) = super::next_row(&mut ctx.tally, input, tick)? {
         let customer = row.required(c(0))?;
         let action = row.required(c(1))?;
-        let kind: ActionKind = serde_json::from_value(serde_json::Value::String(
-            action.trim().to_lowercase(),
-        ))
-        .map_err(|_| {
-            row.error(
-                c(1),
-                format!(
-                    "{action:?} is not an action (review, referral, profile, birthday, signup or social)"
-                ),
-            )
-        })?;
+        let kind = ActionKind::parse(action).map_err(|e| row.error(c(1), e.to_string()))?;
         let at_text = row.required(c(2))?;
         let at = parse_instant(at_text, tz).ok_or_else(|| {
             row.error(
@@ -50,17 +40,13 @@ pub(super) fn actions(
                 .skip("no customer with this id or email in the shop", row.line);
             continue;
         };
-        let kind_text = serde_json::to_value(kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
         let added = ctx
             .tx
             .prepare_cached(
                 "INSERT OR IGNORE INTO loyalty_actions (customer_id, kind, at, reference)
                  VALUES (?1, ?2, ?3, ?4)",
             )?
-            .execute(params![id, kind_text, fmt_utc(at), reference])?;
+            .execute(params![id, kind.name(), fmt_utc(at), reference])?;
         if added == 0 {
             ctx.tally.skip(
                 "already imported (same customer, action and reference)",

@@ -373,15 +373,7 @@ fn replay_customer(
     entries: &mut Vec<Entry>,
 ) -> (Standing, Vec<(Redemption, String)>) {
     let starts = day_start(setting, p.starts_on);
-    let thresholds: Vec<Decimal> = p
-        .tiers
-        .iter()
-        .map(|(m, _)| *m * Decimal::from(setting.minor_per_major))
-        .collect();
-    let tier_for = |spend: i64| -> usize {
-        let s = Decimal::from(spend.max(0));
-        thresholds.iter().rposition(|t| *t <= s).unwrap_or(0)
-    };
+    let thresholds = p.thresholds(setting.minor_per_major);
     let mut st = Standing {
         customer,
         ..Standing::default()
@@ -505,7 +497,7 @@ fn replay_customer(
         slide(&mut window, &mut window_sum, t);
         match e {
             Event::Order(o) => {
-                let tier = tier_for(window_sum);
+                let tier = thresholds.tier(window_sum);
                 window.push_back((o.at, o.merchandise_minor));
                 window_sum += o.merchandise_minor;
                 if o.at < starts {
@@ -645,7 +637,7 @@ fn replay_customer(
         &sources,
     );
     slide(&mut window, &mut window_sum, as_of);
-    st.tier = tier_for(window_sum);
+    st.tier = thresholds.tier(window_sum);
     st.year_spend_minor = window_sum.max(0);
     st.expired = -entries[first..]
         .iter()

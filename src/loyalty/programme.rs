@@ -165,6 +165,65 @@ pub struct Compiled {
     pub actions: Vec<(ActionKind, i64, Option<i64>)>,
 }
 
+/// The tiers' thresholds in a currency's minor units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds(Vec<Decimal>);
+
+impl Thresholds {
+    /// The tier (index) of a year's merchandise spend: the highest whose
+    /// `min_spend` it reaches; a negative spend counts as none.
+    pub fn tier(&self, spend_minor: i64) -> usize {
+        let s = Decimal::from(spend_minor.max(0));
+        self.0.iter().rposition(|t| *t <= s).unwrap_or(0)
+    }
+}
+
+impl Compiled {
+    /// The tiers' thresholds for a currency of `minor_per_major`.
+    pub fn thresholds(&self, minor_per_major: i64) -> Thresholds {
+        Thresholds(
+            self.tiers
+                .iter()
+                .map(|(m, _)| *m * Decimal::from(minor_per_major))
+                .collect(),
+        )
+    }
+}
+
+impl ActionKind {
+    /// The name files and the store use (`review`, `signup`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            ActionKind::Review => "review",
+            ActionKind::Referral => "referral",
+            ActionKind::Profile => "profile",
+            ActionKind::Birthday => "birthday",
+            ActionKind::Signup => "signup",
+            ActionKind::Social => "social",
+        }
+    }
+
+    /// The action named `text` (any case), or what the names are.
+    pub fn parse(text: &str) -> Result<ActionKind> {
+        const ALL: [ActionKind; 6] = [
+            ActionKind::Review,
+            ActionKind::Referral,
+            ActionKind::Profile,
+            ActionKind::Birthday,
+            ActionKind::Signup,
+            ActionKind::Social,
+        ];
+        let t = text.trim();
+        ALL.into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(t))
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "{text:?} is not an action (review, referral, profile, birthday, signup or social)"
+                ))
+            })
+    }
+}
+
 /// A [`Rule`] with its amount read.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum CompiledRule {

@@ -239,11 +239,7 @@ fn month_ends(
             first_earn.entry(e.customer).or_insert(e.at);
         }
     }
-    let thresholds: Vec<rust_decimal::Decimal> = p
-        .tiers
-        .iter()
-        .map(|(m, _)| *m * rust_decimal::Decimal::from(setting.minor_per_major))
-        .collect();
+    let thresholds = p.thresholds(setting.minor_per_major);
     let mut by_tier = vec![vec![0i64; p.tiers.len()]; moments.len()];
     for (customer, events) in &mut spend {
         let Some(joined) = first_earn.get(customer) else {
@@ -260,9 +256,7 @@ fn month_ends(
             if joined >= t {
                 continue;
             }
-            let s =
-                rust_decimal::Decimal::from((before(*t) - before(*t - Duration::days(365))).max(0));
-            let tier = thresholds.iter().rposition(|x| *x <= s).unwrap_or(0);
+            let tier = thresholds.tier(before(*t) - before(*t - Duration::days(365)));
             by_tier[i][tier] += 1;
         }
     }

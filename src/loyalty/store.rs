@@ -202,8 +202,7 @@ fn read_actions(conn: &Connection, until: DateTime<Utc>) -> Result<Vec<ledger::A
     let mut out = Vec::new();
     for row in rows {
         let (customer, kind, at, reference) = row?;
-        let kind = serde_json::from_value(serde_json::Value::String(kind.clone()))
-            .map_err(|_| Error::InvalidArgument(format!("unknown stored action kind {kind:?}")))?;
+        let kind = super::programme::ActionKind::parse(&kind)?;
         out.push(ledger::ActionEvent {
             customer,
             kind,
@@ -375,17 +374,14 @@ pub fn award(
         .ok_or_else(|| Error::InvalidArgument(format!("no customer {customer:?} in the shop")))?;
     let stamp = crate::time::fmt_utc(now);
     let reference = reference.map_or_else(|| format!("by hand {stamp}"), str::to_string);
-    let kind_text = serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
     let added = conn.execute(
         "INSERT OR IGNORE INTO loyalty_actions (customer_id, kind, at, reference) VALUES (?1, ?2, ?3, ?4)",
-        params![id, kind_text, stamp, reference],
+        params![id, kind.name(), stamp, reference],
     )?;
     if added == 0 {
         return Err(Error::InvalidArgument(format!(
-            "{customer} already has {kind_text} \"{reference}\""
+            "{customer} already has {} \"{reference}\"",
+            kind.name()
         )));
     }
     Ok(())

@@ -149,12 +149,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
             action,
             reference,
         } => {
-            let kind = serde_json::from_value(serde_json::Value::String(action.to_lowercase()))
-                .map_err(|_| {
-                    Error::InvalidArgument(format!(
-                        "\"{action}\" is not an action (review, referral, profile, birthday, signup or social)"
-                    ))
-                })?;
+            let kind = merchant_desk::loyalty::programme::ActionKind::parse(&action)?;
             let m = ctx
                 .desk()
                 .award_loyalty(&customer, kind, reference.as_deref())?;
