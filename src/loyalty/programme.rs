@@ -239,6 +239,15 @@ impl Programme {
         crate::toml_file::parse(text)
     }
 
+    /// The tiers' names, in order ("everyone" for a programme without tiers).
+    pub fn tier_names(&self) -> Vec<String> {
+        if self.tier.is_empty() {
+            vec!["everyone".into()]
+        } else {
+            self.tier.iter().map(|t| t.name.clone()).collect()
+        }
+    }
+
     /// The programme's amounts and dates read and checked.
     pub fn compile(&self) -> Result<Compiled> {
         let bad = |m: String| Err(Error::InvalidArgument(m));

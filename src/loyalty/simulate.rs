@@ -187,11 +187,7 @@ pub fn simulate(
         from: first_month.to_string(),
         to: today.to_string(),
         currency: shop.currency.clone(),
-        tiers: if programme.tier.is_empty() {
-            vec!["everyone".into()]
-        } else {
-            programme.tier.iter().map(|t| t.name.clone()).collect()
-        },
+        tiers: programme.tier_names(),
         members,
         earning_orders: replay.standings.iter().map(|s| s.orders).sum(),
         earned,

@@ -252,40 +252,47 @@ fn members_of(
     replay: &ledger::Replay,
     as_of: String,
 ) -> Result<Members> {
-    let tiers: Vec<String> = if live.programme.tier.is_empty() {
-        vec!["everyone".into()]
-    } else {
-        live.programme.tier.iter().map(|t| t.name.clone()).collect()
-    };
-    let mut who = conn.prepare_cached("SELECT external_id, email FROM customers WHERE id = ?1")?;
-    let mut members = Vec::with_capacity(replay.standings.len());
-    for s in &replay.standings {
-        let (customer, email): (String, Option<String>) =
-            who.query_row([s.customer], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        members.push(Member {
-            customer,
-            email,
-            tier: tiers[s.tier.min(tiers.len() - 1)].clone(),
-            balance: s.balance,
-            pending: s.pending,
-            earned: s.earned,
-            awarded: s.awarded,
-            redeemed: s.redeemed,
-            expired: s.expired,
-            taken_back: s.taken_back,
-            unrecovered: s.unrecovered,
-            badges: s
-                .badges
-                .iter()
-                .filter_map(|b| live.programme.badge.get(*b).map(|b| b.name.clone()))
-                .collect(),
-        });
-    }
+    let tiers = live.programme.tier_names();
+    let mut members = replay
+        .standings
+        .iter()
+        .map(|s| member_of(conn, &live.programme, &tiers, s))
+        .collect::<Result<Vec<_>>>()?;
     members.sort_by(|a, b| a.customer.cmp(&b.customer));
     Ok(Members {
         programme: live.programme.name.clone(),
         as_of,
         members,
+    })
+}
+
+/// A customer's standing as `members` shows it.
+fn member_of(
+    conn: &Connection,
+    programme: &Programme,
+    tiers: &[String],
+    s: &ledger::Standing,
+) -> Result<Member> {
+    let (customer, email): (String, Option<String>) = conn
+        .prepare_cached("SELECT external_id, email FROM customers WHERE id = ?1")?
+        .query_row([s.customer], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(Member {
+        customer,
+        email,
+        tier: tiers[s.tier.min(tiers.len() - 1)].clone(),
+        balance: s.balance,
+        pending: s.pending,
+        earned: s.earned,
+        awarded: s.awarded,
+        redeemed: s.redeemed,
+        expired: s.expired,
+        taken_back: s.taken_back,
+        unrecovered: s.unrecovered,
+        badges: s
+            .badges
+            .iter()
+            .filter_map(|b| programme.badge.get(*b).map(|b| b.name.clone()))
+            .collect(),
     })
 }
 
@@ -317,22 +324,22 @@ pub fn member(
 ) -> Result<MemberLedger> {
     let id = customer_id(conn, customer)?
         .ok_or_else(|| Error::InvalidArgument(format!("no customer {customer:?} in the shop")))?;
-    let (live, replay, as_of) = replay_live(conn, shop, now)?;
-    let all = members_of(conn, &live, &replay, as_of)?;
-    let external: String = conn.query_row(
-        "SELECT external_id FROM customers WHERE id = ?1",
-        [id],
-        |r| r.get(0),
-    )?;
-    let member = all
-        .members
-        .into_iter()
-        .find(|m| m.customer == external)
+    let (live, replay, _) = replay_live(conn, shop, now)?;
+    let standing = replay
+        .standings
+        .iter()
+        .find(|s| s.customer == id)
         .ok_or_else(|| {
             Error::InvalidArgument(format!(
                 "customer {customer:?} has no order and no points yet"
             ))
         })?;
+    let member = member_of(
+        conn,
+        &live.programme,
+        &live.programme.tier_names(),
+        standing,
+    )?;
     let mut order_number = conn.prepare_cached("SELECT number FROM orders WHERE id = ?1")?;
     let mut refund_number = conn.prepare_cached("SELECT number FROM refunds WHERE id = ?1")?;
     let p = &live.programme;

@@ -35,11 +35,7 @@ G1,2024-03-02T10:00:00Z,CUP,Cup,5,10.00,GBP,
 
 #[test]
 fn a_simulation_worked_by_hand() {
-    let mut t = temp_store();
-    t.store
-        .set_shop(&shop("GBP", "Europe/London"), Utc::now())
-        .unwrap();
-    import_str(&mut t.store, ImportKind::Orders, "orders.csv", ORDERS).unwrap();
+    let t = shop_with_orders();
     let s = t.store.require_shop().unwrap();
     let now = Utc.with_ymd_and_hms(2024, 3, 15, 12, 0, 0).unwrap();
     let p = Programme::parse(PROGRAMME).unwrap();
@@ -84,11 +80,7 @@ fn a_simulation_worked_by_hand() {
 
 #[test]
 fn the_cli_simulates_two_programmes_side_by_side_and_refuses_a_wrong_file() {
-    let mut t = temp_store();
-    t.store
-        .set_shop(&shop("GBP", "Europe/London"), Utc::now())
-        .unwrap();
-    import_str(&mut t.store, ImportKind::Orders, "orders.csv", ORDERS).unwrap();
+    let t = shop_with_orders();
     let db = t.store.path().to_path_buf();
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.toml");
@@ -154,11 +146,7 @@ fn the_cli_simulates_two_programmes_side_by_side_and_refuses_a_wrong_file() {
 
 #[test]
 fn a_launched_programme_lists_its_members_as_the_ledger_has_them() {
-    let mut t = temp_store();
-    t.store
-        .set_shop(&shop("GBP", "Europe/London"), Utc::now())
-        .unwrap();
-    import_str(&mut t.store, ImportKind::Orders, "orders.csv", ORDERS).unwrap();
+    let t = shop_with_orders();
     let db = t.store.path().to_path_buf();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("club.toml");
@@ -242,11 +230,7 @@ fn a_launched_programme_lists_its_members_as_the_ledger_has_them() {
 
 #[test]
 fn actions_imported_and_awarded_by_hand_earn_once_within_the_rules() {
-    let mut t = temp_store();
-    t.store
-        .set_shop(&shop("GBP", "Europe/London"), Utc::now())
-        .unwrap();
-    import_str(&mut t.store, ImportKind::Orders, "orders.csv", ORDERS).unwrap();
+    let mut t = shop_with_orders();
     let programme = format!(
         "{}\n[[action]]\nkind = \"review\"\npoints = 25\nmax_per_customer = 2\n",
         PROGRAMME.replace("expiry_days = 30", "expiry_days = 3650")
@@ -327,6 +311,16 @@ bob@example.com,review,2024-03-02T10:00:00Z,rv-3
         (Some("bob"), Some(25))
     );
     assert_eq!(bob["balance"], 21 + 25);
+}
+
+/// A London shop with the orders of [`ORDERS`].
+fn shop_with_orders() -> crate::fixtures::TempStore {
+    let mut t = temp_store();
+    t.store
+        .set_shop(&shop("GBP", "Europe/London"), Utc::now())
+        .unwrap();
+    import_str(&mut t.store, ImportKind::Orders, "orders.csv", ORDERS).unwrap();
+    t
 }
 
 /// The CLI on `db`.
