@@ -181,22 +181,28 @@ fn adjusted_items(
         .collect()
 }
 
+/// The items' adjusted weeks summed: the shop's weeks at reference prices,
+/// so price moves are no trend.
+fn adjusted_totals(items: &[Adjusted]) -> Vec<f64> {
+    let mut totals = vec![0.0; HISTORY_WEEKS as usize];
+    for item in items {
+        for (t, u) in totals.iter_mut().zip(&item.weeks) {
+            *t += u;
+        }
+    }
+    totals
+}
+
 /// The shop's demand factor ahead (see [`forecast::shop_factor`]): the trend
-/// of the items' adjusted weeks summed, last year's season from two years
-/// of raw totals ending `to`.
+/// of `trend_totals` (see [`adjusted_totals`]), last year's season from two
+/// years of raw totals ending `to`.
 fn shop_factor_of(
-    items: &[Adjusted],
+    trend_totals: &[f64],
     sales: &data::DailySales,
     to: chrono::NaiveDate,
     h: usize,
 ) -> f64 {
-    let mut trend_totals = vec![0.0; HISTORY_WEEKS as usize];
-    for item in items {
-        for (t, u) in trend_totals.iter_mut().zip(&item.weeks) {
-            *t += u;
-        }
-    }
-    forecast::shop_factor(&trend_totals, &shop_weeks(sales, to, 2 * HISTORY_WEEKS), h)
+    forecast::shop_factor(trend_totals, &shop_weeks(sales, to, 2 * HISTORY_WEEKS), h)
 }
 
 /// Each category's trend over the shop's, half believed: the damped trend of
@@ -206,20 +212,19 @@ fn shop_factor_of(
 fn category_factors(
     weekly: &[data::Weekly],
     items: &[Adjusted],
+    shop_totals: &[f64],
     h: usize,
 ) -> HashMap<Option<String>, f64> {
     let mut totals: HashMap<Option<String>, Vec<f64>> = HashMap::new();
-    let mut shop = vec![0.0; HISTORY_WEEKS as usize];
     for (w, a) in weekly.iter().zip(items) {
         let t = totals
             .entry(w.variant.category.clone())
             .or_insert_with(|| vec![0.0; HISTORY_WEEKS as usize]);
-        for ((t, s), u) in t.iter_mut().zip(shop.iter_mut()).zip(&a.weeks) {
+        for (t, u) in t.iter_mut().zip(&a.weeks) {
             *t += u;
-            *s += u;
         }
     }
-    let shop_trend = forecast::shop_factor(&shop, &[], h);
+    let shop_trend = forecast::shop_factor(shop_totals, &[], h);
     totals
         .into_iter()
         .map(|(c, t)| (c, (forecast::shop_factor(&t, &[], h) / shop_trend).sqrt()))
@@ -281,8 +286,9 @@ fn fit(
     let estimates = elasticity::estimate(&weekly.iter().map(|w| &w.item).collect::<Vec<_>>());
     let adjusted = adjusted_items(&weekly, &estimates, last_price_as_reference);
     let variants: Vec<data::Variant> = weekly.iter().map(|w| w.variant.clone()).collect();
-    let shop_factor = shop_factor_of(&adjusted, &sales, cut, h);
-    let category_factor = category_factors(&weekly, &adjusted, h);
+    let totals = adjusted_totals(&adjusted);
+    let shop_factor = shop_factor_of(&totals, &sales, cut, h);
+    let category_factor = category_factors(&weekly, &adjusted, &totals, h);
     Ok(Fitted {
         sales,
         prices,
