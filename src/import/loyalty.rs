@@ -3,7 +3,13 @@
 //! profile, a birthday, signing up, a social share). `customer` is the
 //! customer's id as the storefront or an import knows it (or their email);
 //! `reference` makes the import idempotent: the same customer, action and
-//! reference is kept once, however often the file comes.
+//! reference is kept once, however often the file comes. A referral's
+//! `reference` is the customer referred (their id or email): it credits
+//! once their first order has passed its return window.
+//!
+//! Customers' birthdays: `customer, birthday`, the birthday as
+//! `YYYY-MM-DD` or `MM-DD` (only the month and day are kept); an empty
+//! birthday clears it.
 
 use super::csvin::CsvInput;
 use super::Ctx;
@@ -52,6 +58,44 @@ pub(super) fn actions(
                 "already imported (same customer, action and reference)",
                 row.line,
             );
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn birthdays(
+    ctx: &mut Ctx,
+    input: &mut CsvInput,
+    tick: &mut dyn FnMut(&CsvInput, u64) -> Result<()>,
+) -> Result<()> {
+    let cols = input.columns(&["customer", "birthday"], &[])?;
+    let c = |i: usize| cols[i].expect("required column");
+    while let Some(row) = super::next_row(&mut ctx.tally, input, tick)? {
+        let customer = row.required(c(0))?;
+        let text = row.text(c(1))?;
+        let value = if text.is_empty() {
+            None
+        } else {
+            Some(crate::loyalty::birthday(text).ok_or_else(|| {
+                row.error(
+                    c(1),
+                    format!("{text:?} is not a birthday (use 1984-03-21 or 03-21)"),
+                )
+            })?)
+        };
+        let Some(id) = crate::loyalty::store::customer_id(ctx.tx, customer)? else {
+            ctx.tally
+                .skip("no customer with this id or email in the shop", row.line);
+            continue;
+        };
+        let changed = ctx
+            .tx
+            .prepare_cached(
+                "UPDATE customers SET birthday = ?2 WHERE id = ?1 AND birthday IS NOT ?2",
+            )?
+            .execute(params![id, value])?;
+        if changed == 0 {
+            ctx.tally.skip("already has this birthday", row.line);
         }
     }
     Ok(())

@@ -50,11 +50,13 @@ pub enum ImportKind {
     UnitCosts,
     /// Loyalty actions: `customer, action, at, reference`.
     LoyaltyActions,
+    /// Customers' birthdays: `customer, birthday`.
+    CustomerBirthdays,
 }
 
 impl ImportKind {
     /// Every format, in the order the command line lists them.
-    pub const ALL: [ImportKind; 9] = [
+    pub const ALL: [ImportKind; 10] = [
         ImportKind::OnlineRetail,
         ImportKind::Orders,
         ImportKind::Products,
@@ -64,6 +66,7 @@ impl ImportKind {
         ImportKind::DemandEvents,
         ImportKind::UnitCosts,
         ImportKind::LoyaltyActions,
+        ImportKind::CustomerBirthdays,
     ];
 
     /// The format with this [`ImportKind::name`].
@@ -83,6 +86,7 @@ impl ImportKind {
             ImportKind::DemandEvents => "demand-events",
             ImportKind::UnitCosts => "unit-costs",
             ImportKind::LoyaltyActions => "loyalty-actions",
+            ImportKind::CustomerBirthdays => "customer-birthdays",
         }
     }
 
@@ -95,6 +99,7 @@ impl ImportKind {
                 | ImportKind::DemandEvents
                 | ImportKind::UnitCosts
                 | ImportKind::LoyaltyActions
+                | ImportKind::CustomerBirthdays
         )
     }
 }
@@ -374,6 +379,7 @@ fn import_in_transaction(
         ImportKind::DemandEvents => signals::demand_events(&mut ctx, input, &mut tick)?,
         ImportKind::UnitCosts => signals::unit_costs(&mut ctx, input, &mut tick)?,
         ImportKind::LoyaltyActions => loyalty::actions(&mut ctx, input, &mut tick)?,
+        ImportKind::CustomerBirthdays => loyalty::birthdays(&mut ctx, input, &mut tick)?,
     }
     tick(input, ctx.tally.rows_read)?;
     let t = ctx.tally;

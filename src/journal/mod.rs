@@ -188,18 +188,35 @@ pub fn push_noting(
     )
 }
 
-fn push_with(
+/// [`push`] of only the changes whose value the storefront does not hold
+/// already (read first); none: nothing is journaled or sent, and the
+/// answer is empty. So pushing the same values again changes nothing.
+pub fn push_changed(
     conn: &Connection,
     storefront: &mut dyn Storefront,
-    changes: Vec<(Change, Option<i64>)>,
+    changes: Vec<Change>,
     why: &Why,
     now: DateTime<Utc>,
-    journaled: &mut dyn FnMut(i64) -> Result<()>,
 ) -> Result<Vec<Entry>> {
+    let changes = checked(changes.into_iter().map(|c| (c, None)).collect())?;
+    let targets: Vec<Target> = changes.iter().map(|(c, _)| c.target.clone()).collect();
+    let priors = storefront.read(&targets)?;
+    let (changes, priors): (Vec<_>, Vec<_>) = changes
+        .into_iter()
+        .zip(priors)
+        .filter(|((c, _), prior)| c.value != prior.clone().normalized())
+        .unzip();
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    send(conn, storefront, changes, priors, why, now, &mut |_| Ok(()))
+}
+
+/// The changes with their values normalized, each checked to fit its target.
+fn checked(mut changes: Vec<(Change, Option<i64>)>) -> Result<Vec<(Change, Option<i64>)>> {
     if changes.is_empty() {
         return Err(Error::InvalidArgument("there is nothing to push".into()));
     }
-    let mut changes = changes;
     for (c, _) in &mut changes {
         if !c.value.fits(&c.target) {
             return Err(Error::InvalidArgument(format!(
@@ -209,8 +226,34 @@ fn push_with(
         }
         c.value = c.value.clone().normalized();
     }
+    Ok(changes)
+}
+
+fn push_with(
+    conn: &Connection,
+    storefront: &mut dyn Storefront,
+    changes: Vec<(Change, Option<i64>)>,
+    why: &Why,
+    now: DateTime<Utc>,
+    journaled: &mut dyn FnMut(i64) -> Result<()>,
+) -> Result<Vec<Entry>> {
+    let changes = checked(changes)?;
     let targets: Vec<Target> = changes.iter().map(|(c, _)| c.target.clone()).collect();
     let priors = storefront.read(&targets)?;
+    send(conn, storefront, changes, priors, why, now, journaled)
+}
+
+/// Journals `changes` with their `priors`, sends them and records each
+/// outcome.
+fn send(
+    conn: &Connection,
+    storefront: &mut dyn Storefront,
+    changes: Vec<(Change, Option<i64>)>,
+    priors: Vec<Value>,
+    why: &Why,
+    now: DateTime<Utc>,
+    journaled: &mut dyn FnMut(i64) -> Result<()>,
+) -> Result<Vec<Entry>> {
     let stamp = fmt_utc(now);
     let tx = conn.unchecked_transaction()?;
     tx.execute(
@@ -235,6 +278,9 @@ fn push_with(
         .collect();
     let outcomes = storefront.apply(&pairs)?;
     let mirror = storefront.platform() != "local";
+    // The outcomes are recorded together (a stop before the commit leaves
+    // them pending, and the next start reads them back).
+    let tx = conn.unchecked_transaction()?;
     let local = Local::new(conn, stamp.clone());
     let mut stopped = None;
     for (i, outcome) in outcomes.into_iter().enumerate() {
@@ -270,6 +316,7 @@ fn push_with(
             }
         }
     }
+    tx.commit()?;
     if let Some(e) = stopped {
         return Err(e);
     }

@@ -66,6 +66,20 @@ pub struct ActionEvent {
     pub at: DateTime<Utc>,
     /// Makes an import idempotent: one award per customer, kind and reference.
     pub reference: String,
+    /// A referral's referred customer (their id in the store), when the
+    /// shop knows them: the referral credits once their first order has
+    /// passed its return window.
+    pub referred: Option<i64>,
+}
+
+/// A customer's birthday (month, day): a birthday action awards on it once
+/// a year, at the start of the shop-local day (29 February: the 28th in
+/// other years).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Birthday {
+    pub customer: i64,
+    pub month: u32,
+    pub day: u32,
 }
 
 /// A reward redeemed: points spent at a moment.
@@ -188,6 +202,97 @@ pub struct History {
     pub refunds: Vec<Refund>,
     pub actions: Vec<ActionEvent>,
     pub redemptions: Vec<Redemption>,
+    pub birthdays: Vec<Birthday>,
+}
+
+/// The actions as the ledger counts them: a referral moved to the moment
+/// its referred customer's first order passes the return window
+/// (`pending_days` after it), and only when that order came after the
+/// referral and was not refunded in full by then (a referral naming nobody
+/// the shop knows, or whose first order has not passed the window by
+/// `as_of`, waits); and each birthday of the years from `starts_on` to
+/// `as_of`, under the reference `birthday YYYY`.
+pub fn counted_actions(
+    programme: &Compiled,
+    setting: Setting,
+    history: &History,
+    as_of: DateTime<Utc>,
+) -> Vec<ActionEvent> {
+    let mut out = Vec::with_capacity(history.actions.len());
+    let referrals = history
+        .actions
+        .iter()
+        .any(|a| a.kind == ActionKind::Referral && a.referred.is_some());
+    // Each customer's first order and what was refunded of it.
+    let mut first: HashMap<i64, &Order> = HashMap::new();
+    let mut refunded: HashMap<i64, Vec<&Refund>> = HashMap::new();
+    if referrals {
+        for o in &history.orders {
+            let f = first.entry(o.customer).or_insert(o);
+            if (o.at, o.id) < (f.at, f.id) {
+                *f = o;
+            }
+        }
+        for r in &history.refunds {
+            refunded.entry(r.customer).or_default().push(r);
+        }
+    }
+    let window = Duration::days(programme.pending_days);
+    for a in &history.actions {
+        if a.kind != ActionKind::Referral {
+            out.push(a.clone());
+            continue;
+        }
+        let Some(o) = a.referred.and_then(|c| first.get(&c)) else {
+            continue;
+        };
+        let credit = o.at + window;
+        if o.at < a.at || credit > as_of {
+            continue;
+        }
+        let back: i64 = refunded
+            .get(&o.customer)
+            .into_iter()
+            .flatten()
+            .filter(|r| r.order.is_none_or(|id| id == o.id) && r.at >= o.at && r.at <= credit)
+            .map(|r| r.merchandise_minor)
+            .sum();
+        if back >= o.merchandise_minor {
+            continue;
+        }
+        out.push(ActionEvent {
+            at: credit,
+            ..a.clone()
+        });
+    }
+    if programme
+        .actions
+        .iter()
+        .any(|(k, _, _)| *k == ActionKind::Birthday)
+    {
+        let starts = day_start(setting, programme.starts_on);
+        for b in &history.birthdays {
+            for year in programme.starts_on.year()..=as_of.year() {
+                let Some(day) = NaiveDate::from_ymd_opt(year, b.month, b.day)
+                    .or_else(|| NaiveDate::from_ymd_opt(year, b.month, b.day - 1))
+                else {
+                    continue;
+                };
+                let at = day_start(setting, day);
+                if at < starts || at > as_of {
+                    continue;
+                }
+                out.push(ActionEvent {
+                    customer: b.customer,
+                    kind: ActionKind::Birthday,
+                    at,
+                    reference: format!("birthday {year}"),
+                    referred: None,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// How the programme's dates land on the clock: the shop's time zone and
@@ -242,6 +347,7 @@ pub fn replay(
     history: &History,
     as_of: DateTime<Utc>,
 ) -> Replay {
+    let actions = counted_actions(programme, setting, history, as_of);
     let mut by_customer: HashMap<i64, Vec<Event>> = HashMap::new();
     for o in &history.orders {
         by_customer
@@ -255,7 +361,7 @@ pub fn replay(
             .or_default()
             .push(Event::Refund(r));
     }
-    for a in &history.actions {
+    for a in &actions {
         by_customer
             .entry(a.customer)
             .or_default()
@@ -898,6 +1004,7 @@ bonus = 11
             kind: ActionKind::Review,
             at: at(1, n, 12),
             reference: reference.into(),
+            referred: None,
         };
         let h = History {
             orders: vec![
@@ -934,6 +1041,100 @@ bonus = 11
         );
         // Explorer (two categories) on the second order, without a bonus.
         assert_eq!(r.standings[0].badges, vec![1, 0]);
+    }
+
+    #[test]
+    fn referrals_credit_after_the_first_order_passes_its_window_and_birthdays_once_a_year() {
+        let p = programme(&format!(
+            "{BASE}[[action]]\nkind = \"referral\"\npoints = 30\n[[action]]\nkind = \"birthday\"\npoints = 5\n"
+        ));
+        let referral = |referred: i64| ActionEvent {
+            customer: 1,
+            kind: ActionKind::Referral,
+            at: at(1, 10, 9),
+            reference: format!("friend {referred}"),
+            referred: Some(referred),
+        };
+        let o = |id: i64, customer: i64, when: DateTime<Utc>| Order {
+            customer,
+            ..order(id, when, 5_000, &[1])
+        };
+        let h = History {
+            orders: vec![
+                // 2 orders after the referral, twice: the first counts.
+                o(1, 2, at(1, 20, 10)),
+                o(2, 2, at(1, 25, 10)),
+                // 3 was a customer before the referral.
+                o(3, 3, at(1, 5, 10)),
+                // 4's first order comes back in full within the window.
+                o(4, 4, at(2, 1, 10)),
+                // 5's first order has not passed the window on 10 March.
+                o(5, 5, at(3, 1, 10)),
+            ],
+            refunds: vec![Refund {
+                customer: 4,
+                ..refund(1, Some(4), at(2, 5, 10), 5_000)
+            }],
+            actions: vec![
+                referral(2),
+                referral(3),
+                referral(4),
+                referral(5),
+                // Naming nobody the shop knows: waits.
+                ActionEvent {
+                    referred: None,
+                    ..referral(9)
+                },
+            ],
+            birthdays: vec![
+                Birthday {
+                    customer: 6,
+                    month: 2,
+                    day: 29,
+                },
+                Birthday {
+                    customer: 7,
+                    month: 12,
+                    day: 25,
+                },
+            ],
+            ..History::default()
+        };
+        let as_of = at(3, 10, 12);
+        let counted = counted_actions(&p, setting(), &h, as_of);
+        let got: Vec<(i64, ActionKind, DateTime<Utc>, &str)> = counted
+            .iter()
+            .map(|a| (a.customer, a.kind, a.at, a.reference.as_str()))
+            .collect();
+        // 14 days after 2's first order; 29 February is the 28th in 2011,
+        // at the start of the London day (GMT in winter).
+        assert_eq!(
+            got,
+            vec![
+                (1, ActionKind::Referral, at(2, 3, 10), "friend 2"),
+                (6, ActionKind::Birthday, at(2, 28, 0), "birthday 2011"),
+            ]
+        );
+        let r = replay(&p, setting(), &h, as_of);
+        let one = r.standings.iter().find(|s| s.customer == 1).unwrap();
+        assert_eq!((one.awarded, one.balance), (30, 30));
+        let six = r.standings.iter().find(|s| s.customer == 6).unwrap();
+        assert_eq!(six.awarded, 5);
+        // A year on, 6 has a second birthday award; 7 has their first.
+        let later = counted_actions(&p, setting(), &h, at(1, 1, 0) + Duration::days(430));
+        let birthdays: Vec<(i64, &str)> = later
+            .iter()
+            .filter(|a| a.kind == ActionKind::Birthday)
+            .map(|a| (a.customer, a.reference.as_str()))
+            .collect();
+        assert_eq!(
+            birthdays,
+            vec![
+                (6, "birthday 2011"),
+                (6, "birthday 2012"),
+                (7, "birthday 2011")
+            ]
+        );
     }
 
     fn arb_history() -> impl Strategy<Value = History> {
@@ -994,6 +1195,7 @@ bonus = 11
                     refunds,
                     actions: Vec::new(),
                     redemptions,
+                    birthdays: Vec::new(),
                 }
             })
     }

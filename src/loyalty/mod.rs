@@ -5,6 +5,8 @@
 
 pub mod ledger;
 pub mod programme;
+pub mod push;
+pub mod rewards;
 pub mod simulate;
 pub mod store;
 
@@ -44,7 +46,8 @@ pub const REFUNDS: &str =
 /// total is its merchandise lines' totals (a cancelled order earns
 /// nothing); a refund's is its merchandise lines' amounts (amounts refunded
 /// without line detail, such as shipping, are not merchandise). Also each
-/// order's merchandise revenue by id, for the simulation's share of revenue.
+/// order's merchandise revenue by id, for the simulation's share of revenue;
+/// and the customers' birthdays.
 pub fn read_history(
     conn: &Connection,
     shop: &Shop,
@@ -110,12 +113,46 @@ pub fn read_history(
             merchandise_minor: amount,
         });
     }
+    let mut birthdays = Vec::new();
+    let mut stmt = conn.prepare("SELECT id, birthday FROM customers WHERE birthday IS NOT NULL")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let text: String = r.get(1)?;
+        if let Some((month, day)) = text
+            .split_once('-')
+            .and_then(|(m, d)| Some((m.parse().ok()?, d.parse().ok()?)))
+        {
+            birthdays.push(ledger::Birthday {
+                customer: r.get(0)?,
+                month,
+                day,
+            });
+        }
+    }
     Ok(ledger::History {
         orders,
         refunds,
         actions: Vec::new(),
         redemptions: Vec::new(),
+        birthdays,
     })
+}
+
+/// A birthday as the store keeps it (`MM-DD`), from `YYYY-MM-DD` or `MM-DD`.
+pub fn birthday(text: &str) -> Option<String> {
+    let text = text.trim();
+    let md = match text.len() {
+        10 => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .map(|d| (d.format("%m").to_string(), d.format("%d").to_string()))?,
+        5 => {
+            // A leap year, so 02-29 is a birthday.
+            let d = chrono::NaiveDate::parse_from_str(&format!("2000-{text}"), "%Y-%m-%d").ok()?;
+            (d.format("%m").to_string(), d.format("%d").to_string())
+        }
+        _ => return None,
+    };
+    Some(format!("{}-{}", md.0, md.1))
 }
 
 /// The ledger's setting for `shop`.

@@ -19,11 +19,22 @@ pub struct Stored {
     pub created_at: String,
     pub launched_at: Option<String>,
     pub ended_at: Option<String>,
+    /// Why it runs although a reward can take an item below the margin floor.
+    pub floor_override: Option<String>,
     pub programme: Programme,
 }
 
-/// A row of `loyalty_programmes`: id, definition, status and the times.
-type Row = (i64, String, String, String, Option<String>, Option<String>);
+/// A row of `loyalty_programmes`: id, definition, status, the times and
+/// the floor override.
+type Row = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 fn stored(r: &rusqlite::Row) -> rusqlite::Result<Row> {
     Ok((
@@ -33,13 +44,14 @@ fn stored(r: &rusqlite::Row) -> rusqlite::Result<Row> {
         r.get(3)?,
         r.get(4)?,
         r.get(5)?,
+        r.get(6)?,
     ))
 }
 
-const COLUMNS: &str = "id, definition, status, created_at, launched_at, ended_at";
+const COLUMNS: &str = "id, definition, status, created_at, launched_at, ended_at, floor_override";
 
 fn decode(row: Row) -> Result<Stored> {
-    let (id, definition, status, created_at, launched_at, ended_at) = row;
+    let (id, definition, status, created_at, launched_at, ended_at, floor_override) = row;
     let programme = serde_json::from_str(&definition)
         .map_err(|e| Error::InvalidArgument(format!("stored programme {id} is unreadable: {e}")))?;
     Ok(Stored {
@@ -48,6 +60,7 @@ fn decode(row: Row) -> Result<Stored> {
         created_at,
         launched_at,
         ended_at,
+        floor_override,
         programme,
     })
 }
@@ -101,8 +114,27 @@ pub fn live(conn: &Connection) -> Result<Option<Stored>> {
 
 /// Makes a draft the live programme; the one live before ends. In one
 /// transaction begun immediately.
-pub fn launch(conn: &mut Connection, id: i64, now: DateTime<Utc>) -> Result<Stored> {
+///
+/// A reward that would take an item below the margin floor refuses the
+/// launch unless the owner gives `override_reason`, which is kept (and
+/// said in every code's journal entry).
+pub fn launch(
+    conn: &mut Connection,
+    shop: &Shop,
+    id: i64,
+    override_reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Stored> {
     let s = get(conn, id)?;
+    let reason = override_reason.map(str::trim).filter(|r| !r.is_empty());
+    if s.status == "live" && reason.is_some() {
+        // The live programme keeps running; the reason now covers its codes.
+        conn.execute(
+            "UPDATE loyalty_programmes SET floor_override = ?2 WHERE id = ?1",
+            params![id, reason],
+        )?;
+        return get(conn, id);
+    }
     if s.status != "draft" {
         return Err(Error::InvalidArgument(format!(
             "programme {id} is {}: only a draft can be launched",
@@ -110,6 +142,17 @@ pub fn launch(conn: &mut Connection, id: i64, now: DateTime<Utc>) -> Result<Stor
         )));
     }
     s.programme.compile()?;
+    let problems: Vec<String> = super::rewards::check_floor(conn, shop, &s.programme, now)?
+        .into_iter()
+        .filter_map(|f| f.message)
+        .collect();
+    let override_reason = reason;
+    if !problems.is_empty() && override_reason.is_none() {
+        return Err(Error::FloorOverrideRequired(format!(
+            "{}. Change the rewards, or give a reason to launch anyway",
+            problems.join(". ")
+        )));
+    }
     let stamp = crate::time::fmt_utc(now);
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     tx.execute(
@@ -117,8 +160,8 @@ pub fn launch(conn: &mut Connection, id: i64, now: DateTime<Utc>) -> Result<Stor
         [&stamp],
     )?;
     tx.execute(
-        "UPDATE loyalty_programmes SET status = 'live', launched_at = ?1 WHERE id = ?2",
-        params![stamp, id],
+        "UPDATE loyalty_programmes SET status = 'live', launched_at = ?1, floor_override = ?3 WHERE id = ?2",
+        params![stamp, id, override_reason.filter(|_| !problems.is_empty())],
     )?;
     tx.commit()?;
     get(conn, id)
@@ -203,11 +246,17 @@ fn read_actions(conn: &Connection, until: DateTime<Utc>) -> Result<Vec<ledger::A
     for row in rows {
         let (customer, kind, at, reference) = row?;
         let kind = super::programme::ActionKind::parse(&kind)?;
+        // A referral's reference names the customer referred.
+        let referred = match kind {
+            super::programme::ActionKind::Referral => customer_id(conn, &reference)?,
+            _ => None,
+        };
         out.push(ledger::ActionEvent {
             customer,
             kind,
             at: crate::time::parse_utc(&at)?,
             reference,
+            referred,
         });
     }
     Ok(out)
@@ -215,7 +264,11 @@ fn read_actions(conn: &Connection, until: DateTime<Utc>) -> Result<Vec<ledger::A
 
 fn read_redemptions(conn: &Connection, until: DateTime<Utc>) -> Result<Vec<ledger::Redemption>> {
     let mut stmt = conn.prepare(
-        "SELECT customer_id, at, points, reference FROM loyalty_redemptions WHERE at <= ?1 ORDER BY id",
+        "SELECT customer_id, at, points, reference FROM loyalty_redemptions r
+         WHERE at <= ?1 AND (batch_id IS NULL OR NOT EXISTS (
+             SELECT 1 FROM journal j WHERE j.batch_id = r.batch_id
+               AND j.status IN ('failed', 'not_applied', 'reverted')))
+         ORDER BY id",
     )?;
     let rows = stmt.query_map([crate::time::fmt_utc(until)], |r| {
         Ok((

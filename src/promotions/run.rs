@@ -94,6 +94,7 @@ pub fn changes(conn: &Connection, shop: &Shop, s: &Sale) -> Result<Vec<Change>> 
                             ends_at: Some(s.ends_at.clone()),
                             usage_limit: None,
                             once_per_customer: s.file.per_customer_limit == Some(1),
+                            customers: Vec::new(),
                         })),
                     }
                 })

@@ -112,6 +112,28 @@ macro_rules! desk_commands {
             launch_tiers(id: i64, override_reason: Option<String>) -> $crate::promotions::tiers::TierSet;
             /// Takes live tiers off the storefront.
             end_tiers(id: i64) -> $crate::promotions::tiers::TierSet;
+            /// Every stored loyalty programme, newest first.
+            loyalty_programmes() -> Vec<$crate::loyalty::store::Stored>;
+            /// A programme as edited: its rules, then each reward against the margin floor.
+            check_loyalty_programme(programme: $crate::loyalty::programme::Programme) -> $crate::service::ProgrammeCheck;
+            /// Replays programmes on the shop's last months of orders, side by side.
+            simulate_loyalty(programmes: Vec<$crate::loyalty::programme::Programme>, months: u32, redemption_rate: f64) -> Vec<$crate::loyalty::simulate::Simulation>;
+            /// Stores a programme as a draft (checked first).
+            create_loyalty(programme: $crate::loyalty::programme::Programme) -> $crate::loyalty::store::Stored;
+            /// Makes a draft the live programme; `floor_override_required` when a reward breaks the margin floor and no reason is given.
+            launch_loyalty(id: i64, override_reason: Option<String>) -> $crate::loyalty::store::Stored;
+            /// Every member of the live programme as of the end of today.
+            loyalty_members() -> $crate::loyalty::store::Members;
+            /// One member's standing and ledger lines.
+            loyalty_member(customer: String) -> $crate::loyalty::store::MemberLedger;
+            /// Awards an action by hand.
+            award_loyalty(customer: String, kind: $crate::loyalty::programme::ActionKind, reference: Option<String>) -> $crate::loyalty::store::MemberLedger;
+            /// Spends a member's points on a reward: a single-use code for them, journaled.
+            redeem_loyalty(customer: String, reward: String) -> $crate::loyalty::rewards::Redeemed;
+            /// Every member's points and tier to the storefront (metafields, tier tag), journaled.
+            push_loyalty() -> $crate::loyalty::push::Pushed;
+            /// The theme snippet that shows a logged-in customer their points and tier.
+            loyalty_snippet() -> String;
         }
     };
 }

@@ -3,8 +3,21 @@
 use super::Desk;
 use crate::error::Result;
 use crate::loyalty::programme::Programme;
+use crate::loyalty::push::{self, Pushed};
+use crate::loyalty::rewards::{self, Redeemed, RewardFloor};
 use crate::loyalty::simulate::{self, Simulation};
 use crate::loyalty::store::{self, MemberLedger, Members, Stored};
+use serde::Serialize;
+
+/// What the programme editor shows while the owner types.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct ProgrammeCheck {
+    /// The first rule broken, in the owner's words (none: the rules hold).
+    pub error: Option<String>,
+    /// Each reward against the margin floor.
+    pub rewards: Vec<RewardFloor>,
+}
 use chrono::Utc;
 
 impl Desk {
@@ -12,7 +25,7 @@ impl Desk {
     /// had started then; `redemption_rate` of the issued points spent.
     pub fn simulate_loyalty(
         &self,
-        programmes: &[Programme],
+        programmes: Vec<Programme>,
         months: u32,
         redemption_rate: f64,
     ) -> Result<Vec<Simulation>> {
@@ -49,11 +62,55 @@ impl Desk {
         })
     }
 
-    /// Makes a draft the live programme (the one live before ends).
-    pub fn launch_loyalty(&self, id: i64) -> Result<Stored> {
+    /// Makes a draft the live programme (the one live before ends); a
+    /// reward below the margin floor needs `override_reason`.
+    pub fn launch_loyalty(&self, id: i64, override_reason: Option<String>) -> Result<Stored> {
         self.with_store(|s| {
-            let now = s.require_shop()?.clock(Utc::now());
-            store::launch(s.conn_mut(), id, now)
+            let shop = s.require_shop()?;
+            let now = shop.clock(Utc::now());
+            store::launch(s.conn_mut(), &shop, id, override_reason.as_deref(), now)
+        })
+    }
+
+    /// A programme as the editor checks it while the owner types: the
+    /// rules (an error names the field), then each reward against the
+    /// margin floor.
+    pub fn check_loyalty_programme(&self, programme: Programme) -> Result<ProgrammeCheck> {
+        self.with_store(|s| {
+            let shop = s.require_shop()?;
+            let error = programme.compile().err().map(|e| e.to_string());
+            let rewards = match error {
+                Some(_) => Vec::new(),
+                None => rewards::check_floor(s.conn(), &shop, &programme, Utc::now())?,
+            };
+            Ok(ProgrammeCheck { error, rewards })
+        })
+    }
+
+    /// Spends a member's points on a reward: a single-use code for them on
+    /// the storefront, journaled.
+    pub fn redeem_loyalty(&self, customer: String, reward: String) -> Result<Redeemed> {
+        self.storefront_job(|conn, sf| {
+            let shop = crate::store::read_shop(conn)?.ok_or(crate::error::Error::NoShop)?;
+            rewards::redeem(conn, &shop, sf, &customer, &reward, shop.clock(Utc::now()))
+        })
+    }
+
+    /// Every member's points and tier to the storefront (metafields and a
+    /// tier tag), what changed only, journaled.
+    pub fn push_loyalty(&self) -> Result<Pushed> {
+        self.storefront_job(|conn, sf| {
+            let shop = crate::store::read_shop(conn)?.ok_or(crate::error::Error::NoShop)?;
+            push::push(conn, &shop, sf, shop.clock(Utc::now()))
+        })
+    }
+
+    /// The theme snippet showing a logged-in customer their points and tier.
+    pub fn loyalty_snippet(&self) -> Result<String> {
+        self.with_store(|s| {
+            let name =
+                store::live(s.conn())?.map_or_else(|| "Loyalty".to_string(), |l| l.programme.name);
+            Ok(push::theme_snippet(&name))
         })
     }
 
@@ -63,21 +120,27 @@ impl Desk {
     }
 
     /// One member's standing and ledger lines.
-    pub fn loyalty_member(&self, customer: &str) -> Result<MemberLedger> {
-        self.with_store(|s| store::member(s.conn(), &s.require_shop()?, Utc::now(), customer))
+    pub fn loyalty_member(&self, customer: String) -> Result<MemberLedger> {
+        self.with_store(|s| store::member(s.conn(), &s.require_shop()?, Utc::now(), &customer))
     }
 
     /// Awards an action by hand; the member's standing after it.
     pub fn award_loyalty(
         &self,
-        customer: &str,
+        customer: String,
         kind: crate::loyalty::programme::ActionKind,
-        reference: Option<&str>,
+        reference: Option<String>,
     ) -> Result<MemberLedger> {
         self.with_store(|s| {
             let shop = s.require_shop()?;
-            store::award(s.conn(), customer, kind, reference, shop.clock(Utc::now()))?;
-            store::member(s.conn(), &shop, Utc::now(), customer)
+            store::award(
+                s.conn(),
+                &customer,
+                kind,
+                reference.as_deref(),
+                shop.clock(Utc::now()),
+            )?;
+            store::member(s.conn(), &shop, Utc::now(), &customer)
         })
     }
 }

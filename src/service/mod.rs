@@ -24,6 +24,7 @@ mod promotions;
 mod shop;
 mod storefront;
 pub mod watch;
+pub use loyalty::ProgrammeCheck;
 pub use pricing::{CompareRequest, Compared, NamedSource, RuleSets, ScenarioSource};
 pub use promotions::{FloorEdit, SaleCheck, SalesOverview, TiersCheck, TiersRequest};
 pub use shop::{DashboardRequest, Opened};

@@ -48,6 +48,9 @@ pub struct PushRequest {
 pub struct Synced {
     pub report: SyncReport,
     pub settled: Vec<Settled>,
+    /// The live loyalty programme's points and tiers pushed after the sync
+    /// (none without one).
+    pub loyalty: Option<crate::loyalty::push::Pushed>,
 }
 
 impl Desk {
@@ -118,7 +121,12 @@ impl Desk {
             let mut sf = self.connected(store.conn())?.ok_or(Error::NotConnected)?;
             let report = crate::sync::sync(&mut store, &mut sf, full, &self.cancel, on_progress)?;
             let settled = settle_on(store.conn(), &mut sf)?;
-            Ok(Synced { report, settled })
+            let loyalty = loyalty_after_sync(store.conn(), &mut sf);
+            Ok(Synced {
+                report,
+                settled,
+                loyalty,
+            })
         })
     }
 
@@ -166,6 +174,39 @@ impl Desk {
 }
 
 /// Settles the sales and tiers of the shop in `conn` on `sf`.
+/// After a sync: the live loyalty programme's members to the storefront. A
+/// failure does not undo the sync: it is logged and reported in the push's
+/// errors, and the next sync tries again.
+pub(super) fn loyalty_after_sync(
+    conn: &rusqlite::Connection,
+    sf: &mut dyn Storefront,
+) -> Option<crate::loyalty::push::Pushed> {
+    let live = match crate::loyalty::store::live(conn) {
+        Ok(Some(live)) => live,
+        Ok(None) => return None,
+        Err(e) => {
+            tracing::warn!("loyalty push after sync: {e}");
+            return None;
+        }
+    };
+    let result = crate::store::read_shop(conn).and_then(|shop| {
+        let shop = shop.ok_or(Error::NoShop)?;
+        crate::loyalty::push::push(conn, &shop, sf, shop.clock(Utc::now()))
+    });
+    Some(result.unwrap_or_else(|e| {
+        tracing::warn!("loyalty push after sync failed: {e}");
+        crate::loyalty::push::Pushed {
+            programme: live.programme.name,
+            members: 0,
+            unchanged: 0,
+            confirmed: 0,
+            failed: 0,
+            errors: vec![e.to_string()],
+            batch: None,
+        }
+    }))
+}
+
 fn settle_on(conn: &rusqlite::Connection, sf: &mut dyn Storefront) -> Result<Vec<Settled>> {
     match crate::store::read_shop(conn)? {
         Some(shop) => crate::promotions::settle(conn, &shop, sf, shop.clock(Utc::now())),

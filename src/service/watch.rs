@@ -201,6 +201,7 @@ impl Desk {
                             on_sync(Some(p))
                         })?;
                     crate::promotions::settle(store.conn(), &shop, &mut sf, Utc::now())?;
+                    super::storefront::loyalty_after_sync(store.conn(), &mut sf);
                     Ok(report)
                 })();
                 self.background_sync.store(false, Ordering::SeqCst);

@@ -127,6 +127,8 @@ pub struct CustomerRecord {
     pub email: Option<String>,
     pub country: Option<String>,
     pub tags: Vec<String>,
+    /// `MM-DD`, from the customer's birth date metafield.
+    pub birthday: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -292,6 +294,9 @@ pub enum DiscountValue {
         amount_minor: i64,
         each_item: bool,
     },
+    /// The order's shipping, free (`Code` discounts only; nothing off the
+    /// merchandise).
+    FreeShipping,
 }
 
 /// What a discount requires.
@@ -344,6 +349,11 @@ pub struct Discount {
     /// Each customer may use it once (`Code` discounts only).
     #[serde(default)]
     pub once_per_customer: bool,
+    /// The only customers who may use it, by external id (`Code` discounts
+    /// only); empty: every buyer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<Vec<String>>", optional))]
+    pub customers: Vec<String>,
 }
 
 /// The value of a [`Target`]. `Metafield(None)` and `Discount(None)` mean

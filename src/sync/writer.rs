@@ -95,15 +95,16 @@ impl Writer<'_> {
             Record::Customer(c) => {
                 let id: i64 = tx
                     .prepare_cached(
-                        "INSERT INTO customers (source, external_id, email, name, country, created_at, tags, updated_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                        "INSERT INTO customers (source, external_id, email, name, country, created_at, tags, updated_at, birthday)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                          ON CONFLICT (source, external_id) DO UPDATE SET email = excluded.email, name = excluded.name,
-                           country = excluded.country, tags = excluded.tags, updated_at = excluded.updated_at
+                           country = excluded.country, tags = excluded.tags, updated_at = excluded.updated_at,
+                           birthday = coalesce(excluded.birthday, customers.birthday)
                          RETURNING id",
                     )?
                     .query_row(
                         params![self.source, c.id, c.email, c.name, c.country, c.created_at,
-                                serde_json::to_string(&c.tags).expect("strings serialize"), c.updated_at],
+                                serde_json::to_string(&c.tags).expect("strings serialize"), c.updated_at, c.birthday],
                         |r| r.get(0),
                     )?;
                 self.customers.insert(c.id.clone(), id);

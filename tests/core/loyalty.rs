@@ -338,3 +338,218 @@ fn json(db: &std::path::Path, args: &[&str]) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+const STOREFRONT_PROGRAMME: &str = r#"
+name = "Gift Club"
+starts_on = "2010-01-01"
+points_per_unit = "1"
+[[tier]]
+name = "Bronze"
+min_spend = "0"
+multiplier = "1"
+[[tier]]
+name = "Gold Star"
+min_spend = "200"
+multiplier = "2"
+[[action]]
+kind = "birthday"
+points = 40
+[[reward]]
+name = "£5 off"
+points = 500
+discount = { amount = "5.00" }
+min_order = "25.00"
+[[reward]]
+name = "Free delivery"
+points = 300
+discount = { free_shipping = true }
+"#;
+
+/// The whole storefront path on the Shopify fake, through the CLI: codes
+/// for one customer, metafields and tags sent once, birthdays pulled, a
+/// revert giving the points back.
+#[test]
+fn rewards_metafields_and_tags_reach_the_shopify_fake_exactly_once() {
+    use crate::sync::{cli, ok};
+    let (fake, dir, db) = crate::promotions::cli_on_the_fake();
+    let file = dir.path().join("club.toml");
+    std::fs::write(&file, STOREFRONT_PROGRAMME).unwrap();
+    let js = |args: &[&str]| -> serde_json::Value {
+        serde_json::from_str(&ok(&mut cli(&db, args))).unwrap()
+    };
+    let id = js(&["--json", "loyalty", "create", file.to_str().unwrap()])["id"].to_string();
+    // The £5 can take an item below the floor: said, and launched only with a reason.
+    ok(&mut cli(&db, &["floor", "--shop", "60"]));
+    let refused = cli(&db, &["loyalty", "launch", &id]).output().unwrap();
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && err.contains("below the margin floor"),
+        "{err}"
+    );
+    let live = js(&[
+        "--json",
+        "loyalty",
+        "launch",
+        &id,
+        "--override",
+        "a thank-you",
+    ]);
+    assert_eq!(live["floor_override"], "a thank-you");
+
+    // Birthdays came with the customers (every seventh has one upstream).
+    let birthdays: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM customers WHERE birthday IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(birthdays > 0);
+    let members = js(&["--json", "loyalty", "members"]);
+    let members = members["members"].as_array().unwrap().clone();
+    // Each birthday since the start awarded 40 points, once a year.
+    assert!(members
+        .iter()
+        .any(|m| m["awarded"].as_i64().unwrap() >= 40 && m["awarded"].as_i64().unwrap() % 40 == 0));
+    let rich = members
+        .iter()
+        .find(|m| m["balance"].as_i64().unwrap() >= 800)
+        .expect("a member with 800 points");
+    let customer = rich["customer"].as_str().unwrap().to_string();
+    let before = rich["balance"].as_i64().unwrap();
+
+    let five = js(&["--json", "loyalty", "redeem", &customer, "£5 OFF"]);
+    assert_eq!(five["balance"], before - 500);
+    let ship = js(&["--json", "loyalty", "redeem", &customer, "Free delivery"]);
+    assert_eq!(ship["balance"], before - 800);
+    {
+        let s = fake.state.lock().unwrap();
+        assert_eq!(s.discounts_created, 2);
+        let codes: Vec<(&str, &serde_json::Value, &serde_json::Value)> = s
+            .discounts
+            .values()
+            .map(|(kind, input)| {
+                (
+                    kind.as_str(),
+                    &input["code"],
+                    &input["context"]["customers"]["add"],
+                )
+            })
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                ("code", &five["code"], &serde_json::json!([customer])),
+                (
+                    "code_free_shipping",
+                    &ship["code"],
+                    &serde_json::json!([customer])
+                )
+            ]
+        );
+        let (_, input) = s.discounts.values().next().unwrap();
+        assert_eq!(input["usageLimit"], 1);
+        assert_eq!(
+            input["minimumRequirement"]["subtotal"]["greaterThanOrEqualToSubtotal"],
+            "25.00"
+        );
+    }
+    // More than the member holds is refused, and nothing is sent.
+    let poor = members
+        .iter()
+        .min_by_key(|m| m["balance"].as_i64().unwrap())
+        .unwrap();
+    assert!(poor["balance"].as_i64().unwrap() < 300, "{poor}");
+    let no = cli(
+        &db,
+        &[
+            "loyalty",
+            "redeem",
+            poor["customer"].as_str().unwrap(),
+            "Free delivery",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(String::from_utf8_lossy(&no.stderr).contains("points to spend"));
+    assert_eq!(fake.state.lock().unwrap().discounts_created, 2);
+
+    // Points and tiers: two metafields and a tag per member, once.
+    let pushed = js(&["--json", "loyalty", "push"]);
+    let n = members.len();
+    assert_eq!(pushed["members"], n);
+    assert_eq!(pushed["failed"], 0);
+    {
+        let s = fake.state.lock().unwrap();
+        assert_eq!(s.metafield_sets, 2 * n);
+        let gid = |c: &str| c.to_string();
+        let key = (gid(&customer), "loyalty".to_string(), "points".to_string());
+        assert_eq!(
+            s.metafields.get(&key).map(|(t, v)| (t.as_str(), v.clone())),
+            Some(("number_integer", (before - 800).to_string()))
+        );
+        let tagged = s
+            .customers
+            .values()
+            .filter(|c| {
+                c.tags
+                    .iter()
+                    .any(|t| t == "tier:bronze" || t == "tier:gold-star")
+            })
+            .count();
+        assert_eq!(tagged, n);
+    }
+    let again = js(&["--json", "loyalty", "push"]);
+    assert_eq!(
+        (again["confirmed"].as_i64(), again["unchanged"].as_i64()),
+        (Some(0), Some(3 * n as i64))
+    );
+    assert_eq!(fake.state.lock().unwrap().metafield_sets, 2 * n);
+
+    // Reverting the £5 code deletes it upstream and gives the points back.
+    let entry = five["entry"]["id"].to_string();
+    ok(&mut cli(&db, &["journal", "revert", &entry]));
+    assert_eq!(fake.state.lock().unwrap().discounts.len(), 1);
+    let m = js(&["--json", "loyalty", "member", &customer]);
+    assert_eq!(m["member"]["balance"], before - 300);
+}
+
+#[test]
+fn birthdays_import_by_customer_and_a_wrong_date_says_where() {
+    let mut t = shop_with_orders();
+    let file = "customer,birthday\nalice,1984-02-29\nbob,03-05\nnobody,01-01\n";
+    let r = import_str(&mut t.store, ImportKind::CustomerBirthdays, "b.csv", file).unwrap();
+    assert_eq!((r.rows_imported, r.rows_skipped), (2, 1));
+    let got: Vec<(String, Option<String>)> = t
+        .store
+        .conn()
+        .prepare("SELECT external_id, birthday FROM customers ORDER BY external_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(
+        got,
+        [
+            ("alice".to_string(), Some("02-29".to_string())),
+            ("bob".to_string(), Some("03-05".to_string()))
+        ]
+    );
+    // The same file again changes nothing.
+    let again = import_str(&mut t.store, ImportKind::CustomerBirthdays, "b.csv", file).unwrap();
+    assert_eq!(again.rows_imported, 0);
+    let bad = import_str(
+        &mut t.store,
+        ImportKind::CustomerBirthdays,
+        "bad.csv",
+        "customer,birthday\nalice,13-40\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        bad.contains("bad.csv") && bad.contains("line 2") && bad.contains("not a birthday"),
+        "{bad}"
+    );
+}

@@ -527,6 +527,7 @@ fn push_pull_revert_pull_restores_prior_values() {
         ends_at: Some("2026-12-31T23:00:00Z".into()),
         usage_limit: Some(50),
         once_per_customer: false,
+        customers: Vec::new(),
     };
     let create = Change {
         target: Target::Discount { id: None },
@@ -717,6 +718,7 @@ fn an_interrupted_push_is_settled_by_reading_back_never_sent_twice() {
         ends_at: None,
         usage_limit: None,
         once_per_customer: false,
+        customers: Vec::new(),
     };
     let create = Change {
         target: Target::Discount { id: None },

@@ -12,9 +12,9 @@ use std::process::ExitCode;
 pub struct Args {
     /// The file's format.
     #[arg(value_parser = kind_parser())]
-    kind: ImportKind,
+    pub kind: ImportKind,
     /// The file.
-    file: PathBuf,
+    pub file: PathBuf,
 }
 
 fn kind_parser() -> impl TypedValueParser<Value = ImportKind> {

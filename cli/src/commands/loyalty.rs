@@ -17,7 +17,25 @@ pub enum Command {
     /// Check a stored programme again and show it.
     Check { id: i64 },
     /// Make a draft the live programme (the one live before ends).
-    Launch { id: i64 },
+    Launch {
+        id: i64,
+        /// Why to launch although a reward can take an item below the
+        /// margin floor.
+        #[arg(long = "override")]
+        override_reason: Option<String>,
+    },
+    /// Spend a member's points on a reward: a single-use code for them on
+    /// the storefront, journaled (revert it to give the points back).
+    Redeem { customer: String, reward: String },
+    /// Every member's points and tier to the storefront (customer
+    /// metafields loyalty.points and loyalty.tier, and a tier:NAME tag);
+    /// only what changed, journaled.
+    Push,
+    /// The theme snippet that shows a logged-in customer their points and tier.
+    Snippet,
+    /// Import actions from a CSV (customer, action, at, reference), as
+    /// `import loyalty-actions FILE` does.
+    ImportEvents { file: PathBuf },
     /// Every member of the live programme as of the end of today.
     Members,
     /// One member's points, tier and ledger lines (external id or email).
@@ -81,6 +99,11 @@ fn show_stored(ctx: &Context, p: &merchant_desk::loyalty::store::Stored) -> Resu
                 tiers.join(", ")
             }
         ));
+        if let Some(why) = &p.floor_override {
+            out.line(format!(
+                "  runs although a reward can take an item below the margin floor: {why}"
+            ));
+        }
     });
     Ok(())
 }
@@ -99,11 +122,60 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
             show_stored(ctx, &p)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Launch { id } => {
-            let p = ctx.desk().launch_loyalty(id)?;
+        Command::Launch {
+            id,
+            override_reason,
+        } => {
+            let p = ctx.desk().launch_loyalty(id, override_reason)?;
             show_stored(ctx, &p)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Redeem { customer, reward } => {
+            let r = ctx.desk().redeem_loyalty(customer, reward)?;
+            ctx.out.show(&r, |out| {
+                out.line(format!(
+                    "{} spent {} points on {}: code {} (single use, for them only); {} points left",
+                    r.customer, r.points, r.reward, r.code, r.balance
+                ));
+                out.line(format!(
+                    "  journal entry {} ({}); revert it to take the code back and return the points",
+                    r.entry.id, r.entry.status
+                ));
+            });
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Push => {
+            let p = ctx.desk().push_loyalty()?;
+            ctx.out.show(&p, |out| {
+                out.line(format!(
+                    "\"{}\": {} members; {} values sent and confirmed, {} refused, {} already in the store",
+                    p.programme, p.members, p.confirmed, p.failed, p.unchanged
+                ));
+                if let Some(b) = p.batch {
+                    out.line(format!("  journal batch {b}"));
+                }
+                for e in &p.errors {
+                    out.line(format!("  refused: {e}"));
+                }
+            });
+            Ok(if p.failed > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Snippet => {
+            let s = ctx.desk().loyalty_snippet()?;
+            ctx.out.show(&s, |out| out.line(s.trim_end()));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ImportEvents { file } => super::import::run(
+            ctx,
+            super::import::Args {
+                kind: merchant_desk::import::ImportKind::LoyaltyActions,
+                file,
+            },
+        ),
         Command::List => {
             let list = ctx.desk().loyalty_programmes()?;
             ctx.out.show(&list, |out| {
@@ -150,9 +222,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
             reference,
         } => {
             let kind = merchant_desk::loyalty::programme::ActionKind::parse(&action)?;
-            let m = ctx
-                .desk()
-                .award_loyalty(&customer, kind, reference.as_deref())?;
+            let m = ctx.desk().award_loyalty(customer, kind, reference)?;
             ctx.out.show(&m, |out| {
                 let x = &m.member;
                 out.line(format!(
@@ -165,7 +235,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
         Command::Member { customer } => {
             let (desk, shop) = ctx.shop_desk()?;
             let tz = shop.tz()?;
-            let m = desk.loyalty_member(&customer)?;
+            let m = desk.loyalty_member(customer)?;
             ctx.out.show(&m, |out| {
                 let x = &m.member;
                 out.line(format!(
@@ -203,7 +273,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
             }
             let sims = ctx
                 .desk()
-                .simulate_loyalty(&programmes, months, redemption_rate)?;
+                .simulate_loyalty(programmes.clone(), months, redemption_rate)?;
             ctx.out.show(&sims, |out| {
                 for s in &sims {
                     let c = &s.currency;

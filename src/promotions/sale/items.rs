@@ -113,6 +113,7 @@ pub(crate) fn stack(price: i64, d: &Discount) -> i64 {
             };
             price - crate::money::div_round(amount_minor * price, cart.max(1))
         }
+        DiscountValue::FreeShipping => price,
     }
 }
 

@@ -127,6 +127,7 @@ fn stacking_takes_the_worst_case() {
         ends_at: None,
         usage_limit: None,
         once_per_customer: false,
+        customers: Vec::new(),
     };
     assert_eq!(
         stack(

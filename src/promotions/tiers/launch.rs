@@ -72,6 +72,7 @@ pub(super) fn changes(
                     ends_at: None,
                     usage_limit: None,
                     once_per_customer: false,
+                    customers: Vec::new(),
                 })),
             }
         })

@@ -108,6 +108,38 @@ impl Storefront for Shopify {
             })
             .collect();
         let mut nodes = std::collections::HashMap::new();
+        // Metafields: one query per namespace and key for up to 250 owners.
+        let mut by_field: std::collections::BTreeMap<(&str, &str), Vec<&str>> = Default::default();
+        for t in targets {
+            if let Target::Metafield {
+                owner,
+                namespace,
+                key,
+            } = t
+            {
+                by_field.entry((namespace, key)).or_default().push(owner);
+            }
+        }
+        let mut fields = std::collections::HashMap::new();
+        for ((namespace, key), owners) in by_field {
+            for chunk in owners.chunks(250) {
+                let data = self.client.graphql(
+                    PUSH,
+                    "ReadMetafields",
+                    json!({ "ids": chunk, "namespace": namespace, "key": key }),
+                    Retry::Safe,
+                )?;
+                for n in data["nodes"].as_array().into_iter().flatten() {
+                    let Some(id) = n["id"].as_str() else { continue };
+                    let m = &n["metafield"];
+                    let value = m["value"].as_str().map(|v| Metafield {
+                        r#type: m["type"].as_str().unwrap_or("").to_string(),
+                        value: v.to_string(),
+                    });
+                    fields.insert((id.to_string(), namespace, key), value);
+                }
+            }
+        }
         for chunk in ids.chunks(250) {
             let data =
                 self.client
@@ -135,19 +167,12 @@ impl Storefront for Shopify {
                     owner,
                     namespace,
                     key,
-                } => {
-                    let data = self.client.graphql(
-                        PUSH,
-                        "ReadMetafield",
-                        json!({ "owner": owner, "namespace": namespace, "key": key }),
-                        Retry::Safe,
-                    )?;
-                    let m = &data["node"]["metafield"];
-                    Value::Metafield(m["value"].as_str().map(|v| Metafield {
-                        r#type: m["type"].as_str().unwrap_or("").to_string(),
-                        value: v.to_string(),
-                    }))
-                }
+                } => Value::Metafield(
+                    fields
+                        .get(&(owner.clone(), namespace.as_str(), key.as_str()))
+                        .ok_or_else(|| missing(owner))?
+                        .clone(),
+                ),
                 Target::Discount { id: None } => Value::Discount(None),
                 Target::Discount { id: Some(id) } => {
                     Value::Discount(self.read_discount(id)?.map(|(d, _)| d))
@@ -173,14 +198,34 @@ impl Storefront for Shopify {
 
     fn apply(&mut self, changes: &[(Target, Value)]) -> Result<Vec<Result<Applied>>> {
         let mut out = Vec::with_capacity(changes.len());
-        for (target, value) in changes {
-            match self.apply_one(target, value) {
-                // The whole run stops on what will fail for every item.
-                Err(e @ (Error::Auth(_) | Error::Cancelled | Error::Network(_))) => {
-                    out.push(Err(e));
-                    break;
+        let mut i = 0;
+        while i < changes.len() {
+            // Metafields set in a row go `METAFIELDS_PER_SET` a call.
+            let run = changes[i..]
+                .iter()
+                .take(push::METAFIELDS_PER_SET)
+                .take_while(|(t, v)| {
+                    matches!(
+                        (t, v),
+                        (Target::Metafield { .. }, Value::Metafield(Some(_)))
+                    )
+                })
+                .count();
+            let outcomes = if run > 1 {
+                self.set_metafields(&changes[i..i + run])
+            } else {
+                vec![self.apply_one(&changes[i].0, &changes[i].1)]
+            };
+            i += outcomes.len().max(1);
+            for o in outcomes {
+                match o {
+                    // The whole run stops on what will fail for every item.
+                    Err(e @ (Error::Auth(_) | Error::Cancelled | Error::Network(_))) => {
+                        out.push(Err(e));
+                        return Ok(out);
+                    }
+                    other => out.push(other),
                 }
-                other => out.push(other),
             }
         }
         Ok(out)

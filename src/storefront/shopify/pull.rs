@@ -198,7 +198,9 @@ impl Shopify {
             // category 1 and its first 10 variants 2 + 10 × 3 (the variant,
             // its inventory item and the unit cost): 2 + 25 × 34 = 852.
             Entity::Products => ("ProductsPage", "products", 25),
-            Entity::Customers => ("CustomersPage", "customers", 250),
+            // A customer costs 4 (itself, its email, its address and its
+            // birthday metafield): 2 + 200 × 4 = 802.
+            Entity::Customers => ("CustomersPage", "customers", 200),
             Entity::Orders => ("OrdersPage", "orders", 4),
             Entity::Discounts => return self.discounts(from, sink),
         };

@@ -11,7 +11,75 @@ use crate::storefront::{
 use serde_json::{json, Value as Json};
 use std::collections::BTreeSet;
 
+/// `metafieldsSet` takes at most this many metafields a call.
+pub(super) const METAFIELDS_PER_SET: usize = 25;
+
 impl Shopify {
+    /// Sets up to [`METAFIELDS_PER_SET`] metafields in one call. The call is
+    /// atomic: when the store refuses one, none is set, so the refused one
+    /// fails with its message and the others are sent again without it.
+    pub(super) fn set_metafields(&mut self, changes: &[(Target, Value)]) -> Vec<Result<Applied>> {
+        let input: Vec<Json> = changes
+            .iter()
+            .map(|(t, v)| match (t, v) {
+                (
+                    Target::Metafield {
+                        owner,
+                        namespace,
+                        key,
+                    },
+                    Value::Metafield(Some(m)),
+                ) => json!({
+                    "ownerId": owner, "namespace": namespace, "key": key,
+                    "type": m.r#type, "value": m.value,
+                }),
+                _ => unreachable!("only metafield sets are batched"),
+            })
+            .collect();
+        let data = match self.client.graphql(
+            PUSH,
+            "MetafieldsSet",
+            json!({ "metafields": input }),
+            Retry::Safe,
+        ) {
+            Ok(d) => d,
+            Err(e) => return each(changes.len(), e),
+        };
+        let errors = &data["metafieldsSet"]["userErrors"];
+        if errors.as_array().is_some_and(|a| !a.is_empty()) {
+            let bad = errors[0]["elementIndex"].as_u64().map(|i| i as usize);
+            return match bad {
+                Some(b) if b < changes.len() => {
+                    let mut out: Vec<Result<Applied>> = Vec::with_capacity(changes.len());
+                    let (before, rest) = changes.split_at(b);
+                    if !before.is_empty() {
+                        out.extend(self.set_metafields(before));
+                    }
+                    out.push(Err(
+                        user_errors(&json!([errors[0]])).expect_err("one error is an error")
+                    ));
+                    if rest.len() > 1 {
+                        out.extend(self.set_metafields(&rest[1..]));
+                    }
+                    out
+                }
+                _ => each(
+                    changes.len(),
+                    user_errors(errors).expect_err("errors are not empty"),
+                ),
+            };
+        }
+        let targets: Vec<Target> = changes.iter().map(|(t, _)| t.clone()).collect();
+        match self.read(&targets) {
+            Ok(values) => targets
+                .into_iter()
+                .zip(values)
+                .map(|(target, value)| Ok(Applied { target, value }))
+                .collect(),
+            Err(e) => each(changes.len(), e),
+        }
+    }
+
     pub(super) fn read_discount(&mut self, id: &str) -> Result<Option<(Discount, &'static str)>> {
         let data = self
             .client
@@ -143,13 +211,23 @@ impl Shopify {
                 let new_id = match (id, current, want) {
                     (_, None, None) => None,
                     (_, None, Some(d)) => {
-                        let (op, field, node) = match d.method {
-                            DiscountMethod::Automatic => (
+                        let (op, field, node) = match (d.method, &d.value) {
+                            (DiscountMethod::Automatic, DiscountValue::FreeShipping) => {
+                                return Err(Error::InvalidArgument(
+                                    "free shipping is given as a code, not automatically".into(),
+                                ))
+                            }
+                            (DiscountMethod::Automatic, _) => (
                                 "AutomaticCreate",
                                 "discountAutomaticBasicCreate",
                                 "automaticDiscountNode",
                             ),
-                            DiscountMethod::Code => {
+                            (DiscountMethod::Code, DiscountValue::FreeShipping) => (
+                                "FreeShippingCreate",
+                                "discountCodeFreeShippingCreate",
+                                "codeDiscountNode",
+                            ),
+                            (DiscountMethod::Code, _) => {
                                 ("CodeCreate", "discountCodeBasicCreate", "codeDiscountNode")
                             }
                         };
@@ -187,10 +265,19 @@ impl Shopify {
                                 "a discount cannot change between automatic and code; end it and create another".into(),
                             ));
                         }
-                        let (op, field) = if kind == "code" {
-                            ("CodeUpdate", "discountCodeBasicUpdate")
-                        } else {
-                            ("AutomaticUpdate", "discountAutomaticBasicUpdate")
+                        if (old.value == DiscountValue::FreeShipping)
+                            != (d.value == DiscountValue::FreeShipping)
+                        {
+                            return Err(Error::InvalidArgument(
+                                "a discount cannot change to or from free shipping; end it and create another".into(),
+                            ));
+                        }
+                        let (op, field) = match (kind, &d.value) {
+                            ("code", DiscountValue::FreeShipping) => {
+                                ("FreeShippingUpdate", "discountCodeFreeShippingUpdate")
+                            }
+                            ("code", _) => ("CodeUpdate", "discountCodeBasicUpdate"),
+                            _ => ("AutomaticUpdate", "discountAutomaticBasicUpdate"),
                         };
                         let data = self.client.graphql(
                             PUSH,
@@ -215,6 +302,20 @@ impl Shopify {
             _ => Err(Error::InvalidArgument(
                 "the value does not fit the target".into(),
             )),
+        }
+    }
+}
+
+/// One failure for each of `n` changes sent together: an interruption
+/// once (the run stops there), a refusal for every one.
+fn each(n: usize, e: Error) -> Vec<Result<Applied>> {
+    match e {
+        e @ (Error::Auth(_) | Error::Cancelled | Error::Network(_)) => vec![Err(e)],
+        e => {
+            let text = e.to_string();
+            (0..n)
+                .map(|_| Err(Error::Storefront(text.clone())))
+                .collect()
         }
     }
 }
@@ -244,7 +345,42 @@ pub(super) fn user_errors(errors: &Json) -> Result<()> {
 /// The input object for a discount create or update; an update also
 /// removes the items `old` had and `d` does not.
 pub(super) fn discount_input(d: &Discount, old: Option<&Discount>, currency: &str) -> Json {
+    let minimum = match &d.minimum {
+        Minimum::None => Json::Null,
+        Minimum::Quantity { quantity } => {
+            json!({ "quantity": { "greaterThanOrEqualToQuantity": quantity.to_string() } })
+        }
+        Minimum::Subtotal { amount_minor } => json!({ "subtotal": {
+            "greaterThanOrEqualToSubtotal": money::format_major(*amount_minor, currency) } }),
+    };
+    let context = if d.customers.is_empty() {
+        json!({ "all": "ALL" })
+    } else {
+        let gone: Vec<&String> = old
+            .map(|o| {
+                o.customers
+                    .iter()
+                    .filter(|c| !d.customers.contains(c))
+                    .collect()
+            })
+            .unwrap_or_default();
+        json!({ "customers": { "add": d.customers, "remove": gone } })
+    };
+    if d.value == DiscountValue::FreeShipping {
+        return json!({
+            "title": d.title,
+            "startsAt": d.starts_at,
+            "endsAt": d.ends_at,
+            "minimumRequirement": minimum,
+            "destination": { "all": true },
+            "code": d.code,
+            "usageLimit": d.usage_limit,
+            "appliesOncePerCustomer": d.once_per_customer,
+            "context": context,
+        });
+    }
     let value = match &d.value {
+        DiscountValue::FreeShipping => unreachable!("returned above"),
         DiscountValue::Percentage { basis_points } => {
             json!({ "percentage": *basis_points as f64 / 10_000.0 })
         }
@@ -271,14 +407,6 @@ pub(super) fn discount_input(d: &Discount, old: Option<&Discount>, currency: &st
             }})
         }
     };
-    let minimum = match &d.minimum {
-        Minimum::None => Json::Null,
-        Minimum::Quantity { quantity } => {
-            json!({ "quantity": { "greaterThanOrEqualToQuantity": quantity.to_string() } })
-        }
-        Minimum::Subtotal { amount_minor } => json!({ "subtotal": {
-            "greaterThanOrEqualToSubtotal": money::format_major(*amount_minor, currency) } }),
-    };
     let mut input = json!({
         "title": d.title,
         "startsAt": d.starts_at,
@@ -290,7 +418,7 @@ pub(super) fn discount_input(d: &Discount, old: Option<&Discount>, currency: &st
         input["code"] = json!(d.code);
         input["usageLimit"] = json!(d.usage_limit);
         input["appliesOncePerCustomer"] = json!(d.once_per_customer);
-        input["context"] = json!({ "all": "ALL" });
+        input["context"] = context;
     }
     input
 }

@@ -45,6 +45,7 @@ fn discount_round_trips_through_its_input_shape() {
         ends_at: None,
         usage_limit: Some(100),
         once_per_customer: false,
+        customers: Vec::new(),
     };
     let input = discount_input(&d, None, "GBP");
     assert_eq!(input["customerGets"]["value"]["percentage"], json!(0.15));

@@ -97,6 +97,9 @@ pub struct Customer {
     pub name: String,
     pub country: String,
     pub tags: Vec<String>,
+    /// The `facts.birth_date` metafield (assumed: the standard definition's
+    /// namespace and key), `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
     pub created: i64,
     pub updated: i64,
 }
@@ -144,9 +147,12 @@ pub struct State {
     pub products: BTreeMap<u64, Product>,
     pub customers: BTreeMap<u64, Customer>,
     pub orders: BTreeMap<u64, Order>,
-    /// id → (kind 'code'|'automatic', input as sent)
+    /// id → (kind 'code'|'code_free_shipping'|'automatic', input as sent)
     pub discounts: BTreeMap<u64, (String, Json)>,
     pub metafields: HashMap<(String, String, String), (String, String)>,
+    /// Metafields received by `metafieldsSet`, and discounts created, in all.
+    pub metafield_sets: usize,
+    pub discounts_created: usize,
     pub faults: VecDeque<Fault>,
     pub bulk_faults: VecDeque<Fault>,
     pub requests: u64,
@@ -339,6 +345,15 @@ fn seed(state: &mut State, invoices: Option<usize>) {
                             name: format!("Customer {key}"),
                             country: row[7].to_string(),
                             tags: Vec::new(),
+                            // Every seventh customer gave a birthday.
+                            birth_date: id.is_multiple_of(7).then(|| {
+                                format!(
+                                    "19{:02}-{:02}-{:02}",
+                                    60 + id % 40,
+                                    1 + id % 12,
+                                    1 + id % 28
+                                )
+                            }),
                             created: placed,
                             updated: placed,
                         },
@@ -666,14 +681,17 @@ fn requested_cost(op: &str, vars: &Json) -> f64 {
     let first = vars["first"].as_f64().unwrap_or(1.0);
     match op {
         "ProductsPage" => 2.0 + first * (1.0 + 1.0 + 2.0 + 10.0 * 3.0),
-        "CustomersPage" => 2.0 + first * 3.0,
+        "CustomersPage" => 2.0 + first * 4.0,
         "OrdersPage" => 2.0 + first * (3.0 + 82.0 + 3.0 * 45.0),
         "ProductVariantsPage" => 1.0 + 2.0 + 100.0 * 3.0,
         "OrderLinesPage" => 1.0 + 2.0 + 100.0 * 2.0,
         "ReadNodes" => 1.0 + vars["ids"].as_array().map(|a| a.len()).unwrap_or(1) as f64,
         "BulkRun" | "VariantPrices" | "TagsAdd" | "TagsRemove" | "MetafieldsSet"
         | "MetafieldsDelete" | "AutomaticCreate" | "AutomaticUpdate" | "AutomaticDelete"
-        | "CodeCreate" | "CodeUpdate" | "CodeDelete" => 10.0,
+        | "CodeCreate" | "CodeUpdate" | "CodeDelete" | "FreeShippingCreate"
+        | "FreeShippingUpdate" => 10.0,
+        // nodes: one per id, each with one metafield object.
+        "ReadMetafields" => 1.0 + 2.0 * vars["ids"].as_array().map(|a| a.len()).unwrap_or(1) as f64,
         "ReadDiscount" => 5.0 + 2.0 * 100.0,
         "DiscountsPage" => 2.0 + first * (5.0 + 2.0 * 100.0),
         _ => 1.0,
@@ -751,7 +769,8 @@ fn customer_json(c: &Customer) -> Json {
     json!({"id": gid("Customer", c.id), "displayName": c.name,
            "defaultEmailAddress": {"emailAddress": format!("customer{}@example.com", c.id)},
            "defaultAddress": {"countryCodeV2": c.country.chars().take(2).collect::<String>().to_uppercase()},
-           "tags": c.tags, "createdAt": time(c.created), "updatedAt": time(c.updated)})
+           "tags": c.tags, "createdAt": time(c.created), "updatedAt": time(c.updated),
+           "birthDate": c.birth_date.as_ref().map(|d| json!({"value": d}))})
 }
 
 fn line_json(l: &Line) -> Json {
@@ -1084,21 +1103,64 @@ fn run(s: &mut State, url: &str, op: &str, vars: &Json) -> Result<(Json, f64), S
             c.updated = t;
             (json!({field: {"node": {"id": id}, "userErrors": []}}), 10.0)
         }
-        "ReadMetafield" => {
-            let key = (
-                vars["owner"].as_str().unwrap_or("").to_string(),
+        "ReadMetafields" => {
+            let (namespace, key) = (
                 vars["namespace"].as_str().unwrap_or("").to_string(),
                 vars["key"].as_str().unwrap_or("").to_string(),
             );
-            let m = s
-                .metafields
-                .get(&key)
-                .map(|(t, v)| json!({"type": t, "value": v}));
-            (json!({"node": {"id": key.0, "metafield": m}}), 2.0)
+            let ids: Vec<String> = vars["ids"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect();
+            if ids.len() > 250 {
+                return Err(
+                    "The input array size of ids is greater than the maximum allowed of 250."
+                        .into(),
+                );
+            }
+            let nodes: Vec<Json> = ids
+                .iter()
+                .map(|id| {
+                    let m = s
+                        .metafields
+                        .get(&(id.clone(), namespace.clone(), key.clone()))
+                        .map(|(t, v)| json!({"type": t, "value": v}));
+                    json!({"id": id, "metafield": m})
+                })
+                .collect();
+            let n = nodes.len() as f64;
+            (json!({"nodes": nodes}), 1.0 + 2.0 * n)
         }
         "MetafieldsSet" => {
+            let list: Vec<Json> = vars["metafields"].as_array().cloned().unwrap_or_default();
+            // Documented: at most 25 a call. The refusal's wording is assumed.
+            if list.len() > 25 {
+                return Err(format!(
+                    "The input array size of {} is greater than the maximum allowed of 25.",
+                    list.len()
+                ));
+            }
+            s.metafield_sets += list.len();
+            // Documented: atomic; nothing is set when one is refused.
+            for (i, m) in list.iter().enumerate() {
+                let (ty, value) = (
+                    m["type"].as_str().unwrap_or("single_line_text_field"),
+                    m["value"].as_str().unwrap_or(""),
+                );
+                if ty == "number_integer" && value.parse::<i64>().is_err() {
+                    return Ok((
+                        json!({"metafieldsSet": {"metafields": [], "userErrors": [{
+                            "field": ["metafields", i.to_string(), "value"],
+                            "elementIndex": i,
+                            "message": "Value must be an integer."}]}}),
+                        10.0,
+                    ));
+                }
+            }
             let mut out = Vec::new();
-            for m in vars["metafields"].as_array().into_iter().flatten() {
+            for m in &list {
                 let key = (
                     m["ownerId"].as_str().unwrap_or("").to_string(),
                     m["namespace"].as_str().unwrap_or("").to_string(),
@@ -1108,12 +1170,6 @@ fn run(s: &mut State, url: &str, op: &str, vars: &Json) -> Result<(Json, f64), S
                     m["type"].as_str().unwrap_or("single_line_text_field"),
                     m["value"].as_str().unwrap_or(""),
                 );
-                if ty == "number_integer" && value.parse::<i64>().is_err() {
-                    return Ok((
-                        json!({"metafieldsSet": {"metafields": [], "userErrors": user_error(&["metafields", "0", "value"], "Value must be an integer.")}}),
-                        10.0,
-                    ));
-                }
                 s.metafields
                     .insert(key.clone(), (ty.to_string(), value.to_string()));
                 out.push(json!({"key": key.2, "namespace": key.1, "value": value}));
@@ -1137,47 +1193,53 @@ fn run(s: &mut State, url: &str, op: &str, vars: &Json) -> Result<(Json, f64), S
                 10.0,
             )
         }
-        "AutomaticCreate" | "CodeCreate" => {
+        "AutomaticCreate" | "CodeCreate" | "FreeShippingCreate" => {
             let input = vars["input"].clone();
+            let field = match op {
+                "CodeCreate" => "discountCodeBasicCreate",
+                "FreeShippingCreate" => "discountCodeFreeShippingCreate",
+                _ => "discountAutomaticBasicCreate",
+            };
+            // Assumed: a code for customers who do not exist is refused.
+            for c in input["context"]["customers"]["add"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                if !s.customers.contains_key(&num(c.as_str().unwrap_or(""))) {
+                    return Ok((
+                        json!({field: {"userErrors": user_error(&["basicCodeDiscount", "context", "customers", "add"], "Customer does not exist")}}),
+                        10.0,
+                    ));
+                }
+            }
             if input["title"].as_str().unwrap_or("").is_empty() {
-                let field = if op == "CodeCreate" {
-                    "discountCodeBasicCreate"
-                } else {
-                    "discountAutomaticBasicCreate"
-                };
                 return Ok((
                     json!({field: {"userErrors": user_error(&["title"], "Title can't be blank")}}),
                     10.0,
                 ));
             }
             let id = s.id();
-            let kind = if op == "CodeCreate" {
-                "code"
-            } else {
-                "automatic"
+            let kind = match op {
+                "CodeCreate" => "code",
+                "FreeShippingCreate" => "code_free_shipping",
+                _ => "automatic",
             };
             s.discounts.insert(id, (kind.to_string(), input));
-            let (field, node, g) = if kind == "code" {
-                (
-                    "discountCodeBasicCreate",
-                    "codeDiscountNode",
-                    gid("DiscountCodeNode", id),
-                )
+            s.discounts_created += 1;
+            let (node, g) = if kind.starts_with("code") {
+                ("codeDiscountNode", gid("DiscountCodeNode", id))
             } else {
-                (
-                    "discountAutomaticBasicCreate",
-                    "automaticDiscountNode",
-                    gid("DiscountAutomaticNode", id),
-                )
+                ("automaticDiscountNode", gid("DiscountAutomaticNode", id))
             };
             (json!({field: {node: {"id": g}, "userErrors": []}}), 10.0)
         }
-        "AutomaticUpdate" | "CodeUpdate" => {
+        "AutomaticUpdate" | "CodeUpdate" | "FreeShippingUpdate" => {
             let id = num(vars["id"].as_str().unwrap_or(""));
-            let (field, node) = if op == "CodeUpdate" {
-                ("discountCodeBasicUpdate", "codeDiscountNode")
-            } else {
-                ("discountAutomaticBasicUpdate", "automaticDiscountNode")
+            let (field, node) = match op {
+                "CodeUpdate" => ("discountCodeBasicUpdate", "codeDiscountNode"),
+                "FreeShippingUpdate" => ("discountCodeFreeShippingUpdate", "codeDiscountNode"),
+                _ => ("discountAutomaticBasicUpdate", "automaticDiscountNode"),
             };
             let Some((_, input)) = s.discounts.get_mut(&id) else {
                 return Ok((
@@ -1186,8 +1248,21 @@ fn run(s: &mut State, url: &str, op: &str, vars: &Json) -> Result<(Json, f64), S
                 ));
             };
             let old_items = input["customerGets"]["items"].clone();
+            let old_buyers = input["context"]["customers"]["add"].clone();
             for (k, v) in vars["input"].as_object().into_iter().flatten() {
                 input[k] = v.clone();
+            }
+            // customers.add / .remove apply to who was there.
+            if let Some(c) = vars["input"]["context"].get("customers") {
+                let mut v: Vec<Json> = old_buyers.as_array().cloned().unwrap_or_default();
+                for a in c["add"].as_array().into_iter().flatten() {
+                    if !v.contains(a) {
+                        v.push(a.clone());
+                    }
+                }
+                let rm: Vec<Json> = c["remove"].as_array().cloned().unwrap_or_default();
+                v.retain(|x| !rm.contains(x));
+                input["context"] = json!({"customers": {"add": v}});
             }
             // productsToAdd/ToRemove apply to what was there.
             if let Some(p) = vars["input"]["customerGets"]["items"].get("products") {
@@ -1293,7 +1368,7 @@ fn run(s: &mut State, url: &str, op: &str, vars: &Json) -> Result<(Json, f64), S
 }
 
 fn discount_gid(kind: &str, id: u64) -> String {
-    if kind == "code" {
+    if kind.starts_with("code") {
         gid("DiscountCodeNode", id)
     } else {
         gid("DiscountAutomaticNode", id)
@@ -1308,6 +1383,27 @@ fn discount_json(kind: &str, input: &Json) -> Json {
         return json!({"__typename": "DiscountAutomaticBxgy", "title": input["title"],
             "startsAt": input["startsAt"], "endsAt": input["endsAt"]});
     }
+    let buyers = match input["context"]["customers"]["add"].as_array() {
+        Some(ids) if !ids.is_empty() => json!({"__typename": "DiscountCustomers",
+            "customers": ids.iter().map(|id| json!({"id": id})).collect::<Vec<_>>()}),
+        _ => json!({"__typename": "DiscountBuyerSelectionAll", "all": "ALL"}),
+    };
+    let min = &input["minimumRequirement"];
+    let minimum = if let Some(q) = min.get("quantity") {
+        json!({"__typename": "DiscountMinimumQuantity", "greaterThanOrEqualToQuantity": q["greaterThanOrEqualToQuantity"]})
+    } else if let Some(sub) = min.get("subtotal") {
+        json!({"__typename": "DiscountMinimumSubtotal", "greaterThanOrEqualToSubtotal": {"amount": sub["greaterThanOrEqualToSubtotal"]}})
+    } else {
+        Json::Null
+    };
+    if kind == "code_free_shipping" {
+        return json!({"__typename": "DiscountCodeFreeShipping", "title": input["title"],
+            "startsAt": input["startsAt"], "endsAt": input["endsAt"],
+            "usageLimit": input["usageLimit"],
+            "appliesOncePerCustomer": input["appliesOncePerCustomer"].as_bool().unwrap_or(false),
+            "codes": {"nodes": [{"code": input["code"]}]},
+            "context": buyers, "minimumRequirement": minimum});
+    }
     let gets = &input["customerGets"];
     let value = if let Some(p) = gets["value"].get("percentage") {
         json!({"__typename": "DiscountPercentage", "percentage": p})
@@ -1321,14 +1417,6 @@ fn discount_json(kind: &str, input: &Json) -> Json {
             "productVariants": {"nodes": p["productVariantsToAdd"].as_array().into_iter().flatten().map(|id| json!({"id": id})).collect::<Vec<_>>()}}),
         None => json!({"__typename": "AllDiscountItems", "allItems": true}),
     };
-    let min = &input["minimumRequirement"];
-    let minimum = if let Some(q) = min.get("quantity") {
-        json!({"__typename": "DiscountMinimumQuantity", "greaterThanOrEqualToQuantity": q["greaterThanOrEqualToQuantity"]})
-    } else if let Some(sub) = min.get("subtotal") {
-        json!({"__typename": "DiscountMinimumSubtotal", "greaterThanOrEqualToSubtotal": {"amount": sub["greaterThanOrEqualToSubtotal"]}})
-    } else {
-        Json::Null
-    };
     let mut d = json!({
         "__typename": if kind == "code" { "DiscountCodeBasic" } else { "DiscountAutomaticBasic" },
         "title": input["title"], "startsAt": input["startsAt"], "endsAt": input["endsAt"],
@@ -1339,6 +1427,7 @@ fn discount_json(kind: &str, input: &Json) -> Json {
         d["appliesOncePerCustomer"] =
             json!(input["appliesOncePerCustomer"].as_bool().unwrap_or(false));
         d["codes"] = json!({"nodes": [{"code": input["code"]}]});
+        d["context"] = buyers;
     }
     d
 }

@@ -29,7 +29,7 @@ enum DiscountNodeValue {
     #[serde(rename = "DiscountAutomaticFreeShipping")]
     AutomaticFreeShipping(Windowed),
     #[serde(rename = "DiscountCodeFreeShipping")]
-    CodeFreeShipping(Windowed),
+    CodeFreeShipping(FreeShippingCode),
 }
 
 #[derive(Debug, Deserialize)]
@@ -45,13 +45,45 @@ struct Windowed {
 #[serde(rename_all = "camelCase")]
 struct BasicDiscount {
     #[serde(flatten)]
+    common: FreeShippingCode,
+    customer_gets: Gets,
+}
+
+/// A free-shipping code; a basic discount's fields besides `customerGets`
+/// (an automatic one has no codes and no usage limit).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FreeShippingCode {
+    #[serde(flatten)]
     window: Windowed,
     usage_limit: Option<i64>,
     #[serde(default)]
     applies_once_per_customer: bool,
     codes: Option<Nodes<Code>>,
+    context: Option<Buyers>,
     minimum_requirement: Option<MinimumNode>,
-    customer_gets: Gets,
+}
+
+/// `Buyers`: who may use a code.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "__typename")]
+enum Buyers {
+    DiscountCustomers {
+        customers: Vec<Ref>,
+    },
+    #[serde(other)]
+    Other,
+}
+
+fn buyers(b: Option<Buyers>) -> Vec<String> {
+    match b {
+        Some(Buyers::DiscountCustomers { customers }) => {
+            let mut v: Vec<String> = customers.into_iter().map(|r| r.id).collect();
+            v.sort();
+            v
+        }
+        _ => Vec::new(),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,7 +179,9 @@ pub(in crate::storefront::shopify) fn pulled_discount(
         DiscountNodeValue::AutomaticApp(w) => other(w, "app", true, true),
         DiscountNodeValue::CodeApp(w) => other(w, "app", false, true),
         DiscountNodeValue::AutomaticFreeShipping(w) => other(w, "free shipping", true, false),
-        DiscountNodeValue::CodeFreeShipping(w) => other(w, "free shipping", false, false),
+        DiscountNodeValue::CodeFreeShipping(f) => {
+            PulledDiscount::Basic(free_shipping(f, currency)?)
+        }
     })
 }
 
@@ -202,22 +236,6 @@ fn basic(b: BasicDiscount, method: DiscountMethod, currency: &str) -> Result<Dis
             ))
         }
     };
-    let minimum = match b.minimum_requirement {
-        Some(MinimumNode::DiscountMinimumQuantity {
-            greater_than_or_equal_to_quantity,
-        }) => Minimum::Quantity {
-            quantity: match greater_than_or_equal_to_quantity {
-                Count::Text(t) => t.parse().unwrap_or(0),
-                Count::Number(n) => n,
-            },
-        },
-        Some(MinimumNode::DiscountMinimumSubtotal {
-            greater_than_or_equal_to_subtotal,
-        }) => Minimum::Subtotal {
-            amount_minor: greater_than_or_equal_to_subtotal.amount.minor(currency)?,
-        },
-        Some(MinimumNode::None) | None => Minimum::None,
-    };
     let items = match b.customer_gets.items {
         GetsItems::DiscountProducts {
             products,
@@ -235,24 +253,66 @@ fn basic(b: BasicDiscount, method: DiscountMethod, currency: &str) -> Result<Dis
         }
         GetsItems::All => Items::All,
     };
+    shared(b.common, method, value, items, currency)
+}
+
+fn minimum(m: Option<MinimumNode>, currency: &str) -> Result<Minimum> {
+    Ok(match m {
+        Some(MinimumNode::DiscountMinimumQuantity {
+            greater_than_or_equal_to_quantity,
+        }) => Minimum::Quantity {
+            quantity: match greater_than_or_equal_to_quantity {
+                Count::Text(t) => t.parse().unwrap_or(0),
+                Count::Number(n) => n,
+            },
+        },
+        Some(MinimumNode::DiscountMinimumSubtotal {
+            greater_than_or_equal_to_subtotal,
+        }) => Minimum::Subtotal {
+            amount_minor: greater_than_or_equal_to_subtotal.amount.minor(currency)?,
+        },
+        Some(MinimumNode::None) | None => Minimum::None,
+    })
+}
+
+/// A free-shipping code as Merchant Desk creates it (a loyalty reward).
+fn free_shipping(f: FreeShippingCode, currency: &str) -> Result<Discount> {
+    shared(
+        f,
+        DiscountMethod::Code,
+        DiscountValue::FreeShipping,
+        Items::All,
+        currency,
+    )
+}
+
+/// A discount from the fields every kind Merchant Desk edits shares.
+fn shared(
+    f: FreeShippingCode,
+    method: DiscountMethod,
+    value: DiscountValue,
+    items: Items,
+    currency: &str,
+) -> Result<Discount> {
     Ok(Discount {
-        title: b.window.title,
+        title: f.window.title,
         method,
-        code: b
+        code: f
             .codes
             .and_then(|c| c.nodes.into_iter().next())
             .map(|c| c.code),
         value,
-        minimum,
+        minimum: minimum(f.minimum_requirement, currency)?,
         items,
-        starts_at: b
+        starts_at: f
             .window
             .starts_at
             .as_deref()
             .map(normalize_time)
             .unwrap_or_default(),
-        ends_at: b.window.ends_at.as_deref().map(normalize_time),
-        usage_limit: b.usage_limit,
-        once_per_customer: b.applies_once_per_customer,
+        ends_at: f.window.ends_at.as_deref().map(normalize_time),
+        usage_limit: f.usage_limit,
+        once_per_customer: f.applies_once_per_customer,
+        customers: buyers(f.context),
     })
 }

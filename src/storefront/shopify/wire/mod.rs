@@ -65,6 +65,11 @@ struct Ref {
 }
 
 #[derive(Debug, Deserialize)]
+struct MetafieldText {
+    value: String,
+}
+
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ProductNode {
     id: String,
@@ -111,6 +116,8 @@ struct CustomerNode {
     default_address: Option<Address>,
     #[serde(default)]
     tags: Vec<String>,
+    /// The standard `facts.birth_date` metafield (a date).
+    birth_date: Option<MetafieldText>,
     created_at: String,
     updated_at: String,
 }
@@ -265,6 +272,9 @@ pub(super) fn record(
                     Value::Tags(t) => t,
                     _ => Vec::new(),
                 },
+                birthday: c
+                    .birth_date
+                    .and_then(|m| crate::loyalty::birthday(&m.value)),
                 created_at: normalize_time(&c.created_at),
                 updated_at: normalize_time(&c.updated_at),
             })

@@ -27,4 +27,9 @@ usage_limit: number | null,
 /**
  * Each customer may use it once (`Code` discounts only).
  */
-once_per_customer: boolean, };
+once_per_customer: boolean, 
+/**
+ * The only customers who may use it, by external id (`Code` discounts
+ * only); empty: every buyer.
+ */
+customers?: Array<string>, };

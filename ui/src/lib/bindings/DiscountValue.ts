@@ -3,4 +3,4 @@
 /**
  * What a discount takes off.
  */
-export type DiscountValue = { "kind": "percentage", basis_points: number, } | { "kind": "amount", amount_minor: number, each_item: boolean, };
+export type DiscountValue = { "kind": "percentage", basis_points: number, } | { "kind": "amount", amount_minor: number, each_item: boolean, } | { "kind": "free_shipping" };

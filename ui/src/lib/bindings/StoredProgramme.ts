@@ -4,4 +4,8 @@ import type { Programme } from "./Programme";
 /**
  * A stored programme.
  */
-export type StoredProgramme = { id: number, status: string, created_at: string, launched_at: string | null, ended_at: string | null, programme: Programme, };
+export type StoredProgramme = { id: number, status: string, created_at: string, launched_at: string | null, ended_at: string | null, 
+/**
+ * Why it runs although a reward can take an item below the margin floor.
+ */
+floor_override: string | null, programme: Programme, };
