@@ -35,6 +35,12 @@ import type { TierSet } from '../src/lib/bindings/TierSet';
 import type { TierFile } from '../src/lib/bindings/TierFile';
 import type { TiersRequest } from '../src/lib/bindings/TiersRequest';
 import type { ItemStatus } from '../src/lib/bindings/ItemStatus';
+import type { Programme } from '../src/lib/bindings/Programme';
+import type { StoredProgramme } from '../src/lib/bindings/StoredProgramme';
+import type { Member } from '../src/lib/bindings/Member';
+import type { MemberLedger } from '../src/lib/bindings/MemberLedger';
+import type { ActionKind } from '../src/lib/bindings/ActionKind';
+import type { Simulation } from '../src/lib/bindings/Simulation';
 import { type Backend, BackendError } from '../src/lib/transport';
 
 export const demoShop: Shop = {
@@ -240,7 +246,7 @@ export class MockBackend implements Backend {
     onProgress({ stage: 'Pulling all orders', entity: 'orders', done: 5, total: 5, written: 10 });
     onProgress({ stage: 'Pulling discounts', entity: 'discounts', done: 1, total: 0, written: 11 });
     this.lastSync = run('completed', null);
-    return { report: { run: id, full, products: 3, customers: 2, orders: 5, discounts: 1, seconds: 1.5 }, settled: [] };
+    return { report: { run: id, full, products: 3, customers: 2, orders: 5, discounts: 1, seconds: 1.5 }, settled: [], loyalty: null };
   }
   /** Minutes between background syncs, as the shop keeps them. */
   syncEvery = 15;
@@ -698,6 +704,99 @@ export class MockBackend implements Backend {
     const t = this.tiers.find((x) => x.id === id)!;
     t.status = 'ended';
     return structuredClone(t);
+  }
+  programmes: StoredProgramme[] = [];
+  /** Two members: alice earned 900 points, bob 120 (one point per pound). */
+  loyaltyBook: Member[] = [
+    { customer: 'alice', email: 'alice@example.com', tier: 'Bronze', balance: 900, pending: 0, earned: 900, awarded: 0, redeemed: 0, expired: 0, taken_back: 0, unrecovered: 0, badges: [] },
+    { customer: 'bob', email: null, tier: 'Bronze', balance: 120, pending: 0, earned: 120, awarded: 0, redeemed: 0, expired: 0, taken_back: 0, unrecovered: 0, badges: [] },
+  ];
+  codes: string[] = [];
+  async loyaltyProgrammes() {
+    this.check('loyaltyProgrammes');
+    return structuredClone(this.programmes).reverse();
+  }
+  /** A reward of more than £5 off breaks the mock's floor. */
+  async checkLoyaltyProgramme(programme: Programme) {
+    this.check('checkLoyaltyProgramme');
+    if (!programme.name.trim()) return { error: 'name: give the programme a name', rewards: [] };
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(programme.starts_on)) return { error: `starts_on: ${JSON.stringify(programme.starts_on)} is not a date (use 2011-01-01)`, rewards: [] };
+    return {
+      error: null,
+      rewards: programme.reward.map((r) => {
+        const big = 'amount' in r.discount && Number(r.discount.amount) > 5;
+        return { reward: r.name, items: [], below: big ? 1 : 0, already_below: 0, no_cost: 0, message: big ? `${r.name}: 1 item would sell below the margin floor` : null };
+      }),
+    };
+  }
+  async simulateLoyalty(programmes: Programme[], months: number, redemptionRate: number): Promise<Simulation[]> {
+    this.check('simulateLoyalty');
+    return programmes.map((p) => ({
+      name: p.name, from: '2011-01-01', to: '2011-12-09', currency: 'GBP', tiers: p.tier.map((t) => t.name), members: 2, earning_orders: 3,
+      earned: 1020, awarded: 0, taken_back: 0, unrecovered: 0, expired: 0, outstanding: 1020,
+      liability: [{ reward: '£5 off', per_point_minor: 1, value_minor: 1020 }], redemption_rate: redemptionRate,
+      redemption_cost_minor: Math.round(1020 * redemptionRate), revenue_minor: 102000, cost_share: (1020 * redemptionRate) / 102000,
+      monthly: Array.from({ length: months }, (_, i) => ({ day: `2011-${String(i + 1).padStart(2, '0')}-28`, issued: 85 * (i + 1), outstanding: 85 * (i + 1), members_by_tier: p.tier.map((_, t) => (t === 0 ? 2 : 0)) })),
+    }));
+  }
+  async createLoyalty(programme: Programme) {
+    this.check('createLoyalty');
+    const s: StoredProgramme = { id: this.programmes.length + 1, status: 'draft', created_at: this.clock, launched_at: null, ended_at: null, floor_override: null, programme: structuredClone(programme) };
+    this.programmes.push(s);
+    return structuredClone(s);
+  }
+  async launchLoyalty(id: number, overrideReason: string | null) {
+    this.check('launchLoyalty');
+    const s = this.programmes.find((p) => p.id === id)!;
+    const bad = (await this.checkLoyaltyProgramme(s.programme)).rewards.find((r) => r.message);
+    if (bad && !overrideReason?.trim()) throw new BackendError({ code: 'floor_override_required', message: `${bad.message}. Change the rewards, or give a reason to launch anyway` });
+    for (const p of this.programmes) if (p.status === 'live') p.status = 'ended';
+    s.status = 'live';
+    s.launched_at = this.clock;
+    s.floor_override = bad ? overrideReason : null;
+    return structuredClone(s);
+  }
+  private liveProgramme(): StoredProgramme {
+    const p = this.programmes.find((x) => x.status === 'live');
+    if (!p) throw new BackendError({ code: 'invalid_input', message: 'no loyalty programme is live: create one and launch it' });
+    return p;
+  }
+  async loyaltyMembers() {
+    this.check('loyaltyMembers');
+    return { programme: this.liveProgramme().programme.name, as_of: '2011-12-09', members: structuredClone(this.loyaltyBook) };
+  }
+  async loyaltyMember(customer: string): Promise<MemberLedger> {
+    this.check('loyaltyMember');
+    const m = this.loyaltyBook.find((x) => x.customer === customer);
+    if (!m) throw new BackendError({ code: 'invalid_input', message: `no customer "${customer}" in the shop` });
+    return { member: structuredClone(m), lines: [{ what: 'order 536365', customer: 1, at: '2011-12-01T09:00:00Z', kind: 'earn', points: m.earned, source: { kind: 'order', id: 1 } }] };
+  }
+  async awardLoyalty(customer: string, kind: ActionKind) {
+    this.check('awardLoyalty');
+    const a = this.liveProgramme().programme.action.find((x) => x.kind === kind);
+    const m = this.loyaltyBook.find((x) => x.customer === customer)!;
+    m.awarded += a?.points ?? 0;
+    m.balance += a?.points ?? 0;
+    return this.loyaltyMember(customer);
+  }
+  async redeemLoyalty(customer: string, reward: string) {
+    this.check('redeemLoyalty');
+    const r = this.liveProgramme().programme.reward.find((x) => x.name === reward)!;
+    const m = this.loyaltyBook.find((x) => x.customer === customer)!;
+    if (m.balance < r.points) throw new BackendError({ code: 'invalid_input', message: `${customer} has ${m.balance} points to spend; ${reward} needs ${r.points}` });
+    m.balance -= r.points;
+    m.redeemed += r.points;
+    const code = `GC-AAAA${this.codes.length}`;
+    this.codes.push(code);
+    return { customer, reward, points: r.points, code, balance: m.balance, entry: { id: this.codes.length, batch: this.codes.length, storefront: 'local', playbook: 'loyalty', reason: 'redeemed', target: { kind: 'discount', id: null }, label: code, prior: { kind: 'discount', value: null }, new: { kind: 'discount', value: null }, status: 'confirmed', error: null, revert_of: null, created_at: this.clock, confirmed_at: this.clock, owner: null } } as Awaited<ReturnType<Backend['redeemLoyalty']>>;
+  }
+  async pushLoyalty() {
+    this.check('pushLoyalty');
+    return { programme: this.liveProgramme().programme.name, members: this.loyaltyBook.length, unchanged: 0, confirmed: 3 * this.loyaltyBook.length, failed: 0, errors: [], batch: 1 };
+  }
+  async loyaltySnippet() {
+    this.check('loyaltySnippet');
+    return '{% if customer %}{{ customer.metafields.loyalty.points.value }} points{% endif %}';
   }
   async pickFile() {
     this.check('pickFile');

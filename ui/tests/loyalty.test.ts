@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { Member } from '../src/lib/bindings/Member';
+import { filterMembers, makeReward, makeRule, rewardKind, ruleKind, ruleValue, starterProgramme } from '../src/lib/loyalty';
+
+const member = (customer: string, tier: string, balance: number, email: string | null = null): Member => ({
+  customer, email, tier, balance, pending: 0, earned: balance, awarded: 0, redeemed: 0, expired: 0, taken_back: 0, unrecovered: 0, badges: [],
+});
+
+describe('the loyalty editor and members table', () => {
+  it('reads and writes rules and rewards as a kind and a value', () => {
+    expect(ruleKind({ spend: '1000' })).toBe('spend');
+    expect(ruleValue({ months_in_a_row: 3 })).toBe('3');
+    expect(makeRule('categories', '4')).toEqual({ categories: 4 });
+    expect(makeRule('spend', ' 250.50 ')).toEqual({ spend: '250.50' });
+    // Not a whole number: kept as typed, for the core's check to name.
+    expect(makeRule('orders', 'five')).toEqual({ orders: 'five' });
+    expect(makeReward('percent', '10')).toEqual({ percent: 10 });
+    expect(makeReward('free_shipping', '')).toEqual({ free_shipping: true });
+    expect(rewardKind(makeReward('amount', '7.50'))).toBe('amount');
+  });
+
+  it('starts a year before the shop\'s today', () => {
+    expect(starterProgramme('2011-12-09').starts_on).toBe('2010-12-01');
+  });
+
+  it('searches id and email, filters a tier and sorts with ties by customer', () => {
+    const list = [member('b', 'Gold', 10), member('a', 'Gold', 10), member('c', 'Bronze', 50, 'Carol@Shop.test'), member('d', 'Bronze', 5)];
+    expect(filterMembers(list, '', '', 'balance').map((m) => m.customer)).toEqual(['c', 'a', 'b', 'd']);
+    expect(filterMembers(list, '', 'Gold', 'balance').map((m) => m.customer)).toEqual(['a', 'b']);
+    expect(filterMembers(list, 'carol@', '', 'customer').map((m) => m.customer)).toEqual(['c']);
+    expect(filterMembers(list, '', '', 'customer').map((m) => m.customer)).toEqual(['a', 'b', 'c', 'd']);
+  });
+});
+
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import App from '../src/App.svelte';
+import { MockBackend, demoShop } from './mock';
+
+describe('the Loyalty page', () => {
+  it('checks as the owner types, needs a reason past the floor, then lists members to award and redeem', async () => {
+    const backend = new MockBackend(demoShop);
+    render(App, { props: { backend } });
+    await fireEvent.click(await screen.findByTestId('nav-loyalty'));
+    await waitFor(() => expect(screen.getByTestId('programme-check').textContent).toContain('£5 off: keeps the margin floor'));
+    // A wrong date is named before anything is saved.
+    await fireEvent.input(screen.getByTestId('p-start'), { target: { value: '1 Jan' } });
+    await waitFor(() => expect(screen.getByTestId('programme-check').textContent).toContain('is not a date'));
+    expect((screen.getByTestId('launch') as HTMLButtonElement).disabled).toBe(true);
+    await fireEvent.input(screen.getByTestId('p-start'), { target: { value: '2011-01-01' } });
+    // A reward past the mock's floor: launching asks for a reason.
+    await fireEvent.input(screen.getByLabelText('Discount'), { target: { value: '7.50' } });
+    await waitFor(() => expect(screen.getByTestId('programme-check').textContent).toContain('below the margin floor'));
+    await fireEvent.click(screen.getByTestId('simulate'));
+    await waitFor(() => expect(screen.getByTestId('sim-cost').textContent).toContain('£3.06'));
+    await fireEvent.click(screen.getByTestId('launch'));
+    await waitFor(() => expect(screen.getByTestId('loyalty-error').textContent).toContain('give a reason'));
+    await fireEvent.input(screen.getByTestId('override-reason'), { target: { value: 'worth it' } });
+    await fireEvent.click(screen.getByTestId('override-launch'));
+    await waitFor(() => expect(screen.getAllByTestId('member-row')).toHaveLength(2));
+    expect(backend.programmes.map((p) => [p.status, p.floor_override])).toEqual([['live', 'worth it']]);
+    await fireEvent.click(screen.getAllByTestId('member-row')[0]);
+    await waitFor(() => expect(screen.getByTestId('member-ledger').textContent).toContain('alice: Bronze, 900 points to spend'));
+    await fireEvent.click(screen.getByTestId('redeem'));
+    await waitFor(() => expect(screen.getByTestId('member-notice').textContent).toContain('400 points left'));
+    await fireEvent.click(screen.getByTestId('redeem'));
+    await waitFor(() => expect(screen.getByTestId('member-error').textContent).toContain('has 400 points to spend'));
+  });
+});
