@@ -24,8 +24,9 @@ function run(...args) {
   return execFileSync(cli, ['--db', db, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 }
 
-async function shot(name) {
+async function shot(name, css) {
   if (!process.env.E2E_SCREENSHOT) return;
+  if (css) await session.cmd('POST', '/execute/sync', { script: `document.querySelector(arguments[0]).scrollIntoView()`, args: [css] });
   writeFileSync(process.env.E2E_SCREENSHOT.replace(/(\.png)?$/, `-loyalty-${name}.png`), await session.screenshot());
 }
 
@@ -53,7 +54,7 @@ test('design, simulate, launch, redeem and push a loyalty programme on the demo 
   await session.click('[data-testid="simulate"]');
   const cost = await session.waitForText('[data-testid="sim-cost"]', /costs £[\d,]+\.\d\d/, 120_000);
   assert.match(cost, /of £[\d,]+\.\d\d merchandise revenue/);
-  await shot('simulation');
+  await shot('simulation', '[data-testid="simulation"]');
   // Launching needs a reason past the floor; with one it goes live.
   await session.click('[data-testid="launch"]');
   await session.waitForText('[data-testid="loyalty-error"]', /give a reason/, 60_000);
@@ -77,7 +78,7 @@ test('design, simulate, launch, redeem and push a loyalty programme on the demo 
   assert.equal(after.balance, top.balance - 500);
   const journal = run('journal', 'list');
   assert.match(journal, new RegExp(code));
-  await shot('member');
+  await shot('member', '[data-testid="member-ledger"]');
   // Points and tiers to the store (the demo's own copy), then nothing twice.
   await session.click('[data-testid="loyalty-push"]');
   await session.waitForText('[data-testid="loyalty-notice"]', /[\d,]+ members: \d+ values sent/, 120_000);
