@@ -29,6 +29,10 @@ struct Figures {
     ledger_ms: f64,
     ratio: f64,
     ledger_lines: usize,
+    /// The app's members table: the live programme's members (replay and
+    /// lookups) and their JSON as the command returns it, milliseconds.
+    members_ms: f64,
+    members_json_mb: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -38,7 +42,7 @@ struct Report {
 }
 
 /// The floor and the rebuild on one store.
-fn measure(store: &Store, shop: &Shop) -> Result<Figures> {
+fn measure(store: &mut Store, shop: &Shop) -> Result<Figures> {
     let conn = store.conn();
     let p = Programme::parse(PROGRAMME)?;
     let compiled = p.compile()?;
@@ -72,7 +76,17 @@ fn measure(store: &Store, shop: &Shop) -> Result<Figures> {
         counts = (history.orders.len(), r.standings.len());
         Ok(())
     })?;
+    let stored = loyalty::store::create(store.conn(), &p, now)?;
+    loyalty::store::launch(store.conn_mut(), shop, stored.id, Some("benchmark"), now)?;
+    let mut bytes = 0usize;
+    let members_ms = median_ms(3, || {
+        let m = loyalty::store::members(store.conn(), shop, now)?;
+        bytes = serde_json::to_vec(&m).map_or(0, |v| v.len());
+        Ok(())
+    })?;
     Ok(Figures {
+        members_ms,
+        members_json_mb: bytes as f64 / 1e6,
         orders: counts.0,
         customers: counts.1,
         floor_ms,
@@ -198,12 +212,14 @@ fn main() {
         .parse()
         .expect("--orders is a whole number");
     let run = || -> Result<Report> {
-        let demo_store = Store::open(Path::new(&db))?;
-        let demo = measure(&demo_store, &demo_store.require_shop()?)?;
+        let mut demo_store = Store::open(Path::new(&db))?;
+        let shop = demo_store.require_shop()?;
+        let demo = measure(&mut demo_store, &shop)?;
         let dir = tempfile_dir()?;
         eprintln!("writing a shop of {customers} customers and {orders} orders…");
-        let g = generated(&dir, customers, orders)?;
-        let generated = measure(&g, &g.require_shop()?)?;
+        let mut g = generated(&dir, customers, orders)?;
+        let shop = g.require_shop()?;
+        let generated = measure(&mut g, &shop)?;
         drop(g);
         let _ = std::fs::remove_dir_all(&dir);
         Ok(Report { demo, generated })
@@ -211,8 +227,8 @@ fn main() {
     common::report(run(), |r| {
         for (name, f) in [("demo shop", &r.demo), ("generated shop", &r.generated)] {
             println!(
-                "{name}: {} orders, {} customers, {} ledger lines; floor {:.0} ms, ledger {:.0} ms, ratio {:.2}",
-                f.orders, f.customers, f.ledger_lines, f.floor_ms, f.ledger_ms, f.ratio
+                "{name}: {} orders, {} customers, {} ledger lines; floor {:.0} ms, ledger {:.0} ms, ratio {:.2}; members table {:.0} ms ({:.1} MB of JSON)",
+                f.orders, f.customers, f.ledger_lines, f.floor_ms, f.ledger_ms, f.ratio, f.members_ms, f.members_json_mb
             );
         }
     });

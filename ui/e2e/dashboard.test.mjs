@@ -76,6 +76,6 @@ test('the demo shop dashboard shows the figures of report summary', { timeout: 6
   assert.equal(all.aov, '519.47');
 
   // The sections to come say so.
-  await session.click('[data-testid="nav-loyalty"]');
+  await session.click('[data-testid="nav-subscriptions"]');
   assert.match(await session.text('[data-testid="empty-state"]'), /Not built yet/);
 });
