@@ -172,16 +172,11 @@ pub fn check_floor(
             }
             let floor_minor = floor.min_price(*cost, category);
             let mut worst = crate::promotions::sale::stack(*price, &d);
-            for a in &automatic {
-                let covers = match &a.items {
-                    Items::All => true,
-                    Items::Some { products, variants } => {
-                        products.contains(product) || variants.contains(variant)
-                    }
-                };
-                if covers {
-                    worst = crate::promotions::sale::stack(worst, a);
-                }
+            for a in automatic
+                .iter()
+                .filter(|a| a.items.covers(product, variant))
+            {
+                worst = crate::promotions::sale::stack(worst, a);
             }
             let room = price - floor_minor;
             match (&value, &minimum) {
@@ -309,7 +304,7 @@ pub fn redeem(
     now: DateTime<Utc>,
 ) -> Result<Redeemed> {
     let member = super::store::member(conn, shop, now, customer)?;
-    let (live, _, _) = super::store::replay_live(conn, shop, now)?;
+    let live = super::store::require_live(conn)?;
     let p = &live.programme;
     let r = p
         .reward

@@ -112,6 +112,15 @@ pub fn live(conn: &Connection) -> Result<Option<Stored>> {
     id.map(|id| get(conn, id)).transpose()
 }
 
+/// The live programme, or an error saying how to have one.
+pub fn require_live(conn: &Connection) -> Result<Stored> {
+    live(conn)?.ok_or_else(|| {
+        Error::InvalidArgument(
+            "no loyalty programme is live: create one (loyalty create FILE) and launch it".into(),
+        )
+    })
+}
+
 /// Makes a draft the live programme; the one live before ends. In one
 /// transaction begun immediately.
 ///
@@ -146,8 +155,7 @@ pub fn launch(
         .into_iter()
         .filter_map(|f| f.message)
         .collect();
-    let override_reason = reason;
-    if !problems.is_empty() && override_reason.is_none() {
+    if !problems.is_empty() && reason.is_none() {
         return Err(Error::FloorOverrideRequired(format!(
             "{}. Change the rewards, or give a reason to launch anyway",
             problems.join(". ")
@@ -161,7 +169,7 @@ pub fn launch(
     )?;
     tx.execute(
         "UPDATE loyalty_programmes SET status = 'live', launched_at = ?1, floor_override = ?3 WHERE id = ?2",
-        params![stamp, id, override_reason.filter(|_| !problems.is_empty())],
+        params![stamp, id, reason.filter(|_| !problems.is_empty())],
     )?;
     tx.commit()?;
     get(conn, id)
@@ -212,11 +220,7 @@ pub fn replay_live(
     shop: &Shop,
     now: DateTime<Utc>,
 ) -> Result<(Stored, ledger::Replay, String)> {
-    let live = live(conn)?.ok_or_else(|| {
-        Error::InvalidArgument(
-            "no loyalty programme is live: create one (loyalty create FILE) and launch it".into(),
-        )
-    })?;
+    let live = require_live(conn)?;
     let compiled = live.programme.compile()?;
     let setting = super::setting(shop)?;
     let today = shop.today(now)?;

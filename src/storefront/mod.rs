@@ -328,6 +328,18 @@ pub enum Items {
     },
 }
 
+impl Items {
+    /// Whether the items include the product or the variant (external ids).
+    pub fn covers(&self, product: &str, variant: &str) -> bool {
+        match self {
+            Items::All => true,
+            Items::Some { products, variants } => {
+                products.iter().any(|p| p == product) || variants.iter().any(|v| v == variant)
+            }
+        }
+    }
+}
+
 /// A discount as Merchant Desk creates and reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]

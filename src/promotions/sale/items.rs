@@ -4,7 +4,7 @@ use super::*;
 use crate::error::{Error, Result};
 use crate::promotions::floor::MarginFloor;
 use crate::store::Shop;
-use crate::storefront::{Discount, DiscountValue, Items, Minimum};
+use crate::storefront::{Discount, DiscountValue, Minimum};
 use rusqlite::{params, Connection};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -118,12 +118,8 @@ pub(crate) fn stack(price: i64, d: &Discount) -> i64 {
 }
 
 pub(crate) fn applies(d: &Discount, item: &SaleItem) -> bool {
-    match &d.items {
-        Items::All => true,
-        Items::Some { products, variants } => {
-            products.contains(&item.product_external) || variants.contains(&item.variant_external)
-        }
-    }
+    d.items
+        .covers(&item.product_external, &item.variant_external)
 }
 
 /// The products `sale` covers, with their sale prices.
