@@ -2,7 +2,9 @@
 //! refunds, replaying every customer) against the floor: reading the same
 //! rows from SQLite with the same queries, in the same run. On the demo
 //! shop, and on a generated shop of `--customers` customers and `--orders`
-//! orders. Not a timed test: it prints figures (docs/benchmarks.md).
+//! orders. Then the app's members table on each: a fresh desk's first page,
+//! the pages after it, one member's ledger. Not a timed test: it prints
+//! figures (docs/benchmarks.md).
 //! `benches/loyalty.sh` builds the demo shop and runs it.
 //!
 //! `cargo bench --bench loyalty -- --db DEMO.sqlite [--customers 100000] [--orders 2000000] [--json]`
@@ -12,7 +14,9 @@ mod common;
 use chrono::{Duration, TimeZone, Utc};
 use common::{arg, median_ms, tempfile_dir};
 use merchant_desk::error::Result;
+use merchant_desk::loyalty::store::{MemberSort, MembersQuery};
 use merchant_desk::loyalty::{self, ledger, programme::Programme};
+use merchant_desk::service::Desk;
 use merchant_desk::store::{Shop, Store};
 use serde::Serialize;
 use std::path::Path;
@@ -28,11 +32,19 @@ struct Figures {
     /// Reading them into the ledger's inputs and replaying, milliseconds.
     ledger_ms: f64,
     ratio: f64,
+    /// Of the ledger's time, reading the rows into its inputs only.
+    read_ms: f64,
     ledger_lines: usize,
-    /// The app's members table: the live programme's members (replay and
-    /// lookups) and their JSON as the command returns it, milliseconds.
-    members_ms: f64,
-    members_json_mb: f64,
+    /// The app's members table: a fresh desk's first page (the replay of
+    /// standings, the customers' names, one page), milliseconds (median of 3).
+    members_first_ms: f64,
+    /// The pages after it (a search, a tier, a sort, the next page), served
+    /// from the kept replay, milliseconds (median of 8).
+    members_page_ms: f64,
+    /// A page's JSON as the window receives it, kilobytes.
+    members_page_kb: f64,
+    /// One member's ledger (the customer with the most orders).
+    member_ms: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -67,6 +79,10 @@ fn measure(store: &mut Store, shop: &Shop) -> Result<Figures> {
         std::hint::black_box(n);
         Ok(())
     })?;
+    let read_ms = median_ms(5, || {
+        std::hint::black_box(loyalty::read_history(conn, shop, now)?);
+        Ok(())
+    })?;
     let mut lines = 0;
     let mut counts = (0, 0);
     let ledger_ms = median_ms(5, || {
@@ -78,19 +94,60 @@ fn measure(store: &mut Store, shop: &Shop) -> Result<Figures> {
     })?;
     let stored = loyalty::store::create(store.conn(), &p, now)?;
     loyalty::store::launch(store.conn_mut(), shop, stored.id, Some("benchmark"), now)?;
-    let mut bytes = 0usize;
-    let members_ms = median_ms(3, || {
-        let m = loyalty::store::members(store.conn(), shop, now)?;
-        bytes = serde_json::to_vec(&m).map_or(0, |v| v.len());
+    let path = store.path().to_path_buf();
+    let members_first_ms = median_ms(3, || {
+        let desk = Desk::for_file(path.clone(), false);
+        std::hint::black_box(desk.loyalty_members_page(MembersQuery::default())?);
+        Ok(())
+    })?;
+    let desk = Desk::for_file(path.clone(), false);
+    let first = desk.loyalty_members_page(MembersQuery::default())?;
+    let members_page_kb = serde_json::to_vec(&first).map_or(0, |v| v.len()) as f64 / 1e3;
+    let asks = [
+        ("7", None, MemberSort::Balance, 0),
+        (
+            "",
+            first.tiers.last().map(|t| t.name.clone()),
+            MemberSort::Earned,
+            0,
+        ),
+        ("", None, MemberSort::Tier, 200),
+        ("12", None, MemberSort::Customer, 0),
+    ];
+    let mut i = 0;
+    let members_page_ms = median_ms(8, || {
+        let (search, tier, sort, offset) = asks[i % asks.len()].clone();
+        i += 1;
+        let q = MembersQuery {
+            search: search.into(),
+            tier,
+            sort,
+            offset,
+            limit: 200,
+        };
+        std::hint::black_box(serde_json::to_vec(&desk.loyalty_members_page(q)?).ok());
+        Ok(())
+    })?;
+    let busiest: String = store.conn().query_row(
+        "SELECT c.external_id FROM customers c JOIN orders o ON o.customer_id = c.id
+         GROUP BY c.id ORDER BY count(*) DESC, c.id LIMIT 1",
+        [],
+        |r| r.get(0),
+    )?;
+    let member_ms = median_ms(3, || {
+        std::hint::black_box(desk.loyalty_member(busiest.clone())?);
         Ok(())
     })?;
     Ok(Figures {
-        members_ms,
-        members_json_mb: bytes as f64 / 1e6,
+        members_first_ms,
+        members_page_ms,
+        members_page_kb,
+        member_ms,
         orders: counts.0,
         customers: counts.1,
         floor_ms,
         ledger_ms,
+        read_ms,
         ratio: ledger_ms / floor_ms,
         ledger_lines: lines,
     })
@@ -227,8 +284,9 @@ fn main() {
     common::report(run(), |r| {
         for (name, f) in [("demo shop", &r.demo), ("generated shop", &r.generated)] {
             println!(
-                "{name}: {} orders, {} customers, {} ledger lines; floor {:.0} ms, ledger {:.0} ms, ratio {:.2}; members table {:.0} ms ({:.1} MB of JSON)",
-                f.orders, f.customers, f.ledger_lines, f.floor_ms, f.ledger_ms, f.ratio, f.members_ms, f.members_json_mb
+                "{name}: {} orders, {} customers, {} ledger lines; floor {:.0} ms, ledger {:.0} ms (reading {:.0} ms), ratio {:.2}; members table: first page {:.0} ms, next pages {:.1} ms ({:.0} kB), one member's ledger {:.0} ms",
+                f.orders, f.customers, f.ledger_lines, f.floor_ms, f.ledger_ms, f.read_ms, f.ratio,
+                f.members_first_ms, f.members_page_ms, f.members_page_kb, f.member_ms
             );
         }
     });

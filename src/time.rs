@@ -20,9 +20,33 @@ pub fn fmt_day(d: NaiveDate) -> String {
 
 /// A stored UTC time (`2011-12-10T09:00:00Z`).
 pub fn parse_utc(utc: &str) -> Result<DateTime<Utc>> {
+    // Hot when a ledger reads millions of orders: the stored form read
+    // by its digits; anything else (an offset, a fraction) by RFC 3339.
+    if let Some(t) = stored_utc(utc.as_bytes()) {
+        return Ok(t);
+    }
     DateTime::parse_from_rfc3339(utc)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| Error::InvalidArgument(format!("\"{utc}\" is not a UTC time")))
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` exactly, or nothing.
+fn stored_utc(b: &[u8]) -> Option<DateTime<Utc>> {
+    if b.len() != 20
+        || (b[4], b[7], b[10], b[13], b[16], b[19]) != (b'-', b'-', b'T', b':', b':', b'Z')
+    {
+        return None;
+    }
+    let num = |from: usize, to: usize| {
+        b[from..to].iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let date = NaiveDate::from_ymd_opt(num(0, 4)? as i32, num(5, 7)?, num(8, 10)?)?;
+    Some(
+        date.and_hms_opt(num(11, 13)?, num(14, 16)?, num(17, 19)?)?
+            .and_utc(),
+    )
 }
 
 /// A stored UTC time as the shop's clock shows it: `2011-12-10 09:00 GMT`.
@@ -101,6 +125,33 @@ mod tests {
 
     fn at(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    #[test]
+    fn the_stored_form_reads_as_rfc3339_does() {
+        for text in [
+            "2011-12-10T09:00:00Z",
+            "1999-01-01T00:00:00Z",
+            "2024-02-29T23:59:59Z",
+            "2023-02-29T10:00:00Z",
+            "2011-13-10T09:00:00Z",
+            "2011-12-10T24:00:00Z",
+            "2011-12-10T09:00:60Z",
+            "2011-12-10t09:00:00Z",
+            "2011-12-1OT09:00:00Z",
+            "+011-12-10T09:00:00Z",
+            "2011-12-10T09:00:00+01:00",
+            "2011-12-10T09:00:00.250Z",
+        ] {
+            let rfc = DateTime::parse_from_rfc3339(text)
+                .map(|t| t.with_timezone(&Utc))
+                .ok();
+            assert_eq!(parse_utc(text).ok(), rfc, "{text}");
+        }
+        assert_eq!(
+            stored_utc(b"2011-12-10T09:00:00Z"),
+            Utc.with_ymd_and_hms(2011, 12, 10, 9, 0, 0).single()
+        );
     }
 
     #[test]

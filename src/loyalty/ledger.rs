@@ -32,7 +32,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use std::collections::{BTreeSet, BinaryHeap, HashMap};
+use std::collections::HashMap;
 
 /// An order as the ledger reads it.
 #[derive(Debug, Clone, PartialEq)]
@@ -322,6 +322,7 @@ struct Lot {
 }
 
 /// A customer's events, in the order they happen.
+#[derive(Clone, Copy)]
 enum Event<'a> {
     Order(&'a Order),
     Refund(&'a Refund),
@@ -338,63 +339,218 @@ impl Event<'_> {
             Event::Redeem(r) => (r.at, Step::Redeem, 0),
         }
     }
+
+    fn customer(&self) -> i64 {
+        match self {
+            Event::Order(o) => o.customer,
+            Event::Refund(r) => r.customer,
+            Event::Action(a) => a.customer,
+            Event::Redeem(r) => r.customer,
+        }
+    }
 }
 
-/// Replays `history` under `programme`, standings as of `as_of`.
+/// Replays `history` under `programme`: every ledger line and each
+/// customer's standing as of `as_of`.
 pub fn replay(
     programme: &Compiled,
     setting: Setting,
     history: &History,
     as_of: DateTime<Utc>,
 ) -> Replay {
+    replay_with(programme, setting, history, as_of, true)
+}
+
+/// The standings (and refused redemptions) of a replay without keeping its
+/// lines: the same figures as [`replay`] for a fraction of the memory.
+pub fn standings(
+    programme: &Compiled,
+    setting: Setting,
+    history: &History,
+    as_of: DateTime<Utc>,
+) -> Replay {
+    replay_with(programme, setting, history, as_of, false)
+}
+
+/// The rules of one replay with the currency's units worked in.
+struct Rules<'p> {
+    p: &'p Compiled,
+    setting: Setting,
+    starts: DateTime<Utc>,
+    thresholds: super::programme::Thresholds,
+    /// Per tier: points per minor unit as an exact fraction.
+    rates: Vec<Rate>,
+    badges: Vec<(Rule, i64)>,
+    challenges: Vec<(NaiveDate, NaiveDate, Rule, i64)>,
+    /// Whether an order's shop-local day matters (months in a row, a
+    /// challenge's window).
+    local_days: bool,
+    pending: Duration,
+    expiry: Option<Duration>,
+}
+
+/// A badge's or a challenge's rule with amounts in minor units.
+#[derive(Clone, Copy)]
+enum Rule {
+    Orders(i64),
+    Categories(i64),
+    /// The least whole spend that reaches the rule's amount.
+    Spend(i64),
+    MonthsInARow(i64),
+}
+
+/// `points_per_unit × multiplier` per minor unit: `numerator /
+/// denominator` exactly, or the decimal itself when that would not fit.
+#[derive(Clone, Copy)]
+struct Rate {
+    decimal: Decimal,
+    fraction: Option<(i128, i128)>,
+}
+
+impl Rate {
+    fn new(rate: Decimal, multiplier: Decimal, minor_per_major: i64) -> Rate {
+        let decimal = rate * multiplier;
+        let fraction = 10i128
+            .checked_pow(decimal.scale())
+            .and_then(|d| d.checked_mul(i128::from(minor_per_major)))
+            .filter(|d| *d > 0)
+            .map(|d| (decimal.mantissa(), d));
+        Rate {
+            decimal: decimal / Decimal::from(minor_per_major.max(1)),
+            fraction,
+        }
+    }
+
+    /// `floor(minor × rate)`, never below zero.
+    fn points(self, minor: i64) -> i64 {
+        match self
+            .fraction
+            .and_then(|(n, d)| i128::from(minor).checked_mul(n).map(|x| x.div_euclid(d)))
+        {
+            Some(p) => i64::try_from(p).unwrap_or(0).max(0),
+            None => (Decimal::from(minor) * self.decimal)
+                .floor()
+                .to_i64()
+                .unwrap_or(0)
+                .max(0),
+        }
+    }
+}
+
+impl<'p> Rules<'p> {
+    fn new(p: &'p Compiled, setting: Setting) -> Rules<'p> {
+        let mpm = setting.minor_per_major;
+        let rule = |r: CompiledRule| match r {
+            CompiledRule::Orders(n) => Rule::Orders(n),
+            CompiledRule::Categories(n) => Rule::Categories(n),
+            CompiledRule::Spend(s) => {
+                Rule::Spend((s * Decimal::from(mpm)).ceil().to_i64().unwrap_or(i64::MAX))
+            }
+            CompiledRule::MonthsInARow(n) => Rule::MonthsInARow(n),
+        };
+        let badges: Vec<(Rule, i64)> = p.badges.iter().map(|(r, b)| (rule(*r), *b)).collect();
+        Rules {
+            p,
+            setting,
+            starts: day_start(setting, p.starts_on),
+            thresholds: p.thresholds(mpm),
+            rates: p
+                .tiers
+                .iter()
+                .map(|(_, m)| Rate::new(p.points_per_unit, *m, mpm))
+                .collect(),
+            local_days: !p.challenges.is_empty()
+                || badges
+                    .iter()
+                    .any(|(r, _)| matches!(r, Rule::MonthsInARow(_))),
+            badges,
+            challenges: p
+                .challenges
+                .iter()
+                .map(|(f, t, r, b)| (*f, *t, rule(*r), *b))
+                .collect(),
+            pending: Duration::days(p.pending_days),
+            expiry: p.expiry_days.map(Duration::days),
+        }
+    }
+}
+
+/// One core's share of a replay: its customers' events, and each customer
+/// with their number of events.
+type Part<'e, 'h> = (&'e mut [Event<'h>], &'e [(i64, usize)]);
+
+/// Writes a ledger line (when lines are kept): moment, kind, points, source.
+type Push<'a> = dyn FnMut(DateTime<Utc>, Kind, i64, &dyn Fn() -> Source) + 'a;
+
+fn replay_with(
+    programme: &Compiled,
+    setting: Setting,
+    history: &History,
+    as_of: DateTime<Utc>,
+    keep_lines: bool,
+) -> Replay {
     let actions = counted_actions(programme, setting, history, as_of);
-    let mut by_customer: HashMap<i64, Vec<Event>> = HashMap::new();
-    for o in &history.orders {
-        by_customer
-            .entry(o.customer)
-            .or_default()
-            .push(Event::Order(o));
-    }
-    for r in &history.refunds {
-        by_customer
-            .entry(r.customer)
-            .or_default()
-            .push(Event::Refund(r));
-    }
-    for a in &actions {
-        by_customer
-            .entry(a.customer)
-            .or_default()
-            .push(Event::Action(a));
-    }
-    for r in &history.redemptions {
-        by_customer
-            .entry(r.customer)
-            .or_default()
-            .push(Event::Redeem(r));
-    }
-    // Customers are independent: replayed on every core, in id order.
-    let mut groups: Vec<(i64, Vec<Event>)> = by_customer.into_iter().collect();
-    groups.sort_unstable_by_key(|g| g.0);
+    let events: Vec<Event> = history
+        .orders
+        .iter()
+        .map(Event::Order)
+        .chain(history.refunds.iter().map(Event::Refund))
+        .chain(actions.iter().map(Event::Action))
+        .chain(history.redemptions.iter().map(Event::Redeem))
+        .collect();
+    let (mut events, groups) = by_customer(events);
+    let rules = Rules::new(programme, setting);
+    // Customers are independent: replayed on every core, in id order, each
+    // core taking about as many events as the others.
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8);
-    let chunk = groups.len().div_ceil(threads).max(1);
-    let parts: Vec<Replay> = std::thread::scope(|s| {
-        let handles: Vec<_> = groups
-            .chunks_mut(chunk)
-            .map(|part| {
+    let per_thread = events.len().div_ceil(threads).max(1);
+    let mut parts: Vec<Part> = Vec::new();
+    {
+        let mut rest_events: &mut [Event] = &mut events;
+        let mut rest_groups: &[(i64, usize)] = &groups;
+        while !rest_groups.is_empty() {
+            let (mut n, mut taken) = (0usize, 0usize);
+            while taken < rest_groups.len() && (n < per_thread || taken == 0) {
+                n += rest_groups[taken].1;
+                taken += 1;
+            }
+            let (e, er) = std::mem::take(&mut rest_events).split_at_mut(n);
+            let (g, gr) = rest_groups.split_at(taken);
+            parts.push((e, g));
+            rest_events = er;
+            rest_groups = gr;
+        }
+    }
+    let total_events = events_len(&parts);
+    let rules = &rules;
+    let mut done: Vec<Replay> = std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, (events, groups))| {
                 s.spawn(move || {
                     let mut out = Replay::default();
-                    for (c, events) in part.iter_mut() {
-                        events.sort_by_key(|e| e.key());
+                    if keep_lines {
+                        // About 2½ lines an event; the first part holds
+                        // everyone's in the end (untouched capacity costs
+                        // no memory).
+                        let n = if i == 0 { total_events } else { events.len() };
+                        out.entries.reserve(n * 3 + 16);
+                    }
+                    out.standings.reserve(groups.len());
+                    let mut from = 0;
+                    for (customer, n) in groups {
+                        let mine = &mut events[from..from + n];
+                        from += n;
+                        mine.sort_by_key(Event::key);
                         let (standing, mut refused) = replay_customer(
-                            programme,
-                            setting,
-                            *c,
-                            events,
+                            rules,
+                            *customer,
+                            mine,
                             as_of,
-                            &mut out.entries,
+                            keep_lines.then_some(&mut out.entries),
                         );
                         out.standings.push(standing);
                         out.refused.append(&mut refused);
@@ -408,8 +564,11 @@ pub fn replay(
             .map(|h| h.join().expect("ledger thread"))
             .collect()
     });
-    let mut out = Replay::default();
-    for mut p in parts {
+    if done.is_empty() {
+        return Replay::default();
+    }
+    let mut out = done.remove(0);
+    for mut p in done {
         out.entries.append(&mut p.entries);
         out.standings.append(&mut p.standings);
         out.refused.append(&mut p.refused);
@@ -417,25 +576,75 @@ pub fn replay(
     out
 }
 
+fn events_len(parts: &[Part]) -> usize {
+    parts.iter().map(|(e, _)| e.len()).sum()
+}
+
+/// `events` grouped by customer in id order (a counting sort, each
+/// customer's events in their order in `events`), with each customer and
+/// their number of events.
+fn by_customer(events: Vec<Event>) -> (Vec<Event>, Vec<(i64, usize)>) {
+    let Some(first) = events.first().copied() else {
+        return (events, Vec::new());
+    };
+    let (min, max) = events
+        .iter()
+        .map(Event::customer)
+        .fold((i64::MAX, i64::MIN), |(lo, hi), c| (lo.min(c), hi.max(c)));
+    // Store ids are dense: slots by id; otherwise by rank.
+    let span = i128::from(max) - i128::from(min) + 1;
+    let ranks: Option<HashMap<i64, usize>> = (span > 4 * events.len() as i128 + 1024).then(|| {
+        let mut ids: Vec<i64> = events.iter().map(Event::customer).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter().enumerate().map(|(i, c)| (c, i)).collect()
+    });
+    let slot = |c: i64| match &ranks {
+        Some(r) => r[&c],
+        None => (c - min) as usize,
+    };
+    let slots = ranks.as_ref().map_or(span as usize, HashMap::len);
+    let mut starts = vec![0usize; slots + 1];
+    for e in &events {
+        starts[slot(e.customer()) + 1] += 1;
+    }
+    let mut groups = Vec::new();
+    let mut ids = vec![0i64; slots];
+    if let Some(r) = &ranks {
+        for (c, i) in r {
+            ids[*i] = *c;
+        }
+    } else {
+        for (i, id) in ids.iter_mut().enumerate() {
+            *id = min + i as i64;
+        }
+    }
+    for i in 0..slots {
+        if starts[i + 1] > 0 {
+            groups.push((ids[i], starts[i + 1]));
+        }
+        starts[i + 1] += starts[i];
+    }
+    let mut out = vec![first; events.len()];
+    for e in events {
+        let s = &mut starts[slot(e.customer())];
+        out[*s] = e;
+        *s += 1;
+    }
+    (out, groups)
+}
+
 /// The start of a shop-local day, in UTC.
 fn day_start(setting: Setting, day: NaiveDate) -> DateTime<Utc> {
     crate::time::local_to_utc(setting.tz, day.and_hms_opt(0, 0, 0).unwrap_or_default())
-}
-
-/// `floor(minor / minor_per_major × rate × multiplier)`.
-fn points_of(minor: i64, setting: Setting, rate: Decimal, multiplier: Decimal) -> i64 {
-    (Decimal::from(minor) / Decimal::from(setting.minor_per_major) * rate * multiplier)
-        .floor()
-        .to_i64()
-        .unwrap_or(0)
-        .max(0)
 }
 
 /// Progress toward a badge or a challenge.
 #[derive(Default, Clone)]
 struct Progress {
     orders: i64,
-    categories: BTreeSet<u32>,
+    /// Only for a rule on categories: the distinct ones so far, sorted.
+    categories: Vec<u32>,
     spend_minor: i64,
     /// (year, month) of the last earning order, and the run of months.
     last_month: Option<(i32, u32)>,
@@ -444,9 +653,15 @@ struct Progress {
 }
 
 impl Progress {
-    fn add_order(&mut self, o: &Order, month: (i32, u32)) {
+    fn add_order(&mut self, rule: Rule, o: &Order, month: (i32, u32)) {
         self.orders += 1;
-        self.categories.extend(o.categories.iter().copied());
+        if let Rule::Categories(_) = rule {
+            for c in &o.categories {
+                if let Err(at) = self.categories.binary_search(c) {
+                    self.categories.insert(at, *c);
+                }
+            }
+        }
         self.spend_minor += o.merchandise_minor;
         self.run = match self.last_month {
             Some(m) if m == month => self.run,
@@ -458,84 +673,87 @@ impl Progress {
         self.last_month = Some(month);
     }
 
-    fn met(&self, rule: CompiledRule, setting: Setting) -> bool {
+    fn met(&self, rule: Rule) -> bool {
         match rule {
-            CompiledRule::Orders(n) => self.orders >= n,
-            CompiledRule::Categories(n) => self.categories.len() as i64 >= n,
-            CompiledRule::Spend(s) => {
-                Decimal::from(self.spend_minor) >= s * Decimal::from(setting.minor_per_major)
-            }
-            CompiledRule::MonthsInARow(n) => self.run >= n,
+            Rule::Orders(n) => self.orders >= n,
+            Rule::Categories(n) => self.categories.len() as i64 >= n,
+            Rule::Spend(s) => self.spend_minor >= s,
+            Rule::MonthsInARow(n) => self.run >= n,
         }
     }
 }
 
-fn replay_customer(
-    p: &Compiled,
-    setting: Setting,
-    customer: i64,
-    events: &[Event],
-    as_of: DateTime<Utc>,
-    entries: &mut Vec<Entry>,
-) -> (Standing, Vec<(Redemption, String)>) {
-    let starts = day_start(setting, p.starts_on);
-    let thresholds = p.thresholds(setting.minor_per_major);
-    let mut st = Standing {
-        customer,
-        ..Standing::default()
-    };
-    let mut refused = Vec::new();
-    let mut lots: Vec<Lot> = Vec::new();
-    // Scheduled: (time, step, lot), earliest first.
-    let mut scheduled: BinaryHeap<std::cmp::Reverse<(DateTime<Utc>, Step, usize)>> =
-        BinaryHeap::new();
-    // Spend window: (time, signed minor), oldest first; its sum.
-    let mut window: std::collections::VecDeque<(DateTime<Utc>, i64)> = Default::default();
-    let mut window_sum = 0i64;
-    // Per earning order: its lot, multiplier and what refunds took so far.
-    let mut earned: HashMap<i64, (usize, Decimal, i64, i64)> = HashMap::new();
-    let mut last_earning: Option<i64> = None;
-    let mut badges = vec![Progress::default(); p.badges.len()];
-    let mut challenges = vec![Progress::default(); p.challenges.len()];
-    let mut action_counts: HashMap<ActionKind, i64> = HashMap::new();
-    let mut action_refs: std::collections::HashSet<(ActionKind, &str)> = Default::default();
-    let first = entries.len();
-    let push = |entries: &mut Vec<Entry>, at, kind, points, source| {
-        entries.push(Entry {
-            customer,
-            at,
-            kind,
-            points,
-            source,
-        });
-    };
-    let expiry = p.expiry_days.map(Duration::days);
-    let new_lot = |lots: &mut Vec<Lot>,
-                   scheduled: &mut BinaryHeap<std::cmp::Reverse<(DateTime<Utc>, Step, usize)>>,
-                   at: DateTime<Utc>,
-                   points: i64,
-                   pending: bool| {
-        let i = lots.len();
-        lots.push(Lot {
+/// One customer's lots and what is scheduled on them.
+struct Lots {
+    lots: Vec<Lot>,
+    /// Where each lot's points came from (only when lines are kept).
+    sources: Vec<Source>,
+    /// Every lot before this one is empty.
+    head: usize,
+    /// Lots becoming spendable and lots expiring, each in time order: lots
+    /// are made at the moment of the event being replayed, always
+    /// `pending_days` and `expiry_days` before these moments, so a queue
+    /// each is the schedule.
+    becoming: std::collections::VecDeque<(DateTime<Utc>, usize)>,
+    expiring: std::collections::VecDeque<(DateTime<Utc>, usize)>,
+}
+
+impl Lots {
+    fn add(
+        &mut self,
+        rules: &Rules,
+        at: DateTime<Utc>,
+        points: i64,
+        pending: bool,
+        source: Option<Source>,
+    ) {
+        let i = self.lots.len();
+        self.lots.push(Lot {
             remaining: points,
             available: !pending,
         });
+        if let Some(s) = source {
+            self.sources.push(s);
+        }
         if pending {
-            scheduled.push(std::cmp::Reverse((
-                at + Duration::days(p.pending_days),
-                Step::Available,
-                i,
-            )));
+            self.becoming.push_back((at + rules.pending, i));
         }
-        if let Some(e) = expiry {
-            scheduled.push(std::cmp::Reverse((at + e, Step::Expire, i)));
+        if let Some(e) = rules.expiry {
+            self.expiring.push_back((at + e, i));
         }
-        i
-    };
-    // Consumes up to `points` from lots oldest first; what it took.
-    let consume = |lots: &mut Vec<Lot>, points: i64, available_only: bool| -> i64 {
+    }
+
+    /// The next scheduled step before `until`: (moment, step, lot).
+    fn next_before(
+        &mut self,
+        until: (DateTime<Utc>, Step),
+    ) -> Option<(DateTime<Utc>, Step, usize)> {
+        let e = self.expiring.front().map(|(at, l)| (*at, Step::Expire, *l));
+        let b = self
+            .becoming
+            .front()
+            .map(|(at, l)| (*at, Step::Available, *l));
+        let next = match (e, b) {
+            (Some(e), Some(b)) => e.min(b),
+            (e, b) => e.or(b)?,
+        };
+        if (next.0, next.1) >= until {
+            return None;
+        }
+        match next.1 {
+            Step::Expire => self.expiring.pop_front(),
+            _ => self.becoming.pop_front(),
+        };
+        Some(next)
+    }
+
+    /// Consumes up to `points` from lots oldest first; what it took.
+    fn consume(&mut self, points: i64, available_only: bool) -> i64 {
+        while self.head < self.lots.len() && self.lots[self.head].remaining == 0 {
+            self.head += 1;
+        }
         let mut left = points;
-        for lot in lots.iter_mut() {
+        for lot in &mut self.lots[self.head..] {
             if left == 0 {
                 break;
             }
@@ -547,48 +765,93 @@ fn replay_customer(
             left -= take;
         }
         points - left
+    }
+
+    fn sum(&self, available: bool) -> i64 {
+        self.lots[self.head..]
+            .iter()
+            .filter(|l| l.available == available)
+            .map(|l| l.remaining)
+            .sum()
+    }
+}
+
+/// An earning order: its id, tier (for take-backs), points and what
+/// refunds took so far.
+struct Earning {
+    order: i64,
+    tier: usize,
+    points: i64,
+    taken: i64,
+}
+
+fn replay_customer(
+    rules: &Rules,
+    customer: i64,
+    events: &[Event],
+    as_of: DateTime<Utc>,
+    mut entries: Option<&mut Vec<Entry>>,
+) -> (Standing, Vec<(Redemption, String)>) {
+    let p = rules.p;
+    let keep = entries.is_some();
+    let mut st = Standing {
+        customer,
+        ..Standing::default()
     };
-    // Runs the scheduled events before `(t, step)`.
+    let mut refused = Vec::new();
+    let mut lots = Lots {
+        lots: Vec::with_capacity(events.len()),
+        sources: Vec::new(),
+        head: 0,
+        becoming: Default::default(),
+        expiring: Default::default(),
+    };
+    // Spend window: (time, signed minor), oldest first; its sum.
+    let mut window: std::collections::VecDeque<(DateTime<Utc>, i64)> = Default::default();
+    let mut window_sum = 0i64;
+    // Earning orders in the order earned; by id when ids rise (the usual).
+    let mut earnings: Vec<Earning> = Vec::new();
+    let mut ids_rise = true;
+    let mut badges = vec![Progress::default(); rules.badges.len()];
+    let mut challenges = vec![Progress::default(); rules.challenges.len()];
+    let mut action_counts: Vec<(ActionKind, i64)> = Vec::new();
+    let mut action_refs: std::collections::HashSet<(ActionKind, &str)> = Default::default();
+    let mut push = |at, kind, points, source: &dyn Fn() -> Source| {
+        if let Some(entries) = entries.as_deref_mut() {
+            entries.push(Entry {
+                customer,
+                at,
+                kind,
+                points,
+                source: source(),
+            });
+        }
+    };
+    // Runs the scheduled steps before `until`.
     let run_scheduled =
         |until: (DateTime<Utc>, Step),
-         lots: &mut Vec<Lot>,
-         scheduled: &mut BinaryHeap<std::cmp::Reverse<(DateTime<Utc>, Step, usize)>>,
-         entries: &mut Vec<Entry>,
-         sources: &[Source]| {
-            while let Some(std::cmp::Reverse((at, step, lot))) = scheduled.peek().copied() {
-                if (at, step) >= until {
-                    break;
-                }
-                scheduled.pop();
-                let l = &mut lots[lot];
+         lots: &mut Lots,
+         st: &mut Standing,
+         push: &mut Push| {
+            while let Some((at, step, lot)) = lots.next_before(until) {
+                let remaining = lots.lots[lot].remaining;
+                let source = || lots_source(&lots.sources, lot);
                 match step {
                     Step::Available => {
-                        l.available = true;
-                        if l.remaining > 0 {
-                            push(
-                                entries,
-                                at,
-                                Kind::Available,
-                                l.remaining,
-                                sources[lot].clone(),
-                            );
+                        if remaining > 0 {
+                            push(at, Kind::Available, remaining, &source);
                         }
+                        lots.lots[lot].available = true;
                     }
-                    Step::Expire if l.remaining > 0 => {
-                        push(
-                            entries,
-                            at,
-                            Kind::Expire,
-                            -l.remaining,
-                            sources[lot].clone(),
-                        );
-                        l.remaining = 0;
+                    Step::Expire if remaining > 0 => {
+                        push(at, Kind::Expire, -remaining, &source);
+                        st.expired += remaining;
+                        lots.lots[lot].remaining = 0;
                     }
                     _ => {}
                 }
             }
         };
-    let mut sources: Vec<Source> = Vec::new();
     let slide = |window: &mut std::collections::VecDeque<(DateTime<Utc>, i64)>,
                  sum: &mut i64,
                  t: DateTime<Utc>| {
@@ -599,53 +862,61 @@ fn replay_customer(
     };
     for e in events {
         let (t, step, _) = e.key();
-        run_scheduled((t, step), &mut lots, &mut scheduled, entries, &sources);
+        run_scheduled((t, step), &mut lots, &mut st, &mut push);
         slide(&mut window, &mut window_sum, t);
         match e {
             Event::Order(o) => {
-                let tier = thresholds.tier(window_sum);
+                let tier = rules.thresholds.tier(window_sum);
                 window.push_back((o.at, o.merchandise_minor));
                 window_sum += o.merchandise_minor;
-                if o.at < starts {
+                if o.at < rules.starts {
                     continue;
                 }
-                let m = p.tiers[tier].1;
-                let points = points_of(o.merchandise_minor, setting, p.points_per_unit, m);
-                let lot = new_lot(&mut lots, &mut scheduled, o.at, points, p.pending_days > 0);
-                sources.push(Source::Order(o.id));
-                push(entries, o.at, Kind::Earn, points, Source::Order(o.id));
+                let points = rules.rates[tier].points(o.merchandise_minor);
+                let source = || Source::Order(o.id);
+                lots.add(rules, o.at, points, p.pending_days > 0, keep.then(source));
+                push(o.at, Kind::Earn, points, &source);
                 st.earned += points;
                 st.orders += 1;
-                earned.insert(o.id, (lot, m, points, 0));
-                last_earning = Some(o.id);
-                let local = o.at.with_timezone(&setting.tz).date_naive();
-                let month = (local.year(), local.month());
-                for (i, (rule, bonus)) in p.badges.iter().enumerate() {
+                ids_rise &= earnings.last().is_none_or(|l| l.order < o.id);
+                earnings.push(Earning {
+                    order: o.id,
+                    tier,
+                    points,
+                    taken: 0,
+                });
+                let month = if rules.local_days {
+                    let local = o.at.with_timezone(&rules.setting.tz).date_naive();
+                    (local, (local.year(), local.month()))
+                } else {
+                    (NaiveDate::MIN, (0, 0))
+                };
+                for (i, (rule, bonus)) in rules.badges.iter().enumerate() {
                     let b = &mut badges[i];
-                    b.add_order(o, month);
-                    if !b.done && b.met(*rule, setting) {
+                    b.add_order(*rule, o, month.1);
+                    if !b.done && b.met(*rule) {
                         b.done = true;
                         st.badges.push(i);
                         if *bonus > 0 {
-                            new_lot(&mut lots, &mut scheduled, o.at, *bonus, false);
-                            sources.push(Source::Badge(i));
-                            push(entries, o.at, Kind::Award, *bonus, Source::Badge(i));
+                            let source = || Source::Badge(i);
+                            lots.add(rules, o.at, *bonus, false, keep.then(source));
+                            push(o.at, Kind::Award, *bonus, &source);
                             st.awarded += bonus;
                         }
                     }
                 }
-                for (i, (from, to, rule, bonus)) in p.challenges.iter().enumerate() {
+                for (i, (from, to, rule, bonus)) in rules.challenges.iter().enumerate() {
                     let c = &mut challenges[i];
-                    if c.done || local < *from || local > *to {
+                    if c.done || month.0 < *from || month.0 > *to {
                         continue;
                     }
-                    c.add_order(o, month);
-                    if c.met(*rule, setting) {
+                    c.add_order(*rule, o, month.1);
+                    if c.met(*rule) {
                         c.done = true;
                         if *bonus > 0 {
-                            new_lot(&mut lots, &mut scheduled, o.at, *bonus, false);
-                            sources.push(Source::Challenge(i));
-                            push(entries, o.at, Kind::Award, *bonus, Source::Challenge(i));
+                            let source = || Source::Challenge(i);
+                            lots.add(rules, o.at, *bonus, false, keep.then(source));
+                            push(o.at, Kind::Award, *bonus, &source);
                             st.awarded += bonus;
                         }
                     }
@@ -657,44 +928,47 @@ fn replay_customer(
                 for b in &mut badges {
                     b.spend_minor -= r.merchandise_minor;
                 }
-                let order = match r.order {
-                    Some(o) => earned.contains_key(&o).then_some(o),
-                    None => last_earning,
+                let found = match r.order {
+                    Some(id) if ids_rise => earnings.binary_search_by_key(&id, |e| e.order).ok(),
+                    Some(id) => earnings.iter().rposition(|e| e.order == id),
+                    None => earnings.len().checked_sub(1),
                 };
-                let Some(order) = order else { continue };
-                let (_, m, points, taken) = earned[&order];
-                let due = points_of(r.merchandise_minor, setting, p.points_per_unit, m)
-                    .min(points - taken);
+                let Some(earning) = found.map(|i| &mut earnings[i]) else {
+                    continue;
+                };
+                let due = rules.rates[earning.tier]
+                    .points(r.merchandise_minor)
+                    .min(earning.points - earning.taken);
                 if due == 0 {
                     continue;
                 }
-                if let Some(e) = earned.get_mut(&order) {
-                    e.3 += due;
-                }
-                let took = consume(&mut lots, due, false);
+                earning.taken += due;
+                let took = lots.consume(due, false);
+                let source = || Source::Refund(r.id);
                 if took > 0 {
-                    push(entries, r.at, Kind::TakeBack, -took, Source::Refund(r.id));
+                    push(r.at, Kind::TakeBack, -took, &source);
                     st.taken_back += took;
                 }
                 if took < due {
-                    push(
-                        entries,
-                        r.at,
-                        Kind::Unrecovered,
-                        due - took,
-                        Source::Refund(r.id),
-                    );
+                    push(r.at, Kind::Unrecovered, due - took, &source);
                     st.unrecovered += due - took;
                 }
             }
             Event::Action(a) => {
-                if a.at < starts {
+                if a.at < rules.starts {
                     continue;
                 }
                 let Some((_, points, max)) = p.actions.iter().find(|(k, _, _)| *k == a.kind) else {
                     continue;
                 };
-                let count = action_counts.entry(a.kind).or_default();
+                let count = match action_counts.iter().position(|(k, _)| *k == a.kind) {
+                    Some(i) => i,
+                    None => {
+                        action_counts.push((a.kind, 0));
+                        action_counts.len() - 1
+                    }
+                };
+                let count = &mut action_counts[count].1;
                 if max.is_some_and(|m| *count >= m)
                     || !action_refs.insert((a.kind, a.reference.as_str()))
                 {
@@ -702,19 +976,14 @@ fn replay_customer(
                 }
                 *count += 1;
                 if *points > 0 {
-                    new_lot(&mut lots, &mut scheduled, a.at, *points, false);
-                    let source = Source::Action(a.reference.clone());
-                    sources.push(source.clone());
-                    push(entries, a.at, Kind::Award, *points, source);
+                    let source = || Source::Action(a.reference.clone());
+                    lots.add(rules, a.at, *points, false, keep.then(source));
+                    push(a.at, Kind::Award, *points, &source);
                     st.awarded += points;
                 }
             }
             Event::Redeem(r) => {
-                let balance: i64 = lots
-                    .iter()
-                    .filter(|l| l.available)
-                    .map(|l| l.remaining)
-                    .sum();
+                let balance = lots.sum(true);
                 if r.points <= 0 || r.points > balance {
                     refused.push((
                         (*r).clone(),
@@ -722,45 +991,27 @@ fn replay_customer(
                     ));
                     continue;
                 }
-                consume(&mut lots, r.points, true);
-                push(
-                    entries,
-                    r.at,
-                    Kind::Redeem,
-                    -r.points,
-                    Source::Redemption(r.reference.clone()),
-                );
+                lots.consume(r.points, true);
+                push(r.at, Kind::Redeem, -r.points, &|| {
+                    Source::Redemption(r.reference.clone())
+                });
                 st.redeemed += r.points;
             }
         }
     }
     // Up to the moment asked (expiries at that very moment included).
-    run_scheduled(
-        (as_of, Step::Order),
-        &mut lots,
-        &mut scheduled,
-        entries,
-        &sources,
-    );
+    run_scheduled((as_of, Step::Order), &mut lots, &mut st, &mut push);
     slide(&mut window, &mut window_sum, as_of);
-    st.tier = thresholds.tier(window_sum);
+    st.tier = rules.thresholds.tier(window_sum);
     st.year_spend_minor = window_sum.max(0);
-    st.expired = -entries[first..]
-        .iter()
-        .filter(|e| e.kind == Kind::Expire)
-        .map(|e| e.points)
-        .sum::<i64>();
-    st.balance = lots
-        .iter()
-        .filter(|l| l.available)
-        .map(|l| l.remaining)
-        .sum();
-    st.pending = lots
-        .iter()
-        .filter(|l| !l.available)
-        .map(|l| l.remaining)
-        .sum();
+    st.balance = lots.sum(true);
+    st.pending = lots.sum(false);
     (st, refused)
+}
+
+/// A lot's source, for its later lines.
+fn lots_source(sources: &[Source], lot: usize) -> Source {
+    sources.get(lot).cloned().unwrap_or(Source::Order(0))
 }
 
 #[cfg(test)]
@@ -1218,8 +1469,23 @@ bonus = 11
                     total
                 );
             }
-            // Replaying gives the same ledger.
+            // Replaying gives the same ledger; the standings alone are the same.
             prop_assert_eq!(&r, &replay(&p, setting(), &h, as_of));
+            let alone = standings(&p, setting(), &h, as_of);
+            prop_assert_eq!(&alone.standings, &r.standings);
+            prop_assert_eq!(&alone.refused, &r.refused);
+            prop_assert!(alone.entries.is_empty());
+            // Customer ids far apart (not a store's dense row ids) group the same.
+            let far = |c: i64| c * 1_000_000_007 - 5;
+            let mut spread = h.clone();
+            spread.orders.iter_mut().for_each(|o| o.customer = far(o.customer));
+            spread.refunds.iter_mut().for_each(|r| r.customer = far(r.customer));
+            spread.redemptions.iter_mut().for_each(|r| r.customer = far(r.customer));
+            let mut apart = replay(&p, setting(), &spread, as_of);
+            apart.standings.iter_mut().for_each(|s| s.customer = (s.customer + 5) / 1_000_000_007);
+            apart.entries.iter_mut().for_each(|e| e.customer = (e.customer + 5) / 1_000_000_007);
+            apart.refused.iter_mut().for_each(|(x, _)| x.customer = (x.customer + 5) / 1_000_000_007);
+            prop_assert_eq!(&apart, &r);
             // No order loses more to refunds than it earned.
             let mut by_order: HashMap<i64, i64> = HashMap::new();
             for e in &r.entries {

@@ -28,32 +28,69 @@ pub const ORDER_LINES: &str =
        AND o.status != 'cancelled'
      ORDER BY l.order_id";
 
+/// The same lines of some customers' orders only (`?3` their ids as a JSON
+/// array), through the orders' index by customer.
+const ORDER_LINES_OF: &str =
+    "SELECT l.order_id, o.customer_id, o.placed_at, l.variant_id, l.line_total_minor
+     FROM orders o JOIN order_lines l ON l.order_id = o.id
+     WHERE o.customer_id IN (SELECT value FROM json_each(?3))
+       AND o.currency = ?1 AND o.placed_at <= ?2 AND o.status != 'cancelled'
+     ORDER BY l.order_id";
+
+macro_rules! refunds {
+    ($filter:literal) => {
+        concat!(
+            "SELECT r.id, coalesce(r.customer_id, o.customer_id), r.order_id, r.created_at,
+                    sum(CASE WHEN p.kind = 'merchandise' THEN l.amount_minor ELSE 0 END)
+             FROM refunds r
+             LEFT JOIN orders o ON o.id = r.order_id
+             JOIN refund_lines l ON l.refund_id = r.id
+             JOIN variants v ON v.id = l.variant_id
+             JOIN products p ON p.id = v.product_id
+             WHERE coalesce(r.customer_id, o.customer_id) IS NOT NULL
+               AND r.currency = ?1 AND r.created_at <= ?2",
+            $filter,
+            " GROUP BY r.id ORDER BY r.id"
+        )
+    };
+}
+
 /// Customers' refunds with their merchandise amount (the same parameters).
-pub const REFUNDS: &str =
-    "SELECT r.id, coalesce(r.customer_id, o.customer_id), r.order_id, r.created_at,
-            sum(CASE WHEN p.kind = 'merchandise' THEN l.amount_minor ELSE 0 END)
-     FROM refunds r
-     LEFT JOIN orders o ON o.id = r.order_id
-     JOIN refund_lines l ON l.refund_id = r.id
-     JOIN variants v ON v.id = l.variant_id
-     JOIN products p ON p.id = v.product_id
-     WHERE coalesce(r.customer_id, o.customer_id) IS NOT NULL
-       AND r.currency = ?1 AND r.created_at <= ?2
-     GROUP BY r.id ORDER BY r.id";
+pub const REFUNDS: &str = refunds!("");
+const REFUNDS_OF: &str =
+    refunds!(" AND coalesce(r.customer_id, o.customer_id) IN (SELECT value FROM json_each(?3))");
 
 /// The shop's orders and refunds with a customer, in its currency, placed
 /// up to `until` (UTC), as the ledger reads them: an order's merchandise
 /// total is its merchandise lines' totals (a cancelled order earns
 /// nothing); a refund's is its merchandise lines' amounts (amounts refunded
-/// without line detail, such as shipping, are not merchandise). Also each
-/// order's merchandise revenue by id, for the simulation's share of revenue;
-/// and the customers' birthdays.
+/// without line detail, such as shipping, are not merchandise). Also the
+/// customers' birthdays.
 pub fn read_history(
     conn: &Connection,
     shop: &Shop,
     until: DateTime<Utc>,
 ) -> Result<ledger::History> {
+    read_history_of(conn, shop, until, None)
+}
+
+/// [`read_history`] of `customers` only (store ids), or of everyone.
+pub fn read_history_of(
+    conn: &Connection,
+    shop: &Shop,
+    until: DateTime<Utc>,
+    customers: Option<&[i64]>,
+) -> Result<ledger::History> {
     let until = crate::time::fmt_utc(until);
+    let ids = ids_json(customers);
+    let params = |stmt: &mut rusqlite::Statement<'_>| -> rusqlite::Result<()> {
+        stmt.raw_bind_parameter(1, &shop.currency)?;
+        stmt.raw_bind_parameter(2, &until)?;
+        if let Some(ids) = &ids {
+            stmt.raw_bind_parameter(3, ids)?;
+        }
+        Ok(())
+    };
     let mut categories: HashMap<String, u32> = HashMap::new();
     let mut orders: Vec<ledger::Order> = Vec::new();
     // Merchandise variants and their categories.
@@ -71,8 +108,13 @@ pub fn read_history(
         });
         variants.insert(r.get(0)?, category);
     }
-    let mut stmt = conn.prepare(ORDER_LINES)?;
-    let mut rows = stmt.query(rusqlite::params![shop.currency, until])?;
+    let mut stmt = conn.prepare(if ids.is_some() {
+        ORDER_LINES_OF
+    } else {
+        ORDER_LINES
+    })?;
+    params(&mut stmt)?;
+    let mut rows = stmt.raw_query();
     while let Some(r) = rows.next()? {
         let Some(category) = variants.get(&r.get::<_, i64>(3)?) else {
             continue;
@@ -97,8 +139,9 @@ pub fn read_history(
         }
     }
     let mut refunds: Vec<ledger::Refund> = Vec::new();
-    let mut stmt = conn.prepare(REFUNDS)?;
-    let mut rows = stmt.query(rusqlite::params![shop.currency, until])?;
+    let mut stmt = conn.prepare(if ids.is_some() { REFUNDS_OF } else { REFUNDS })?;
+    params(&mut stmt)?;
+    let mut rows = stmt.raw_query();
     while let Some(r) = rows.next()? {
         let amount: i64 = r.get(4)?;
         if amount <= 0 {
@@ -114,8 +157,11 @@ pub fn read_history(
         });
     }
     let mut birthdays = Vec::new();
-    let mut stmt = conn.prepare("SELECT id, birthday FROM customers WHERE birthday IS NOT NULL")?;
-    let mut rows = stmt.query([])?;
+    let mut stmt = conn.prepare(
+        "SELECT id, birthday FROM customers WHERE birthday IS NOT NULL
+           AND (?1 IS NULL OR id IN (SELECT value FROM json_each(?1)))",
+    )?;
+    let mut rows = stmt.query([&ids])?;
     while let Some(r) = rows.next()? {
         let text: String = r.get(1)?;
         if let Some((month, day)) = text
@@ -136,6 +182,12 @@ pub fn read_history(
         redemptions: Vec::new(),
         birthdays,
     })
+}
+
+/// Store ids as the JSON array the queries' `json_each` reads, or none
+/// (NULL: everyone).
+fn ids_json(customers: Option<&[i64]>) -> Option<String> {
+    customers.map(|c| serde_json::Value::from(c.to_vec()).to_string())
 }
 
 /// A birthday as the store keeps it (`MM-DD`), from `YYYY-MM-DD` or `MM-DD`.

@@ -165,15 +165,17 @@ pub struct Compiled {
     pub actions: Vec<(ActionKind, i64, Option<i64>)>,
 }
 
-/// The tiers' thresholds in a currency's minor units.
+/// The tiers' thresholds in a currency's minor units: the least whole
+/// spend that reaches each `min_spend` (spends are whole minor units, so
+/// reaching the decimal threshold and reaching its ceiling are the same).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Thresholds(Vec<Decimal>);
+pub struct Thresholds(Vec<i64>);
 
 impl Thresholds {
     /// The tier (index) of a year's merchandise spend: the highest whose
     /// `min_spend` it reaches; a negative spend counts as none.
     pub fn tier(&self, spend_minor: i64) -> usize {
-        let s = Decimal::from(spend_minor.max(0));
+        let s = spend_minor.max(0);
         self.0.iter().rposition(|t| *t <= s).unwrap_or(0)
     }
 }
@@ -181,10 +183,16 @@ impl Thresholds {
 impl Compiled {
     /// The tiers' thresholds for a currency of `minor_per_major`.
     pub fn thresholds(&self, minor_per_major: i64) -> Thresholds {
+        use rust_decimal::prelude::ToPrimitive;
         Thresholds(
             self.tiers
                 .iter()
-                .map(|(m, _)| *m * Decimal::from(minor_per_major))
+                .map(|(m, _)| {
+                    (*m * Decimal::from(minor_per_major))
+                        .ceil()
+                        .to_i64()
+                        .unwrap_or(i64::MAX)
+                })
                 .collect(),
         )
     }

@@ -7,7 +7,8 @@ use crate::error::{Error, Result};
 use crate::store::Shop;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// A stored programme.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -214,11 +215,14 @@ pub struct Members {
 }
 
 /// The live programme's replay as of the end of the shop's today, with the
-/// programme.
+/// programme and the day: of `customers` only (store ids) or of everyone,
+/// with its ledger lines or (`keep_lines` false) the standings alone.
 pub fn replay_live(
     conn: &Connection,
     shop: &Shop,
     now: DateTime<Utc>,
+    customers: Option<&[i64]>,
+    keep_lines: bool,
 ) -> Result<(Stored, ledger::Replay, String)> {
     let live = require_live(conn)?;
     let compiled = live.programme.compile()?;
@@ -227,25 +231,46 @@ pub fn replay_live(
     let next = today.succ_opt().unwrap_or(today);
     let as_of =
         crate::time::local_to_utc(setting.tz, next.and_hms_opt(0, 0, 0).unwrap_or_default());
-    let mut history = super::read_history(conn, shop, as_of)?;
-    history.actions = read_actions(conn, as_of)?;
-    history.redemptions = read_redemptions(conn, as_of)?;
-    let replay = ledger::replay(&compiled, setting, &history, as_of);
+    let actions = read_actions(conn, as_of, customers)?;
+    // A referral needs the first order of the customer it names.
+    let mut read: Option<Vec<i64>> = customers.map(<[i64]>::to_vec);
+    if let Some(ids) = &mut read {
+        ids.extend(actions.iter().filter_map(|a| a.referred));
+        ids.sort_unstable();
+        ids.dedup();
+    }
+    let mut history = super::read_history_of(conn, shop, as_of, read.as_deref())?;
+    history.actions = actions;
+    history.redemptions = read_redemptions(conn, as_of, customers)?;
+    let replay = if keep_lines {
+        ledger::replay(&compiled, setting, &history, as_of)
+    } else {
+        ledger::standings(&compiled, setting, &history, as_of)
+    };
     Ok((live, replay, today.to_string()))
 }
 
-fn read_actions(conn: &Connection, until: DateTime<Utc>) -> Result<Vec<ledger::ActionEvent>> {
+fn read_actions(
+    conn: &Connection,
+    until: DateTime<Utc>,
+    customers: Option<&[i64]>,
+) -> Result<Vec<ledger::ActionEvent>> {
     let mut stmt = conn.prepare(
-        "SELECT customer_id, kind, at, reference FROM loyalty_actions WHERE at <= ?1 ORDER BY id",
+        "SELECT customer_id, kind, at, reference FROM loyalty_actions
+         WHERE at <= ?1 AND (?2 IS NULL OR customer_id IN (SELECT value FROM json_each(?2)))
+         ORDER BY id",
     )?;
-    let rows = stmt.query_map([crate::time::fmt_utc(until)], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-        ))
-    })?;
+    let rows = stmt.query_map(
+        params![crate::time::fmt_utc(until), super::ids_json(customers)],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        },
+    )?;
     let mut out = Vec::new();
     for row in rows {
         let (customer, kind, at, reference) = row?;
@@ -266,22 +291,30 @@ fn read_actions(conn: &Connection, until: DateTime<Utc>) -> Result<Vec<ledger::A
     Ok(out)
 }
 
-fn read_redemptions(conn: &Connection, until: DateTime<Utc>) -> Result<Vec<ledger::Redemption>> {
+fn read_redemptions(
+    conn: &Connection,
+    until: DateTime<Utc>,
+    customers: Option<&[i64]>,
+) -> Result<Vec<ledger::Redemption>> {
     let mut stmt = conn.prepare(
         "SELECT customer_id, at, points, reference FROM loyalty_redemptions r
-         WHERE at <= ?1 AND (batch_id IS NULL OR NOT EXISTS (
+         WHERE at <= ?1 AND (?2 IS NULL OR customer_id IN (SELECT value FROM json_each(?2)))
+           AND (batch_id IS NULL OR NOT EXISTS (
              SELECT 1 FROM journal j WHERE j.batch_id = r.batch_id
                AND j.status IN ('failed', 'not_applied', 'reverted')))
          ORDER BY id",
     )?;
-    let rows = stmt.query_map([crate::time::fmt_utc(until)], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, String>(3)?,
-        ))
-    })?;
+    let rows = stmt.query_map(
+        params![crate::time::fmt_utc(until), super::ids_json(customers)],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        },
+    )?;
     let mut out = Vec::new();
     for row in rows {
         let (customer, at, points, reference) = row?;
@@ -298,22 +331,23 @@ fn read_redemptions(conn: &Connection, until: DateTime<Utc>) -> Result<Vec<ledge
 /// Every customer with an order or a ledger line, as of the end of the
 /// shop's today, under the live programme; by external id.
 pub fn members(conn: &Connection, shop: &Shop, now: DateTime<Utc>) -> Result<Members> {
-    let (live, replay, as_of) = replay_live(conn, shop, now)?;
-    members_of(conn, &live, &replay, as_of)
-}
-
-/// The members of one replay.
-fn members_of(
-    conn: &Connection,
-    live: &Stored,
-    replay: &ledger::Replay,
-    as_of: String,
-) -> Result<Members> {
+    let (live, replay, as_of) = replay_live(conn, shop, now, None, false)?;
+    let mut names: HashMap<i64, (String, Option<String>)> = HashMap::new();
+    let mut stmt = conn.prepare("SELECT id, external_id, email FROM customers")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        names.insert(r.get(0)?, (r.get(1)?, r.get(2)?));
+    }
     let tiers = live.programme.tier_names();
     let mut members = replay
         .standings
         .iter()
-        .map(|s| member_of(conn, &live.programme, &tiers, s))
+        .map(|s| {
+            let (customer, email) = names.remove(&s.customer).ok_or_else(|| {
+                Error::InvalidArgument(format!("no customer {} in the shop", s.customer))
+            })?;
+            Ok(member_of(&live.programme, &tiers, s, customer, email))
+        })
         .collect::<Result<Vec<_>>>()?;
     members.sort_by(|a, b| a.customer.cmp(&b.customer));
     Ok(Members {
@@ -325,15 +359,13 @@ fn members_of(
 
 /// A customer's standing as `members` shows it.
 fn member_of(
-    conn: &Connection,
     programme: &Programme,
     tiers: &[String],
     s: &ledger::Standing,
-) -> Result<Member> {
-    let (customer, email): (String, Option<String>) = conn
-        .prepare_cached("SELECT external_id, email FROM customers WHERE id = ?1")?
-        .query_row([s.customer], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(Member {
+    customer: String,
+    email: Option<String>,
+) -> Member {
+    Member {
         customer,
         email,
         tier: tiers[s.tier.min(tiers.len() - 1)].clone(),
@@ -350,7 +382,136 @@ fn member_of(
             .iter()
             .filter_map(|b| programme.badge.get(*b).map(|b| b.name.clone()))
             .collect(),
-    })
+    }
+}
+
+/// How the members table is ordered: most first (ties by customer), or by
+/// customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "snake_case")]
+pub enum MemberSort {
+    /// Points to spend.
+    #[default]
+    Balance,
+    /// Points from orders and awards.
+    Earned,
+    Pending,
+    Redeemed,
+    Expired,
+    /// Highest tier first.
+    Tier,
+    /// Most badges.
+    Badges,
+    Customer,
+}
+
+/// One page of the members table: who matches `search` (any part of the
+/// customer's id or email, any case) in `tier` (every tier when none),
+/// ordered by `sort`, from `offset`, at most `limit` (up to 1,000).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct MembersQuery {
+    #[serde(default)]
+    pub search: String,
+    #[serde(default)]
+    pub tier: Option<String>,
+    #[serde(default)]
+    pub sort: MemberSort,
+    #[serde(default)]
+    pub offset: u32,
+    #[serde(default)]
+    pub limit: u32,
+}
+
+/// A tier and how many members are in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct TierCount {
+    pub name: String,
+    pub members: u32,
+}
+
+/// What the members table shows: the page asked for, how many match, and
+/// every member's count per tier.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct MembersPage {
+    pub programme: String,
+    pub as_of: String,
+    /// Every member.
+    pub total: u32,
+    pub tiers: Vec<TierCount>,
+    /// Members matching the search and tier.
+    pub matched: u32,
+    pub offset: u32,
+    pub members: Vec<Member>,
+}
+
+/// The most members one page holds.
+pub const MAX_PAGE: u32 = 1000;
+
+/// A page of `members` (sorted by customer, as [`members`] gives them),
+/// `tiers` the programme's tier names from the lowest.
+pub fn page(members: &Members, tiers: &[String], q: &MembersQuery) -> MembersPage {
+    let search = q.search.trim().to_lowercase();
+    let rank = |m: &Member| tiers.iter().position(|t| *t == m.tier).unwrap_or(0);
+    let mut counts = vec![0u32; tiers.len()];
+    let mut shown: Vec<&Member> = Vec::new();
+    for m in &members.members {
+        counts[rank(m).min(tiers.len().saturating_sub(1))] += 1;
+        if q.tier.as_ref().is_some_and(|t| *t != m.tier) {
+            continue;
+        }
+        if !search.is_empty()
+            && !m.customer.to_lowercase().contains(&search)
+            && !m
+                .email
+                .as_ref()
+                .is_some_and(|e| e.to_lowercase().contains(&search))
+        {
+            continue;
+        }
+        shown.push(m);
+    }
+    // Stable: ties stay by customer.
+    let most = |f: fn(&Member) -> i64| move |a: &&Member, b: &&Member| f(b).cmp(&f(a));
+    match q.sort {
+        MemberSort::Balance => shown.sort_by(most(|m| m.balance)),
+        MemberSort::Earned => shown.sort_by(most(|m| m.earned + m.awarded)),
+        MemberSort::Pending => shown.sort_by(most(|m| m.pending)),
+        MemberSort::Redeemed => shown.sort_by(most(|m| m.redeemed)),
+        MemberSort::Expired => shown.sort_by(most(|m| m.expired)),
+        MemberSort::Badges => shown.sort_by(most(|m| m.badges.len() as i64)),
+        MemberSort::Tier => shown.sort_by_key(|m| std::cmp::Reverse(rank(m))),
+        MemberSort::Customer => {}
+    }
+    let limit = if q.limit == 0 {
+        200
+    } else {
+        q.limit.min(MAX_PAGE)
+    };
+    MembersPage {
+        programme: members.programme.clone(),
+        as_of: members.as_of.clone(),
+        total: members.members.len() as u32,
+        tiers: tiers
+            .iter()
+            .zip(counts)
+            .map(|(name, members)| TierCount {
+                name: name.clone(),
+                members,
+            })
+            .collect(),
+        matched: shown.len() as u32,
+        offset: q.offset,
+        members: shown
+            .into_iter()
+            .skip(q.offset as usize)
+            .take(limit as usize)
+            .cloned()
+            .collect(),
+    }
 }
 
 /// One member's standing and ledger lines under the live programme.
@@ -381,7 +542,7 @@ pub fn member(
 ) -> Result<MemberLedger> {
     let id = customer_id(conn, customer)?
         .ok_or_else(|| Error::InvalidArgument(format!("no customer {customer:?} in the shop")))?;
-    let (live, replay, _) = replay_live(conn, shop, now)?;
+    let (live, replay, _) = replay_live(conn, shop, now, Some(&[id]), true)?;
     let standing = replay
         .standings
         .iter()
@@ -391,12 +552,16 @@ pub fn member(
                 "customer {customer:?} has no order and no points yet"
             ))
         })?;
+    let (external, email): (String, Option<String>) = conn
+        .prepare_cached("SELECT external_id, email FROM customers WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let member = member_of(
-        conn,
         &live.programme,
         &live.programme.tier_names(),
         standing,
-    )?;
+        external,
+        email,
+    );
     let mut order_number = conn.prepare_cached("SELECT number FROM orders WHERE id = ?1")?;
     let mut refund_number = conn.prepare_cached("SELECT number FROM refunds WHERE id = ?1")?;
     let p = &live.programme;
@@ -461,4 +626,96 @@ pub fn customer_id(conn: &Connection, customer: &str) -> Result<Option<i64>> {
         )?
         .query_row([customer], |r| r.get(0))
         .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(
+        customer: &str,
+        email: Option<&str>,
+        tier: &str,
+        balance: i64,
+        badges: usize,
+    ) -> Member {
+        Member {
+            customer: customer.into(),
+            email: email.map(str::to_string),
+            tier: tier.into(),
+            balance,
+            pending: 0,
+            earned: balance,
+            awarded: 0,
+            redeemed: 0,
+            expired: 0,
+            taken_back: 0,
+            unrecovered: 0,
+            badges: vec!["Regular".into(); badges],
+        }
+    }
+
+    #[test]
+    fn a_page_searches_id_and_email_filters_a_tier_and_sorts_with_ties_by_customer() {
+        let members = Members {
+            programme: "Club".into(),
+            as_of: "2011-12-09".into(),
+            members: vec![
+                member("a", None, "Gold", 10, 0),
+                member("b", None, "Gold", 10, 2),
+                member("c", Some("Carol@Shop.test"), "Bronze", 50, 1),
+                member("d", None, "Bronze", 5, 0),
+            ],
+        };
+        let tiers = ["Bronze".to_string(), "Silver".into(), "Gold".into()];
+        let ask = |search: &str, tier: Option<&str>, sort, offset, limit| {
+            let p = page(
+                &members,
+                &tiers,
+                &MembersQuery {
+                    search: search.into(),
+                    tier: tier.map(str::to_string),
+                    sort,
+                    offset,
+                    limit,
+                },
+            );
+            (
+                p.matched,
+                p.members
+                    .into_iter()
+                    .map(|m| m.customer)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            ask("", None, MemberSort::Balance, 0, 0),
+            (4, ids(&["c", "a", "b", "d"]))
+        );
+        assert_eq!(
+            ask("", Some("Gold"), MemberSort::Balance, 0, 0),
+            (2, ids(&["a", "b"]))
+        );
+        assert_eq!(
+            ask("carol@", None, MemberSort::Customer, 0, 0),
+            (1, ids(&["c"]))
+        );
+        assert_eq!(
+            ask("", None, MemberSort::Tier, 0, 0),
+            (4, ids(&["a", "b", "c", "d"]))
+        );
+        assert_eq!(
+            ask("", None, MemberSort::Badges, 0, 0),
+            (4, ids(&["b", "c", "a", "d"]))
+        );
+        assert_eq!(
+            ask("", None, MemberSort::Customer, 1, 2),
+            (4, ids(&["b", "c"]))
+        );
+        assert_eq!(ask("", None, MemberSort::Customer, 9, 2), (4, ids(&[])));
+        let p = page(&members, &tiers, &MembersQuery::default());
+        let counts: Vec<u32> = p.tiers.iter().map(|t| t.members).collect();
+        assert_eq!((p.total, counts), (4, vec![2, 0, 2]));
+    }
 }

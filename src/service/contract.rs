@@ -124,6 +124,8 @@ macro_rules! desk_commands {
             launch_loyalty(id: i64, override_reason: Option<String>) -> $crate::loyalty::store::Stored;
             /// Every member of the live programme as of the end of today.
             loyalty_members() -> $crate::loyalty::store::Members;
+            /// One page of the members table: searched, by tier, sorted (fast at 100,000 members: the replay is kept until the shop's data changes).
+            loyalty_members_page(query: $crate::loyalty::store::MembersQuery) -> $crate::loyalty::store::MembersPage;
             /// One member's standing and ledger lines.
             loyalty_member(customer: String) -> $crate::loyalty::store::MemberLedger;
             /// Awards an action by hand.

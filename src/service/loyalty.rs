@@ -6,8 +6,19 @@ use crate::loyalty::programme::Programme;
 use crate::loyalty::push::{self, Pushed};
 use crate::loyalty::rewards::{self, Redeemed, RewardFloor};
 use crate::loyalty::simulate::{self, Simulation};
-use crate::loyalty::store::{self, MemberLedger, Members, Stored};
+use crate::loyalty::store::{self, MemberLedger, Members, MembersPage, MembersQuery, Stored};
+use crate::store::Store;
 use serde::Serialize;
+use std::sync::Arc;
+
+/// The members of the last replay and what the store was then: its file,
+/// `PRAGMA data_version` (changes when another connection writes), this
+/// connection's total changes, and the shop's day.
+pub(super) struct MembersCache {
+    key: (std::path::PathBuf, i64, u64, chrono::NaiveDate),
+    members: Arc<Members>,
+    tiers: Vec<String>,
+}
 
 /// What the programme editor shows while the owner types.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -116,7 +127,44 @@ impl Desk {
 
     /// Every member of the live programme as of the end of today.
     pub fn loyalty_members(&self) -> Result<Members> {
-        self.with_store(|s| store::members(s.conn(), &s.require_shop()?, Utc::now()))
+        self.with_store(|s| Ok(self.members(s)?.0.as_ref().clone()))
+    }
+
+    /// One page of the members table.
+    pub fn loyalty_members_page(&self, query: MembersQuery) -> Result<MembersPage> {
+        self.with_store(|s| {
+            let (members, tiers) = self.members(s)?;
+            Ok(store::page(&members, &tiers, &query))
+        })
+    }
+
+    /// The live programme's members and tier names, replayed again only
+    /// when the store changed (a write through this connection or another)
+    /// or the shop's day turned.
+    fn members(&self, s: &Store) -> Result<(Arc<Members>, Vec<String>)> {
+        let shop = s.require_shop()?;
+        let now = Utc::now();
+        let data_version: i64 = s
+            .conn()
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        let key = (
+            s.path().to_path_buf(),
+            data_version,
+            s.conn().total_changes(),
+            shop.today(now)?,
+        );
+        let mut cache = super::lock(&self.members_cache);
+        if let Some(c) = cache.as_ref().filter(|c| c.key == key) {
+            return Ok((c.members.clone(), c.tiers.clone()));
+        }
+        let tiers = store::require_live(s.conn())?.programme.tier_names();
+        let members = Arc::new(store::members(s.conn(), &shop, now)?);
+        *cache = Some(MembersCache {
+            key,
+            members: members.clone(),
+            tiers: tiers.clone(),
+        });
+        Ok((members, tiers))
     }
 
     /// One member's standing and ledger lines.

@@ -91,6 +91,7 @@ pub struct Desk {
     background_sync: AtomicBool,
     cancel: Arc<AtomicBool>,
     model_cache: Mutex<Option<pricing::ModelCache>>,
+    members_cache: Mutex<Option<loyalty::MembersCache>>,
 }
 
 const LAST_WORKSPACE_FILE: &str = "last-workspace";
@@ -140,6 +141,7 @@ impl Desk {
             background_sync: AtomicBool::new(false),
             cancel: Arc::new(AtomicBool::new(false)),
             model_cache: Mutex::new(None),
+            members_cache: Mutex::new(None),
         }
     }
 

@@ -553,3 +553,91 @@ fn birthdays_import_by_customer_and_a_wrong_date_says_where() {
         "{bad}"
     );
 }
+
+/// The app's members table: pages searched, by tier and sorted in the core,
+/// and a change through the app or through another connection seen at once.
+#[test]
+fn the_members_table_pages_and_sees_every_change_at_once() {
+    use merchant_desk::loyalty::store::{MemberSort, MembersQuery};
+    let t = shop_with_orders();
+    let desk = merchant_desk::service::Desk::for_file(t.store.path().to_path_buf(), false);
+    let programme = Programme::parse(&format!(
+        "{PROGRAMME}\n[[action]]\nkind = \"review\"\npoints = 25\n"
+    ))
+    .unwrap();
+    let stored = desk.create_loyalty(programme).unwrap();
+    desk.launch_loyalty(stored.id, Some("test".into())).unwrap();
+    let query = |search: &str, tier: Option<&str>, sort, offset, limit| MembersQuery {
+        search: search.into(),
+        tier: tier.map(str::to_string),
+        sort,
+        offset,
+        limit,
+    };
+    let names = |p: &merchant_desk::loyalty::store::MembersPage| -> Vec<String> {
+        p.members.iter().map(|m| m.customer.clone()).collect()
+    };
+    let p = desk
+        .loyalty_members_page(query("", None, MemberSort::Earned, 0, 1))
+        .unwrap();
+    assert_eq!(
+        (p.total, p.matched, names(&p)),
+        (2, 2, vec!["alice".into()])
+    );
+    let counts: Vec<(String, u32)> = p
+        .tiers
+        .iter()
+        .map(|t| (t.name.clone(), t.members))
+        .collect();
+    assert_eq!(counts, [("Bronze".into(), 2), ("Silver".into(), 0)]);
+    let p = desk
+        .loyalty_members_page(query("", None, MemberSort::Earned, 1, 1))
+        .unwrap();
+    assert_eq!((p.offset, names(&p)), (1, vec!["bob".into()]));
+    let p = desk
+        .loyalty_members_page(query(" BO ", None, MemberSort::Customer, 0, 0))
+        .unwrap();
+    assert_eq!((p.matched, names(&p)), (1, vec!["bob".into()]));
+    let p = desk
+        .loyalty_members_page(query("", Some("Silver"), MemberSort::Balance, 0, 0))
+        .unwrap();
+    assert_eq!((p.total, p.matched), (2, 0));
+    // Everyone's points have expired: most to spend is a tie, by customer.
+    let p = desk
+        .loyalty_members_page(query("", None, MemberSort::Balance, 0, 0))
+        .unwrap();
+    assert_eq!(names(&p), ["alice", "bob"]);
+    // An award through the app shows in the next page.
+    desk.award_loyalty(
+        "bob".into(),
+        merchant_desk::loyalty::programme::ActionKind::Review,
+        None,
+    )
+    .unwrap();
+    let p = desk
+        .loyalty_members_page(query("", None, MemberSort::Balance, 0, 0))
+        .unwrap();
+    assert_eq!(names(&p), ["bob", "alice"]);
+    assert_eq!(p.members[0].balance, 25);
+    // So does one written by another connection (an import, the CLI).
+    let earlier = merchant_desk::time::fmt_utc(Utc::now() - chrono::Duration::hours(1));
+    t.store
+        .conn()
+        .execute(
+            "INSERT INTO loyalty_actions (customer_id, kind, at, reference)
+             SELECT id, 'review', ?1, 'rv-9' FROM customers WHERE external_id = 'alice'",
+            [earlier],
+        )
+        .unwrap();
+    let p = desk
+        .loyalty_members_page(query("", None, MemberSort::Balance, 0, 0))
+        .unwrap();
+    assert_eq!(
+        p.members
+            .iter()
+            .map(|m| (m.customer.as_str(), m.balance))
+            .collect::<Vec<_>>(),
+        [("alice", 25), ("bob", 25)]
+    );
+    assert_eq!(desk.loyalty_members().unwrap().members.len(), 2);
+}

@@ -39,6 +39,8 @@ import type { Programme } from '../src/lib/bindings/Programme';
 import type { StoredProgramme } from '../src/lib/bindings/StoredProgramme';
 import type { Member } from '../src/lib/bindings/Member';
 import type { MemberLedger } from '../src/lib/bindings/MemberLedger';
+import type { MembersPage } from '../src/lib/bindings/MembersPage';
+import type { MembersQuery } from '../src/lib/bindings/MembersQuery';
 import type { ActionKind } from '../src/lib/bindings/ActionKind';
 import type { Simulation } from '../src/lib/bindings/Simulation';
 import { type Backend, BackendError } from '../src/lib/transport';
@@ -764,6 +766,20 @@ export class MockBackend implements Backend {
   async loyaltyMembers() {
     this.check('loyaltyMembers');
     return { programme: this.liveProgramme().programme.name, as_of: '2011-12-09', members: structuredClone(this.loyaltyBook) };
+  }
+  /** The core's paging, simply: search id and email, one tier, most points first. */
+  async loyaltyMembersPage(query: MembersQuery): Promise<MembersPage> {
+    this.check('loyaltyMembersPage');
+    const live = this.liveProgramme().programme;
+    const q = query.search.trim().toLowerCase();
+    const matched = this.loyaltyBook
+      .filter((m) => (!query.tier || m.tier === query.tier) && (!q || m.customer.includes(q) || (m.email ?? '').toLowerCase().includes(q)))
+      .sort((a, b) => (query.sort === 'customer' ? 0 : b.balance - a.balance) || (a.customer < b.customer ? -1 : 1));
+    return {
+      programme: live.name, as_of: '2011-12-09', total: this.loyaltyBook.length,
+      tiers: live.tier.map((t) => ({ name: t.name, members: this.loyaltyBook.filter((m) => m.tier === t.name).length })),
+      matched: matched.length, offset: query.offset, members: structuredClone(matched.slice(query.offset, query.offset + (query.limit || 200))),
+    };
   }
   async loyaltyMember(customer: string): Promise<MemberLedger> {
     this.check('loyaltyMember');

@@ -1,9 +1,10 @@
 // The Loyalty page's pieces that are not layout: rules and rewards as the
 // editor shows them (a kind and a value), the starter programme, and the
-// members table's search, filter and sort.
+// members table's sorts and pages (searching, filtering and sorting are the
+// core's).
 import type { ActionKind } from './bindings/ActionKind';
 import type { LoyaltyRule } from './bindings/LoyaltyRule';
-import type { Member } from './bindings/Member';
+import type { MemberSort } from './bindings/MemberSort';
 import type { Programme } from './bindings/Programme';
 import type { RewardDiscount } from './bindings/RewardDiscount';
 
@@ -70,17 +71,24 @@ export function starterProgramme(today = '2011-12-09'): Programme {
   };
 }
 
-export type MemberSort = 'balance' | 'earned' | 'customer';
+/** The members table's orders, as the core sorts them. */
+export const MEMBER_SORTS: [MemberSort, string][] = [
+  ['balance', 'most points to spend'],
+  ['earned', 'most earned'],
+  ['pending', 'most pending'],
+  ['redeemed', 'most redeemed'],
+  ['expired', 'most expired'],
+  ['tier', 'highest tier'],
+  ['badges', 'most badges'],
+  ['customer', 'customer'],
+];
 
-/** Members whose id or email holds `search` (any case), in `tier` when one
- * is given, sorted (ties by customer). One pass and one sort: fast at
- * 100,000 members. */
-export function filterMembers(members: Member[], search: string, tier: string, sort: MemberSort): Member[] {
-  const q = search.trim().toLowerCase();
-  const out = members.filter(
-    (m) => (!tier || m.tier === tier) && (!q || m.customer.toLowerCase().includes(q) || (m.email ?? '').toLowerCase().includes(q)),
-  );
-  const by = (m: Member) => (sort === 'balance' ? m.balance : m.earned + m.awarded);
-  out.sort((a, b) => (sort === 'customer' ? 0 : by(b) - by(a)) || (a.customer < b.customer ? -1 : a.customer > b.customer ? 1 : 0));
-  return out;
+/** Members a page of the table holds. */
+export const PAGE_SIZE = 200;
+
+/** Which members a page shows: "201–400 of 2,639". */
+export function pageRange(offset: number, shown: number, matched: number): string {
+  const n = (x: number) => x.toLocaleString('en-GB');
+  if (shown === 0) return `none of ${n(matched)}`;
+  return `${n(offset + 1)}–${n(offset + shown)} of ${n(matched)}`;
 }

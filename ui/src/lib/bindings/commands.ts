@@ -17,6 +17,8 @@ import type { LoyaltyPush } from './LoyaltyPush';
 import type { MarginFloor } from './MarginFloor';
 import type { MemberLedger } from './MemberLedger';
 import type { Members } from './Members';
+import type { MembersPage } from './MembersPage';
+import type { MembersQuery } from './MembersQuery';
 import type { Notice } from './Notice';
 import type { Programme } from './Programme';
 import type { ProgrammeCheck } from './ProgrammeCheck';
@@ -159,6 +161,8 @@ export interface Commands {
   launchLoyalty(id: number, overrideReason: string | null): Promise<StoredProgramme>;
   /** Every member of the live programme as of the end of today. */
   loyaltyMembers(): Promise<Members>;
+  /** One page of the members table: searched, by tier, sorted (fast at 100,000 members: the replay is kept until the shop's data changes). */
+  loyaltyMembersPage(query: MembersQuery): Promise<MembersPage>;
   /** One member's standing and ledger lines. */
   loyaltyMember(customer: string): Promise<MemberLedger>;
   /** Awards an action by hand. */
@@ -234,6 +238,7 @@ export function commands(call: Call, channel: MakeChannel): Commands {
     createLoyalty: (programme) => call('create_loyalty', { programme }),
     launchLoyalty: (id, overrideReason) => call('launch_loyalty', { id, overrideReason }),
     loyaltyMembers: () => call('loyalty_members'),
+    loyaltyMembersPage: (query) => call('loyalty_members_page', { query }),
     loyaltyMember: (customer) => call('loyalty_member', { customer }),
     awardLoyalty: (customer, kind, reference) => call('award_loyalty', { customer, kind, reference }),
     redeemLoyalty: (customer, reward) => call('redeem_loyalty', { customer, reward }),
