@@ -829,10 +829,7 @@ fn replay_customer(
     };
     // Runs the scheduled steps before `until`.
     let run_scheduled =
-        |until: (DateTime<Utc>, Step),
-         lots: &mut Lots,
-         st: &mut Standing,
-         push: &mut Push| {
+        |until: (DateTime<Utc>, Step), lots: &mut Lots, st: &mut Standing, push: &mut Push| {
             while let Some((at, step, lot)) = lots.next_before(until) {
                 let remaining = lots.lots[lot].remaining;
                 let source = || lots_source(&lots.sources, lot);

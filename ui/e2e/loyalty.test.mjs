@@ -24,6 +24,14 @@ function run(...args) {
   return execFileSync(cli, ['--db', db, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 }
 
+/** Picks `value` in a select as the owner would (the change event). */
+async function choose(css, value) {
+  await session.cmd('POST', '/execute/sync', {
+    script: 'const s = document.querySelector(arguments[0]); s.value = arguments[1]; s.dispatchEvent(new Event("change", { bubbles: true }));',
+    args: [css, value],
+  });
+}
+
 async function shot(name, css) {
   if (!process.env.E2E_SCREENSHOT) return;
   if (css) await session.cmd('POST', '/execute/sync', { script: `document.querySelector(arguments[0]).scrollIntoView()`, args: [css] });
@@ -79,6 +87,28 @@ test('design, simulate, launch, redeem and push a loyalty programme on the demo 
   const journal = run('journal', 'list');
   assert.match(journal, new RegExp(code));
   await shot('member', '[data-testid="member-ledger"]');
+  // The table pages in the core: the range, the next page, a tier, a
+  // search, each as the CLI's list has it.
+  const all = JSON.parse(run('--json', 'loyalty', 'members')).members;
+  const n = (x) => x.toLocaleString('en-GB');
+  await session.waitForText('[data-testid="members-range"]', new RegExp(`^1–200 of ${n(all.length)}$`), 60_000);
+  const byBalance = [...all].sort((a, b) => b.balance - a.balance || (a.customer < b.customer ? -1 : 1));
+  await session.click('[data-testid="members-next"]');
+  await session.waitForText('[data-testid="members-range"]', new RegExp(`^201–400 of ${n(all.length)}$`), 30_000);
+  assert.match(await session.text('[data-testid="member-row"]'), new RegExp(`^${byBalance[200].customer}`));
+  const topTier = list[0].programme.tier.at(-1).name;
+  await choose('[data-testid="member-tier"]', topTier);
+  const inTop = all.filter((m) => m.tier === topTier).length;
+  await session.waitForText('[data-testid="members-range"]', new RegExp(`^1–${n(Math.min(200, inTop))} of ${n(inTop)}$`), 30_000);
+  await choose('[data-testid="member-tier"]', '');
+  const part = all[all.length >> 1].customer.slice(1, 4);
+  await session.type('[data-testid="member-search"]', part);
+  const found = all.filter((m) => m.customer.includes(part)).length;
+  await session.waitForText('[data-testid="members-range"]', new RegExp(`^1–${n(Math.min(200, found))} of ${n(found)}$`), 30_000);
+  await shot('members', '[data-testid="members"]');
+  await session.type('[data-testid="member-search"]', 'nobody-at-all');
+  await session.waitForText('[data-testid="members"]', /No member matches “nobody-at-all”/, 30_000);
+  await session.type('[data-testid="member-search"]', '');
   // Points and tiers to the store (the demo's own copy), then nothing twice.
   await session.click('[data-testid="loyalty-push"]');
   await session.waitForText('[data-testid="loyalty-notice"]', /[\d,]+ members: \d+ values sent/, 120_000);

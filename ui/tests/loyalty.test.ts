@@ -57,5 +57,12 @@ describe('the Loyalty page', () => {
     await waitFor(() => expect(screen.getByTestId('member-notice').textContent).toContain('400 points left'));
     await fireEvent.click(screen.getByTestId('redeem'));
     await waitFor(() => expect(screen.getByTestId('member-error').textContent).toContain('has 400 points to spend'));
+    // Back on the page later: the live programme opens as it is, members paged.
+    await fireEvent.click(screen.getByTestId('nav-dashboard'));
+    await fireEvent.click(await screen.findByTestId('nav-loyalty'));
+    await waitFor(() => expect(screen.getByTestId('members-range').textContent).toBe('1–2 of 2'));
+    expect(screen.queryByTestId('loyalty-error')).toBeNull();
+    await fireEvent.input(screen.getByTestId('member-search'), { target: { value: 'BOB' } });
+    await waitFor(() => expect(screen.getByTestId('members-range').textContent).toBe('1–1 of 1'));
   });
 });
