@@ -65,4 +65,23 @@ describe('the Loyalty page', () => {
     await fireEvent.input(screen.getByTestId('member-search'), { target: { value: 'BOB' } });
     await waitFor(() => expect(screen.getByTestId('members-range').textContent).toBe('1–1 of 1'));
   });
+
+  it('launches the programme as edited after a refusal, not the draft refused', async () => {
+    const backend = new MockBackend(demoShop);
+    render(App, { props: { backend } });
+    await fireEvent.click(await screen.findByTestId('nav-loyalty'));
+    await fireEvent.input(await screen.findByLabelText('Discount'), { target: { value: '7.50' } });
+    await waitFor(() => expect(screen.getByTestId('programme-check').textContent).toContain('below the margin floor'));
+    await fireEvent.click(screen.getByTestId('launch'));
+    await waitFor(() => expect(screen.getByTestId('loyalty-error').textContent).toContain('give a reason'));
+    // The owner lowers the reward instead, then presses the same button.
+    await fireEvent.input(screen.getByLabelText('Discount'), { target: { value: '4.00' } });
+    await fireEvent.input(screen.getByTestId('override-reason'), { target: { value: 'just in case' } });
+    await fireEvent.click(screen.getByTestId('override-launch'));
+    await waitFor(() => expect(backend.programmes.some((p) => p.status === 'live')).toBe(true));
+    const live = backend.programmes.find((p) => p.status === 'live')!;
+    expect(live.programme.reward[0].discount).toEqual({ amount: '4.00' });
+    expect(live.floor_override).toBeNull();
+    expect(backend.programmes.map((p) => p.status)).toEqual(['draft', 'live']);
+  });
 });
