@@ -15,6 +15,7 @@ pub mod money;
 pub mod notify;
 pub mod pricing;
 pub mod promotions;
+pub mod recommend;
 pub mod report;
 pub mod service;
 pub mod store;

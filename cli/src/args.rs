@@ -2,7 +2,7 @@
 //! group's own arguments live beside its code in `commands/`.
 
 use crate::commands::{
-    floor, import, journal, loyalty, price, report, sale, shop, storefront, tiers, watch,
+    floor, import, journal, loyalty, price, recommend, report, sale, shop, storefront, tiers, watch,
 };
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -63,6 +63,9 @@ pub enum Command {
     /// Loyalty: points, tiers, badges and rewards; simulate a programme on the shop's history.
     #[command(subcommand)]
     Loyalty(loyalty::Command),
+    /// Recommendations from the shop's own baskets.
+    #[command(subcommand)]
+    Recommend(recommend::Command),
     /// Keep the shop on time without the app: settle sales and tiers every
     /// minute and sync in the background, until Ctrl-C or SIGTERM.
     Watch(watch::Args),

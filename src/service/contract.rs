@@ -136,6 +136,8 @@ macro_rules! desk_commands {
             push_loyalty() -> $crate::loyalty::push::Pushed;
             /// The theme snippet that shows a logged-in customer their points and tier.
             loyalty_snippet() -> String;
+            /// How good the recommendations are on the shop's own hold-out, beside popularity.
+            recommend_evaluate(last: Option<u32>) -> $crate::recommend::evaluate::Evaluation;
         }
     };
 }

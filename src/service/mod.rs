@@ -21,6 +21,7 @@ pub mod contract;
 mod loyalty;
 mod pricing;
 mod promotions;
+mod recommend;
 mod shop;
 mod storefront;
 pub mod watch;

@@ -7,6 +7,7 @@ pub mod import;
 pub mod journal;
 pub mod loyalty;
 pub mod price;
+pub mod recommend;
 pub mod report;
 pub mod sale;
 pub mod shop;
@@ -35,6 +36,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
         Command::Tiers(c) => tiers::run(ctx, c),
         Command::Floor(args) => floor::run(ctx, args),
         Command::Loyalty(c) => loyalty::run(ctx, c),
+        Command::Recommend(c) => recommend::run(ctx, c),
         Command::Watch(args) => watch::run(ctx, args),
     }
 }

@@ -1,0 +1,135 @@
+//! EASE (Steck, 2019): item-to-item weights `B` that best rebuild each
+//! basket from its other items, `min ‖X − XB‖² + λ‖B‖²` with a zero
+//! diagonal, solved in closed form: `P = (XᵀX + λI)⁻¹`, `B_ij = −P_ij /
+//! P_jj`. A basket's scores for every item are the sum of its items' rows.
+//! Items bought too rarely to learn from stay out of the matrix (their
+//! score is 0 and the caller falls back).
+
+use super::baskets::Basket;
+use crate::error::{Error, Result};
+
+/// How the model is fitted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    /// The ridge penalty; `None`: 15 + the kept items' mean basket count
+    /// (on the demo shop's hold-outs this sat near the best λ both with
+    /// every order and with its last 500).
+    pub lambda: Option<f64>,
+    /// Items in fewer baskets than this stay out of the matrix.
+    pub min_support: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            lambda: None,
+            min_support: 2,
+        }
+    }
+}
+
+/// A fitted model.
+#[derive(Debug, Clone)]
+pub struct Ease {
+    /// The items in the matrix, by position.
+    items: Vec<u32>,
+    /// Each item's position in the matrix, or `u32::MAX`.
+    position: Vec<u32>,
+    /// `B`, row-major over positions.
+    weights: Vec<f32>,
+    /// Baskets holding each item (all items).
+    pub support: Vec<u32>,
+    pub lambda: f64,
+}
+
+impl Ease {
+    /// Fits on `baskets` over `n_items` items.
+    pub fn fit(baskets: &[Basket], n_items: usize, settings: Settings) -> Result<Ease> {
+        let mut support = vec![0u32; n_items];
+        for b in baskets {
+            for i in &b.items {
+                support[*i as usize] += 1;
+            }
+        }
+        let items: Vec<u32> = (0..n_items as u32)
+            .filter(|i| support[*i as usize] >= settings.min_support.max(1))
+            .collect();
+        let mut position = vec![u32::MAX; n_items];
+        for (p, i) in items.iter().enumerate() {
+            position[*i as usize] = p as u32;
+        }
+        let k = items.len();
+        let mut gram = faer::Mat::<f64>::zeros(k, k);
+        let mut kept: Vec<usize> = Vec::new();
+        for b in baskets {
+            kept.clear();
+            kept.extend(
+                b.items
+                    .iter()
+                    .map(|i| position[*i as usize])
+                    .filter(|p| *p != u32::MAX)
+                    .map(|p| p as usize),
+            );
+            for (x, &i) in kept.iter().enumerate() {
+                for &j in &kept[x..] {
+                    gram[(i, j)] += 1.0;
+                }
+            }
+        }
+        let mean = if k == 0 {
+            0.0
+        } else {
+            items
+                .iter()
+                .map(|i| f64::from(support[*i as usize]))
+                .sum::<f64>()
+                / k as f64
+        };
+        let lambda = settings.lambda.unwrap_or(15.0 + mean);
+        for i in 0..k {
+            gram[(i, i)] += lambda;
+        }
+        let mut weights = vec![0f32; k * k];
+        if k > 0 {
+            use faer::linalg::solvers::DenseSolveCore;
+            let llt = gram.llt(faer::Side::Upper).map_err(|_| {
+                Error::InvalidArgument("the baskets' item matrix is not positive definite".into())
+            })?;
+            let p = llt.inverse();
+            for i in 0..k {
+                for j in 0..k {
+                    if i != j {
+                        weights[i * k + j] = (-p[(i, j)] / p[(j, j)]) as f32;
+                    }
+                }
+            }
+        }
+        Ok(Ease {
+            items,
+            position,
+            weights,
+            support,
+            lambda,
+        })
+    }
+
+    /// Adds `basket`'s scores for every item to `out` (one slot an item).
+    pub fn add_scores(&self, basket: &[u32], out: &mut [f32]) {
+        let k = self.items.len();
+        for i in basket {
+            let p = self.position[*i as usize];
+            if p == u32::MAX {
+                continue;
+            }
+            let row = &self.weights[p as usize * k..(p as usize + 1) * k];
+            for (w, item) in row.iter().zip(&self.items) {
+                out[*item as usize] += *w;
+            }
+        }
+    }
+
+    /// How many items are in the matrix.
+    pub fn size(&self) -> usize {
+        self.items.len()
+    }
+}

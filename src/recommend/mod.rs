@@ -1,0 +1,8 @@
+//! Recommendations from the shop's own baskets (`docs/recommendations.md`):
+//! an item-to-item model fitted on the orders' merchandise (EASE: the
+//! closed-form ridge regression of each item on the others in a basket),
+//! measured on the shop's own hold-out against popularity.
+
+pub mod baskets;
+pub mod ease;
+pub mod evaluate;
