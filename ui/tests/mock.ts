@@ -814,6 +814,17 @@ export class MockBackend implements Backend {
     this.check('loyaltySnippet');
     return '{% if customer %}{{ customer.metafields.loyalty.points.value }} points{% endif %}';
   }
+  /** The hold-out's shape with the demo shop's figures. */
+  async recommendEvaluate(last: number | null) {
+    this.check('recommendEvaluate');
+    return {
+      orders: 21874, training: last ?? 17499, test_baskets: 3748, model_items: last ? 1727 : 3725, lambda: last ? 23 : 123,
+      methods: [
+        { name: 'popularity', hr_at_10: 0.031, ndcg_at_10: 0.016 },
+        { name: 'EASE on baskets', hr_at_10: last ? 0.191 : 0.311, ndcg_at_10: last ? 0.117 : 0.186 },
+      ],
+    };
+  }
   async pickFile() {
     this.check('pickFile');
     return '/tmp/orders.csv';

@@ -26,6 +26,7 @@ import type { Progress } from './Progress';
 import type { Proposal } from './Proposal';
 import type { ProposalSummary } from './ProposalSummary';
 import type { PushRequest } from './PushRequest';
+import type { RecommendEvaluation } from './RecommendEvaluation';
 import type { Redeemed } from './Redeemed';
 import type { RevertScope } from './RevertScope';
 import type { RuleSet } from './RuleSet';
@@ -173,6 +174,8 @@ export interface Commands {
   pushLoyalty(): Promise<LoyaltyPush>;
   /** The theme snippet that shows a logged-in customer their points and tier. */
   loyaltySnippet(): Promise<string>;
+  /** How good the recommendations are on the shop's own hold-out, beside popularity. */
+  recommendEvaluate(last: number | null): Promise<RecommendEvaluation>;
 }
 
 /** Sends a command across IPC: its name and its arguments by name. */
@@ -244,5 +247,6 @@ export function commands(call: Call, channel: MakeChannel): Commands {
     redeemLoyalty: (customer, reward) => call('redeem_loyalty', { customer, reward }),
     pushLoyalty: () => call('push_loyalty'),
     loyaltySnippet: () => call('loyalty_snippet'),
+    recommendEvaluate: (last) => call('recommend_evaluate', { last }),
   };
 }
