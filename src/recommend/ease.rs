@@ -12,8 +12,8 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Settings {
     /// The ridge penalty; `None`: 15 + the kept items' mean basket count
-    /// (on the demo shop's hold-outs this sat near the best λ both with
-    /// every order and with its last 500).
+    /// (the hold-out chooses a multiple of it on the training orders' own
+    /// last fifth, `evaluate::choose_lambda`).
     pub lambda: Option<f64>,
     /// Items in fewer baskets than this stay out of the matrix.
     pub min_support: u32,
@@ -40,6 +40,32 @@ pub struct Ease {
     /// Baskets holding each item (all items).
     pub support: Vec<u32>,
     pub lambda: f64,
+}
+
+/// 15 + the kept items' mean basket count: the scale the λ grid is read on.
+fn base_lambda(support: &[u32], items: &[u32]) -> f64 {
+    if items.is_empty() {
+        return 15.0;
+    }
+    15.0 + items
+        .iter()
+        .map(|i| f64::from(support[*i as usize]))
+        .sum::<f64>()
+        / items.len() as f64
+}
+
+/// [`base_lambda`] of `baskets`.
+pub fn base_lambda_of(baskets: &[Basket], n_items: usize, min_support: u32) -> f64 {
+    let mut support = vec![0u32; n_items];
+    for b in baskets {
+        for i in &b.items {
+            support[*i as usize] += 1;
+        }
+    }
+    let items: Vec<u32> = (0..n_items as u32)
+        .filter(|i| support[*i as usize] >= min_support.max(1))
+        .collect();
+    base_lambda(&support, &items)
 }
 
 impl Ease {
@@ -76,16 +102,9 @@ impl Ease {
                 }
             }
         }
-        let mean = if k == 0 {
-            0.0
-        } else {
-            items
-                .iter()
-                .map(|i| f64::from(support[*i as usize]))
-                .sum::<f64>()
-                / k as f64
-        };
-        let lambda = settings.lambda.unwrap_or(15.0 + mean);
+        let lambda = settings
+            .lambda
+            .unwrap_or_else(|| base_lambda(&support, &items));
         for i in 0..k {
             gram[(i, i)] += lambda;
         }
