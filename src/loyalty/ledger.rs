@@ -443,9 +443,7 @@ impl<'p> Rules<'p> {
         let rule = |r: CompiledRule| match r {
             CompiledRule::Orders(n) => Rule::Orders(n),
             CompiledRule::Categories(n) => Rule::Categories(n),
-            CompiledRule::Spend(s) => {
-                Rule::Spend((s * Decimal::from(mpm)).ceil().to_i64().unwrap_or(i64::MAX))
-            }
+            CompiledRule::Spend(s) => Rule::Spend(super::programme::least_whole_minor(s, mpm)),
             CompiledRule::MonthsInARow(n) => Rule::MonthsInARow(n),
         };
         let badges: Vec<(Rule, i64)> = p.badges.iter().map(|(r, b)| (rule(*r), *b)).collect();
@@ -505,7 +503,8 @@ fn replay_with(
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8);
-    let per_thread = events.len().div_ceil(threads).max(1);
+    let total_events = events.len();
+    let per_thread = total_events.div_ceil(threads).max(1);
     let mut parts: Vec<Part> = Vec::new();
     {
         let mut rest_events: &mut [Event] = &mut events;
@@ -523,7 +522,6 @@ fn replay_with(
             rest_groups = gr;
         }
     }
-    let total_events = events_len(&parts);
     let rules = &rules;
     let mut done: Vec<Replay> = std::thread::scope(|s| {
         let handles: Vec<_> = parts
@@ -574,10 +572,6 @@ fn replay_with(
         out.refused.append(&mut p.refused);
     }
     out
-}
-
-fn events_len(parts: &[Part]) -> usize {
-    parts.iter().map(|(e, _)| e.len()).sum()
 }
 
 /// `events` grouped by customer in id order (a counting sort, each

@@ -180,19 +180,23 @@ impl Thresholds {
     }
 }
 
+/// The least whole number of minor units that reaches `amount` major
+/// units (a whole spend reaches `amount` exactly when it reaches this).
+pub fn least_whole_minor(amount: Decimal, minor_per_major: i64) -> i64 {
+    use rust_decimal::prelude::ToPrimitive;
+    (amount * Decimal::from(minor_per_major))
+        .ceil()
+        .to_i64()
+        .unwrap_or(i64::MAX)
+}
+
 impl Compiled {
     /// The tiers' thresholds for a currency of `minor_per_major`.
     pub fn thresholds(&self, minor_per_major: i64) -> Thresholds {
-        use rust_decimal::prelude::ToPrimitive;
         Thresholds(
             self.tiers
                 .iter()
-                .map(|(m, _)| {
-                    (*m * Decimal::from(minor_per_major))
-                        .ceil()
-                        .to_i64()
-                        .unwrap_or(i64::MAX)
-                })
+                .map(|(m, _)| least_whole_minor(*m, minor_per_major))
                 .collect(),
         )
     }

@@ -56,30 +56,29 @@ fn base_lambda(support: &[u32], items: &[u32]) -> f64 {
 
 /// [`base_lambda`] of `baskets`.
 pub fn base_lambda_of(baskets: &[Basket], n_items: usize, min_support: u32) -> f64 {
+    let (support, items) = supported(baskets, n_items, min_support);
+    base_lambda(&support, &items)
+}
+
+/// How many baskets hold each item, and the items in at least
+/// `min_support` of them (ascending).
+fn supported(baskets: &[Basket], n_items: usize, min_support: u32) -> (Vec<u32>, Vec<u32>) {
     let mut support = vec![0u32; n_items];
     for b in baskets {
         for i in &b.items {
             support[*i as usize] += 1;
         }
     }
-    let items: Vec<u32> = (0..n_items as u32)
+    let items = (0..n_items as u32)
         .filter(|i| support[*i as usize] >= min_support.max(1))
         .collect();
-    base_lambda(&support, &items)
+    (support, items)
 }
 
 impl Ease {
     /// Fits on `baskets` over `n_items` items.
     pub fn fit(baskets: &[Basket], n_items: usize, settings: Settings) -> Result<Ease> {
-        let mut support = vec![0u32; n_items];
-        for b in baskets {
-            for i in &b.items {
-                support[*i as usize] += 1;
-            }
-        }
-        let items: Vec<u32> = (0..n_items as u32)
-            .filter(|i| support[*i as usize] >= settings.min_support.max(1))
-            .collect();
+        let (support, items) = supported(baskets, n_items, settings.min_support);
         let mut position = vec![u32::MAX; n_items];
         for (p, i) in items.iter().enumerate() {
             position[*i as usize] = p as u32;

@@ -73,30 +73,21 @@ pub fn evaluate(
         }
     }
     let tests = held_out(&b.baskets[cut..], 42);
-    let mut totals = [(0.0f64, 0.0f64); 3];
-    let mut scores = vec![0f32; n];
-    let mut rest: Vec<u32> = Vec::new();
-    for (t, hidden) in &tests {
-        rest.clear();
-        rest.extend(t.items.iter().copied().filter(|i| i != hidden));
-        for (m, total) in totals.iter_mut().enumerate() {
-            scores.iter_mut().for_each(|s| *s = 0.0);
-            if m >= 1 {
-                model.add_scores(&rest, &mut scores);
-            }
-            if m == 2 {
-                if let Some(h) = t.customer.and_then(|c| history.get(&c)) {
-                    for (i, times) in h {
-                        scores[*i as usize] += HISTORY_WEIGHT * (1.0 + *times as f32).ln();
-                    }
+    let support = &model.support;
+    let totals = [
+        found(&tests, support, |_, _, _| {}),
+        found(&tests, support, |_, rest, scores| {
+            model.add_scores(rest, scores)
+        }),
+        found(&tests, support, |t, rest, scores| {
+            model.add_scores(rest, scores);
+            if let Some(h) = t.customer.and_then(|c| history.get(&c)) {
+                for (i, times) in h {
+                    scores[*i as usize] += HISTORY_WEIGHT * (1.0 + *times as f32).ln();
                 }
             }
-            if let Some(rank) = rank_of(*hidden, &scores, &model.support, &rest, 10) {
-                total.0 += 1.0;
-                total.1 += 1.0 / (2.0 + rank as f64).log2();
-            }
-        }
-    }
+        }),
+    ];
     let per = |x: f64| {
         if tests.is_empty() {
             0.0
@@ -145,8 +136,6 @@ pub fn choose_lambda(train: &[Basket], n: usize, settings: Settings) -> Result<f
     }
     let fit_base = super::ease::base_lambda_of(fit_on, n, settings.min_support);
     let mut best = (1.0, (-1.0, -1.0));
-    let mut scores = vec![0f32; n];
-    let mut rest = Vec::new();
     for m in LAMBDA_GRID {
         let model = Ease::fit(
             fit_on,
@@ -156,22 +145,39 @@ pub fn choose_lambda(train: &[Basket], n: usize, settings: Settings) -> Result<f
                 ..settings
             },
         )?;
-        let (mut hits, mut gain) = (0.0, 0.0);
-        for (t, hidden) in &tests {
-            rest.clear();
-            rest.extend(t.items.iter().copied().filter(|i| i != hidden));
-            scores.iter_mut().for_each(|s| *s = 0.0);
-            model.add_scores(&rest, &mut scores);
-            if let Some(rank) = rank_of(*hidden, &scores, &model.support, &rest, 10) {
-                hits += 1.0;
-                gain += 1.0 / (2.0 + rank as f64).log2();
-            }
-        }
+        let (hits, gain) = found(&tests, &model.support, |_, rest, scores| {
+            model.add_scores(rest, scores)
+        });
         if (hits, gain) > best.1 {
             best = (m, (hits, gain));
         }
     }
     Ok(best.0 * base)
+}
+
+/// Over `tests`, how many hidden items are among the ten best that `score`
+/// gives for the rest of their basket (it adds to scores starting at
+/// zero), and the sum of their NDCG gains. Ties go to `support`, then the
+/// lower id.
+fn found(
+    tests: &[(&Basket, u32)],
+    support: &[u32],
+    mut score: impl FnMut(&Basket, &[u32], &mut [f32]),
+) -> (f64, f64) {
+    let mut scores = vec![0f32; support.len()];
+    let mut rest: Vec<u32> = Vec::new();
+    let (mut hits, mut gain) = (0.0, 0.0);
+    for (t, hidden) in tests {
+        rest.clear();
+        rest.extend(t.items.iter().copied().filter(|i| i != hidden));
+        scores.iter_mut().for_each(|s| *s = 0.0);
+        score(t, &rest, &mut scores);
+        if let Some(rank) = rank_of(*hidden, &scores, support, &rest, 10) {
+            hits += 1.0;
+            gain += 1.0 / (2.0 + rank as f64).log2();
+        }
+    }
+    (hits, gain)
 }
 
 /// Each basket of two or more items with one of them drawn to hide
