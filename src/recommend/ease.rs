@@ -28,6 +28,9 @@ impl Default for Settings {
     }
 }
 
+/// The weights each item keeps (see [`Ease::prune`]).
+pub const KEEP: usize = 100;
+
 /// A fitted model.
 #[derive(Debug, Clone)]
 pub struct Ease {
@@ -84,7 +87,7 @@ impl Ease {
             position[*i as usize] = p as u32;
         }
         let k = items.len();
-        let mut gram = faer::Mat::<f64>::zeros(k, k);
+        let mut gram = faer::Mat::<f32>::zeros(k, k);
         let mut kept: Vec<usize> = Vec::new();
         for b in baskets {
             kept.clear();
@@ -105,7 +108,7 @@ impl Ease {
             .lambda
             .unwrap_or_else(|| base_lambda(&support, &items));
         for i in 0..k {
-            gram[(i, i)] += lambda;
+            gram[(i, i)] += lambda as f32;
         }
         let mut weights = vec![0f32; k * k];
         if k > 0 {
@@ -117,7 +120,7 @@ impl Ease {
             for i in 0..k {
                 for j in 0..k {
                     if i != j {
-                        weights[i * k + j] = (-p[(i, j)] / p[(j, j)]) as f32;
+                        weights[i * k + j] = -p[(i, j)] / p[(j, j)];
                     }
                 }
             }
@@ -149,5 +152,44 @@ impl Ease {
     /// How many items are in the matrix.
     pub fn size(&self) -> usize {
         self.items.len()
+    }
+
+    /// Keeps each item's `keep` strongest weights (by size) and drops the
+    /// rest: what the store keeps and serves, so what the hold-out
+    /// measures is what the shop gets.
+    pub fn prune(&mut self, keep: usize) {
+        let k = self.items.len();
+        if keep >= k {
+            return;
+        }
+        let mut order: Vec<u32> = (0..k as u32).collect();
+        for row in self.weights.chunks_mut(k.max(1)) {
+            order.select_nth_unstable_by(keep, |a, b| {
+                row[*b as usize]
+                    .abs()
+                    .total_cmp(&row[*a as usize].abs())
+                    .then(a.cmp(b))
+            });
+            for p in &order[keep..] {
+                row[*p as usize] = 0.0;
+            }
+        }
+    }
+
+    /// Item `item`'s row: each other item (index) with its weight, the
+    /// zero weights left out; `None` for an item outside the matrix.
+    pub fn row(&self, item: u32) -> Option<impl Iterator<Item = (u32, f32)> + '_> {
+        let p = *self.position.get(item as usize)?;
+        if p == u32::MAX {
+            return None;
+        }
+        let k = self.items.len();
+        Some(
+            self.weights[p as usize * k..(p as usize + 1) * k]
+                .iter()
+                .zip(&self.items)
+                .filter(|(w, _)| **w != 0.0)
+                .map(|(w, i)| (*i, *w)),
+        )
     }
 }

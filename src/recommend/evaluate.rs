@@ -6,11 +6,11 @@
 use super::baskets::{Basket, Baskets};
 use super::ease::{Ease, Settings};
 use crate::error::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// One method's figures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, rename = "RecommendMethod"))]
 pub struct Method {
     pub name: String,
@@ -20,7 +20,7 @@ pub struct Method {
 }
 
 /// What the hold-out measured.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, rename = "RecommendEvaluation"))]
 pub struct Evaluation {
     /// Orders with merchandise.
@@ -32,6 +32,9 @@ pub struct Evaluation {
     /// Items the model's matrix holds (the others fall back).
     pub model_items: u32,
     pub lambda: f64,
+    /// λ as a multiple of its base (15 + the mean basket count): what a
+    /// build on every order uses.
+    pub multiple: f64,
     pub methods: Vec<Method>,
 }
 
@@ -51,18 +54,20 @@ pub fn evaluate(
     let from = last_training.map_or(0, |n| cut.saturating_sub(n));
     let train = &b.baskets[from..cut];
     let n = b.products.len();
-    let lambda = match settings.lambda {
-        Some(l) => l,
+    let base = super::ease::base_lambda_of(train, n, settings.min_support);
+    let multiple = match settings.lambda {
+        Some(l) => l / base,
         None => choose_lambda(train, n, settings)?,
     };
-    let model = Ease::fit(
+    let mut model = Ease::fit(
         train,
         n,
         Settings {
-            lambda: Some(lambda),
+            lambda: Some(multiple * base),
             ..settings
         },
     )?;
+    model.prune(super::ease::KEEP);
     let mut history: HashMap<i64, HashMap<u32, u32>> = HashMap::new();
     for t in train {
         if let Some(c) = t.customer {
@@ -106,6 +111,7 @@ pub fn evaluate(
         test_baskets: tests.len() as u32,
         model_items: model.size() as u32,
         lambda: model.lambda,
+        multiple,
         methods: names
             .iter()
             .zip(totals)
@@ -121,23 +127,22 @@ pub fn evaluate(
 /// The multiples of the base λ tried.
 const LAMBDA_GRID: [f64; 6] = [0.125, 0.25, 0.5, 1.0, 2.0, 4.0];
 
-/// The λ to fit `train` with: the multiple of its base λ
-/// ([`super::ease::base_lambda_of`]) whose model, fitted on the first 80 %
-/// of `train`, best finds the hidden items of its last 20 % (HR@10, then
-/// NDCG@10); the base itself when that last part has fewer than 50 baskets
+/// The λ to fit `train` with, as a multiple of its base λ
+/// ([`super::ease::base_lambda_of`]): the multiple whose model, fitted on
+/// the first 80 % of `train`, best finds the hidden items of its last 20 %
+/// (HR@10, then NDCG@10); 1 when that last part has fewer than 50 baskets
 /// to test. The shop's own test orders are never looked at.
 pub fn choose_lambda(train: &[Basket], n: usize, settings: Settings) -> Result<f64> {
-    let base = super::ease::base_lambda_of(train, n, settings.min_support);
     let cut = (train.len() as f64 * TRAIN_SHARE) as usize;
     let (fit_on, check_on) = train.split_at(cut);
     let tests = held_out(check_on, 7);
     if tests.len() < 50 {
-        return Ok(base);
+        return Ok(1.0);
     }
     let fit_base = super::ease::base_lambda_of(fit_on, n, settings.min_support);
     let mut best = (1.0, (-1.0, -1.0));
     for m in LAMBDA_GRID {
-        let model = Ease::fit(
+        let mut model = Ease::fit(
             fit_on,
             n,
             Settings {
@@ -145,6 +150,7 @@ pub fn choose_lambda(train: &[Basket], n: usize, settings: Settings) -> Result<f
                 ..settings
             },
         )?;
+        model.prune(super::ease::KEEP);
         let (hits, gain) = found(&tests, &model.support, |_, rest, scores| {
             model.add_scores(rest, scores)
         });
@@ -152,7 +158,7 @@ pub fn choose_lambda(train: &[Basket], n: usize, settings: Settings) -> Result<f
             best = (m, (hits, gain));
         }
     }
-    Ok(best.0 * base)
+    Ok(best.0)
 }
 
 /// Over `tests`, how many hidden items are among the ten best that `score`
@@ -283,7 +289,7 @@ mod tests {
         );
         assert_eq!(
             choose_lambda(&b.baskets[..40], 7, Settings::default()).unwrap(),
-            base
+            1.0
         );
         // 15 + the mean basket count of the seven items in the first 40:
         // four pair items in 20 each, item 4 in 40, item 5 in 32, item 6 in 30.

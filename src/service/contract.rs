@@ -138,6 +138,16 @@ macro_rules! desk_commands {
             loyalty_snippet() -> String;
             /// How good the recommendations are on the shop's own hold-out, beside popularity.
             recommend_evaluate(last: Option<u32>) -> $crate::recommend::evaluate::Evaluation;
+            /// Fits the model on every order and rebuilds every product's lists.
+            recommend_build() -> $crate::recommend::store::Build;
+            /// The newest build and evaluation.
+            recommend_overview() -> $crate::service::recommend::Overview;
+            /// One product's list (related, similar or upsell), pins first, exclusions left out.
+            recommend_list(sku: String, list: $crate::recommend::lists::List, limit: Option<u32>) -> $crate::recommend::store::ProductList;
+            /// Pins, excludes or clears an item in a product's list; the list then.
+            recommend_override(sku: String, list: $crate::recommend::lists::List, other: String, choice: $crate::recommend::store::Override) -> $crate::recommend::store::ProductList;
+            /// A customer's picks: what they buy again and what goes with it.
+            recommend_picks(customer: String, limit: Option<u32>) -> $crate::recommend::serve::Picks;
         }
     };
 }

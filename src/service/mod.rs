@@ -21,7 +21,7 @@ pub mod contract;
 mod loyalty;
 mod pricing;
 mod promotions;
-mod recommend;
+pub mod recommend;
 mod shop;
 mod storefront;
 pub mod watch;

@@ -43,6 +43,11 @@ import type { MembersPage } from '../src/lib/bindings/MembersPage';
 import type { MembersQuery } from '../src/lib/bindings/MembersQuery';
 import type { ActionKind } from '../src/lib/bindings/ActionKind';
 import type { Simulation } from '../src/lib/bindings/Simulation';
+import type { RecommendItem } from '../src/lib/bindings/RecommendItem';
+import type { RecommendList } from '../src/lib/bindings/RecommendList';
+import type { RecommendOverride } from '../src/lib/bindings/RecommendOverride';
+import type { RecommendProductList } from '../src/lib/bindings/RecommendProductList';
+import type { RecommendBuild } from '../src/lib/bindings/RecommendBuild';
 import { type Backend, BackendError } from '../src/lib/transport';
 
 export const demoShop: Shop = {
@@ -818,12 +823,62 @@ export class MockBackend implements Backend {
   async recommendEvaluate(last: number | null) {
     this.check('recommendEvaluate');
     return {
-      orders: 21874, training: last ?? 17499, test_baskets: 3748, model_items: last ? 1727 : 3725, lambda: last ? 23 : 123,
+      orders: 21874, training: last ?? 17499, test_baskets: 3748, model_items: last ? 1727 : 3725, lambda: last ? 23 : 123, multiple: 1,
       methods: [
         { name: 'popularity', hr_at_10: 0.031, ndcg_at_10: 0.016 },
         { name: 'EASE on baskets', hr_at_10: last ? 0.191 : 0.311, ndcg_at_10: last ? 0.117 : 0.186 },
       ],
     };
+  }
+  recommendBuilt: RecommendBuild | null = null;
+  recommendPins: { sku: string; list: RecommendList; other: string; choice: RecommendOverride }[] = [];
+  /** Three lights and a mug: the lights go together, the mug sells alone. */
+  recommendCatalog: Record<string, { title: string; price: bigint; cost: bigint | null; orders: number }> = {
+    '85123A': { title: 'White hanging heart t-light holder', price: 295n, cost: 140n, orders: 2200 },
+    '21733': { title: 'Red hanging heart t-light holder', price: 295n, cost: 150n, orders: 700 },
+    '84029E': { title: 'Red woolly hottie white heart', price: 425n, cost: 200n, orders: 450 },
+    '22633': { title: 'Hand warmer union jack', price: 210n, cost: null, orders: 300 },
+  };
+  async recommendBuild() {
+    this.check('recommendBuild');
+    this.recommendBuilt = { built_at: this.clock, orders: 21874, model_items: 3725, products: 4, lambda: 123, multiple: 1, millis: 640 };
+    return this.recommendBuilt;
+  }
+  async recommendOverview() {
+    this.check('recommendOverview');
+    return { build: this.recommendBuilt, evaluation: null, evaluated_at: null };
+  }
+  private recommendItem(sku: string, reason: string, basis: RecommendItem['basis'], score: number): RecommendItem {
+    const c = this.recommendCatalog[sku];
+    return { sku, title: c.title, score, reason, basis, price_minor: c.price, margin_minor: c.cost === null ? null : c.price - c.cost, orders: c.orders };
+  }
+  async recommendList(sku: string, list: RecommendList, limit: number | null): Promise<RecommendProductList> {
+    this.check('recommendList');
+    const c = this.recommendCatalog[sku];
+    if (!c) throw new BackendError({ code: 'not_found', message: `no product with SKU ${sku}` });
+    if (!this.recommendBuilt) throw new BackendError({ code: 'invalid_input', message: 'no recommendations yet: build them first' });
+    const others = Object.keys(this.recommendCatalog).filter((s) => s !== sku);
+    const mine = this.recommendPins.filter((p) => p.sku === sku && p.list === list);
+    const excluded = new Set(mine.filter((p) => p.choice === 'exclude').map((p) => p.other));
+    const pinned = mine.filter((p) => p.choice === 'pin').map((p) => p.other);
+    const ranked = others.filter((o) => !excluded.has(o) && !pinned.includes(o));
+    const items = [
+      ...pinned.map((o) => this.recommendItem(o, 'pinned by you', 'pinned', 1)),
+      ...ranked.map((o, i) => this.recommendItem(o, `bought together in ${40 - 10 * i} orders`, 'model', 0.5 - 0.1 * i)),
+    ].slice(0, limit ?? 10);
+    return { sku, title: c.title, list, items, excluded: [...excluded].map((o) => this.recommendItem(o, 'excluded by you', 'model', 0)) };
+  }
+  async recommendOverride(sku: string, list: RecommendList, other: string, choice: RecommendOverride) {
+    this.check('recommendOverride');
+    if (!this.recommendCatalog[other]) throw new BackendError({ code: 'not_found', message: `no product with SKU ${other}` });
+    this.recommendPins = this.recommendPins.filter((p) => !(p.sku === sku && p.list === list && p.other === other));
+    if (choice !== 'clear') this.recommendPins.push({ sku, list, other, choice });
+    return this.recommendList(sku, list, null);
+  }
+  async recommendPicks(customer: string, limit: number | null) {
+    this.check('recommendPicks');
+    if (customer !== '17850') throw new BackendError({ code: 'not_found', message: `no customer ${customer}` });
+    return { customer, orders: 34, items: [this.recommendItem('85123A', 'you bought it in 30 orders', 'model', 0.9), this.recommendItem('21733', 'bought together with what you buy', 'model', 0.4)].slice(0, limit ?? 10) };
   }
   async pickFile() {
     this.check('pickFile');

@@ -20,4 +20,9 @@ test_baskets: number,
 /**
  * Items the model's matrix holds (the others fall back).
  */
-model_items: number, lambda: number, methods: Array<RecommendMethod>, };
+model_items: number, lambda: number, 
+/**
+ * λ as a multiple of its base (15 + the mean basket count): what a
+ * build on every order uses.
+ */
+multiple: number, methods: Array<RecommendMethod>, };

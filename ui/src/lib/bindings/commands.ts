@@ -26,7 +26,13 @@ import type { Progress } from './Progress';
 import type { Proposal } from './Proposal';
 import type { ProposalSummary } from './ProposalSummary';
 import type { PushRequest } from './PushRequest';
+import type { RecommendBuild } from './RecommendBuild';
 import type { RecommendEvaluation } from './RecommendEvaluation';
+import type { RecommendList } from './RecommendList';
+import type { RecommendOverride } from './RecommendOverride';
+import type { RecommendOverview } from './RecommendOverview';
+import type { RecommendPicks } from './RecommendPicks';
+import type { RecommendProductList } from './RecommendProductList';
 import type { Redeemed } from './Redeemed';
 import type { RevertScope } from './RevertScope';
 import type { RuleSet } from './RuleSet';
@@ -176,6 +182,16 @@ export interface Commands {
   loyaltySnippet(): Promise<string>;
   /** How good the recommendations are on the shop's own hold-out, beside popularity. */
   recommendEvaluate(last: number | null): Promise<RecommendEvaluation>;
+  /** Fits the model on every order and rebuilds every product's lists. */
+  recommendBuild(): Promise<RecommendBuild>;
+  /** The newest build and evaluation. */
+  recommendOverview(): Promise<RecommendOverview>;
+  /** One product's list (related, similar or upsell), pins first, exclusions left out. */
+  recommendList(sku: string, list: RecommendList, limit: number | null): Promise<RecommendProductList>;
+  /** Pins, excludes or clears an item in a product's list; the list then. */
+  recommendOverride(sku: string, list: RecommendList, other: string, choice: RecommendOverride): Promise<RecommendProductList>;
+  /** A customer's picks: what they buy again and what goes with it. */
+  recommendPicks(customer: string, limit: number | null): Promise<RecommendPicks>;
 }
 
 /** Sends a command across IPC: its name and its arguments by name. */
@@ -248,5 +264,10 @@ export function commands(call: Call, channel: MakeChannel): Commands {
     pushLoyalty: () => call('push_loyalty'),
     loyaltySnippet: () => call('loyalty_snippet'),
     recommendEvaluate: (last) => call('recommend_evaluate', { last }),
+    recommendBuild: () => call('recommend_build'),
+    recommendOverview: () => call('recommend_overview'),
+    recommendList: (sku, list, limit) => call('recommend_list', { sku, list, limit }),
+    recommendOverride: (sku, list, other, choice) => call('recommend_override', { sku, list, other, choice }),
+    recommendPicks: (customer, limit) => call('recommend_picks', { customer, limit }),
   };
 }
