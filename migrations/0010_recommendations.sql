@@ -24,20 +24,21 @@ CREATE TABLE recommend_items (
     weights    BLOB NOT NULL
 );
 
--- Each product's lists, best first, with the reason shown beside each item.
+-- Each product's lists: a JSON array, best first, of the items with the
+-- reason shown beside each, `{"other", "score", "basis", "reason"}`:
+-- `other` a product id (one deleted since is skipped on reading), `basis`
+-- where the item comes from ('model': bought together; 'similar': title,
+-- category, customers; 'sells': what sells, the fallback for a product with
+-- too few orders).
+-- (A rowid table: its rows of a kilobyte or more are what WITHOUT ROWID
+-- handles worst.)
 CREATE TABLE recommend_lists (
+    id         INTEGER PRIMARY KEY,
     product_id INTEGER NOT NULL REFERENCES products (id) ON DELETE CASCADE,
     list       TEXT NOT NULL CHECK (list IN ('related', 'similar', 'upsell')),
-    rank       INTEGER NOT NULL,
-    other_id   INTEGER NOT NULL REFERENCES products (id) ON DELETE CASCADE,
-    score      REAL NOT NULL,
-    -- Where the item comes from: 'model' (bought together), 'similar'
-    -- (title, category, customers), 'category', 'sells' (what sells: the
-    -- fallback for a product with too few orders).
-    basis      TEXT NOT NULL CHECK (basis IN ('model', 'similar', 'category', 'sells')),
-    reason     TEXT NOT NULL,
-    PRIMARY KEY (product_id, list, rank)
-) WITHOUT ROWID;
+    items      TEXT NOT NULL,
+    UNIQUE (product_id, list)
+);
 
 -- The owner's pins (shown first, in position order) and exclusions (never
 -- shown) per product and list; they outlive every build.

@@ -54,12 +54,12 @@ pub fn evaluate(
     let from = last_training.map_or(0, |n| cut.saturating_sub(n));
     let train = &b.baskets[from..cut];
     let n = b.products.len();
-    let base = super::ease::base_lambda_of(train, n, settings.min_support);
+    let base = super::ease::base_lambda_of(train, n, settings);
     let multiple = match settings.lambda {
         Some(l) => l / base,
         None => choose_lambda(train, n, settings)?,
     };
-    let mut model = Ease::fit(
+    let model = Ease::fit(
         train,
         n,
         Settings {
@@ -67,7 +67,6 @@ pub fn evaluate(
             ..settings
         },
     )?;
-    model.prune(super::ease::KEEP);
     let mut history: HashMap<i64, HashMap<u32, u32>> = HashMap::new();
     for t in train {
         if let Some(c) = t.customer {
@@ -139,10 +138,10 @@ pub fn choose_lambda(train: &[Basket], n: usize, settings: Settings) -> Result<f
     if tests.len() < 50 {
         return Ok(1.0);
     }
-    let fit_base = super::ease::base_lambda_of(fit_on, n, settings.min_support);
+    let fit_base = super::ease::base_lambda_of(fit_on, n, settings);
     let mut best = (1.0, (-1.0, -1.0));
     for m in LAMBDA_GRID {
-        let mut model = Ease::fit(
+        let model = Ease::fit(
             fit_on,
             n,
             Settings {
@@ -150,7 +149,6 @@ pub fn choose_lambda(train: &[Basket], n: usize, settings: Settings) -> Result<f
                 ..settings
             },
         )?;
-        model.prune(super::ease::KEEP);
         let (hits, gain) = found(&tests, &model.support, |_, rest, scores| {
             model.add_scores(rest, scores)
         });
@@ -271,6 +269,7 @@ mod tests {
             Settings {
                 lambda: Some(1.0),
                 min_support: 1,
+                ..Settings::default()
             },
         )
         .unwrap();
@@ -282,11 +281,7 @@ mod tests {
         let ndcg: Vec<f64> = e.methods.iter().map(|m| m.ndcg_at_10).collect();
         // Too few baskets after the training orders' own cut to choose on:
         // the base λ.
-        let base = crate::recommend::ease::base_lambda_of(
-            &b.baskets[..40],
-            7,
-            Settings::default().min_support,
-        );
+        let base = crate::recommend::ease::base_lambda_of(&b.baskets[..40], 7, Settings::default());
         assert_eq!(
             choose_lambda(&b.baskets[..40], 7, Settings::default()).unwrap(),
             1.0

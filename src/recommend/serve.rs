@@ -93,8 +93,36 @@ pub fn complete(conn: &Connection, carts: &[Cart], limit: usize) -> Result<Compl
             by_sku.entry(s.as_str()).or_insert(i);
         }
     }
+    // The customers the file names, as the shop knows them (by id or
+    // email), and what each bought before: read once for every cart.
+    let named: std::collections::HashSet<&str> =
+        carts.iter().filter_map(|c| c.customer.as_deref()).collect();
+    let mut known: HashMap<String, i64> = HashMap::new();
+    if !named.is_empty() {
+        let mut stmt = conn.prepare("SELECT id, external_id, email FROM customers ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let external: String = r.get(1)?;
+            let email: Option<String> = r.get(2)?;
+            if named.contains(external.as_str()) {
+                known.entry(external).or_insert(id);
+            }
+            if let Some(e) = email {
+                known.entry(e.to_lowercase()).or_insert(id);
+            }
+        }
+    }
+    let customer_of = |c: &str| {
+        known
+            .get(c)
+            .or_else(|| known.get(&c.to_lowercase()))
+            .copied()
+    };
+    let wanted: std::collections::HashSet<i64> =
+        named.iter().filter_map(|c| customer_of(c)).collect();
+    let histories = store::histories(conn, &served, &wanted)?;
     let mut scores = vec![0f32; served.catalog.len()];
-    let mut histories: HashMap<String, Vec<(usize, u32)>> = HashMap::new();
     let mut out = Vec::with_capacity(carts.len());
     for cart in carts {
         let mut items: Vec<usize> = cart
@@ -104,19 +132,12 @@ pub fn complete(conn: &Connection, carts: &[Cart], limit: usize) -> Result<Compl
             .collect();
         items.sort_unstable();
         items.dedup();
-        let history = match &cart.customer {
-            Some(c) => {
-                if !histories.contains_key(c) {
-                    let h = match crate::loyalty::store::customer_id(conn, c)? {
-                        Some(id) => store::history(conn, &served, id)?,
-                        None => Vec::new(),
-                    };
-                    histories.insert(c.clone(), h);
-                }
-                histories[c].as_slice()
-            }
-            None => &[],
-        };
+        let history = cart
+            .customer
+            .as_deref()
+            .and_then(customer_of)
+            .and_then(|id| histories.get(&id))
+            .map_or(&[][..], Vec::as_slice);
         served.score(&items, history, &mut scores);
         let best = served.best(&scores, &items, limit);
         out.push(Completion {
@@ -170,7 +191,10 @@ pub fn picks(conn: &Connection, customer: &str, limit: usize) -> Result<Picks> {
                 (Some(_), _) => (Basis::Model, "bought once before".to_string()),
                 _ => (
                     Basis::Sells,
-                    format!("a best seller, in {} orders", served.orders[*i]),
+                    format!(
+                        "a best seller, in {}",
+                        super::lists::orders(served.orders[*i])
+                    ),
                 ),
             };
             Item {

@@ -71,6 +71,46 @@ pub enum Override {
     Clear,
 }
 
+/// One stored item of a list (`recommend_lists.items`), its reason's
+/// facts beside it ([`lists::Why`], flattened here by hand: serde's
+/// flattening is several times slower to write).
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+struct Stored<'a> {
+    #[serde(rename = "o")]
+    other: i64,
+    #[serde(rename = "s")]
+    score: f32,
+    #[serde(rename = "b")]
+    basis: Basis,
+    #[serde(rename = "t", default, skip_serializing_if = "is_zero")]
+    together: u32,
+    #[serde(rename = "w", default, borrow, skip_serializing_if = "<[_]>::is_empty")]
+    words: std::borrow::Cow<'a, [String]>,
+    #[serde(rename = "c", default, skip_serializing_if = "is_false")]
+    same_category: bool,
+    #[serde(rename = "u", default, skip_serializing_if = "is_zero")]
+    customers: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Stored<'_> {
+    fn why(&self) -> lists::Why {
+        lists::Why {
+            together: self.together,
+            words: self.words.to_vec(),
+            same_category: self.same_category,
+            customers: self.customers,
+        }
+    }
+}
+
 /// The newest build, if any.
 pub fn latest_build(conn: &Connection) -> Result<Option<Build>> {
     let products: u32 = conn.query_row(
@@ -187,8 +227,8 @@ pub fn build(conn: &mut Connection, now: DateTime<Utc>) -> Result<Build> {
     let n = catalog.len();
     let multiple = chosen_multiple(conn)?;
     let settings = Settings::default();
-    let base = ease::base_lambda_of(&baskets, n, settings.min_support);
-    let mut model = Ease::fit(
+    let base = ease::base_lambda_of(&baskets, n, settings);
+    let model = Ease::fit(
         &baskets,
         n,
         Settings {
@@ -196,17 +236,9 @@ pub fn build(conn: &mut Connection, now: DateTime<Utc>) -> Result<Build> {
             ..settings
         },
     )?;
-    model.prune(ease::KEEP);
-    let mut baskets_of: Vec<Vec<u32>> = vec![Vec::new(); n];
-    for (b, t) in baskets.iter().enumerate() {
-        for i in &t.items {
-            baskets_of[*i as usize].push(b as u32);
-        }
-    }
     let entries = lists::build(&lists::Inputs {
         catalog: &catalog,
-        baskets_of,
-        customer_of: baskets.iter().map(|b| b.customer).collect(),
+        baskets: &baskets,
         model: &model,
     });
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -222,36 +254,34 @@ pub fn build(conn: &mut Connection, now: DateTime<Utc>) -> Result<Build> {
             if orders == 0 {
                 continue;
             }
-            let mut row: Vec<(u32, f32)> = model.row(i as u32).into_iter().flatten().collect();
-            row.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+            let row = model.row(i as u32).unwrap_or_default();
             blob.clear();
-            for (j, w) in row {
-                blob.extend_from_slice(&catalog[j as usize].id.to_le_bytes());
-                blob.extend_from_slice(&w.to_le_bytes());
+            for w in row {
+                blob.extend_from_slice(&catalog[w.item as usize].id.to_le_bytes());
+                blob.extend_from_slice(&w.weight.to_le_bytes());
             }
             item.execute(params![p.id, orders, blob])?;
         }
-        let mut list = tx.prepare(
-            "INSERT INTO recommend_lists (product_id, list, rank, other_id, score, basis, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        let mut rank = 0;
-        let mut last: Option<(usize, List)> = None;
-        for e in &entries {
-            if last != Some((e.product, e.list)) {
-                rank = 0;
-                last = Some((e.product, e.list));
-            }
+        let mut list = tx
+            .prepare("INSERT INTO recommend_lists (product_id, list, items) VALUES (?1, ?2, ?3)")?;
+        for group in entries.chunk_by(|a, b| (a.product, a.list) == (b.product, b.list)) {
+            let items: Vec<Stored> = group
+                .iter()
+                .map(|e| Stored {
+                    other: catalog[e.other].id,
+                    score: e.score,
+                    basis: e.basis,
+                    together: e.why.together,
+                    words: std::borrow::Cow::Borrowed(&e.why.words),
+                    same_category: e.why.same_category,
+                    customers: e.why.customers,
+                })
+                .collect();
             list.execute(params![
-                catalog[e.product].id,
-                e.list.as_str(),
-                rank,
-                catalog[e.other].id,
-                f64::from(e.score),
-                e.basis.as_str(),
-                e.reason
+                catalog[group[0].product].id,
+                group[0].list.as_str(),
+                serde_json::to_string(&items).expect("a list serializes")
             ])?;
-            rank += 1;
         }
     }
     let millis = started.elapsed().as_millis() as u64;
@@ -349,24 +379,41 @@ pub fn product_list(conn: &Connection, sku: &str, list: List, limit: usize) -> R
             Ok((r.get(0)?, r.get(1)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT other_id, score, basis, reason FROM recommend_lists
-         WHERE product_id = ?1 AND list = ?2 ORDER BY rank",
-    )?;
-    let built: Vec<(i64, f64, String, String)> = stmt
-        .query_map(params![product, list.as_str()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let reason_of = |id: i64| built.iter().find(|b| b.0 == id).map(|b| b.3.clone());
+    let stored: Option<String> = conn
+        .prepare_cached("SELECT items FROM recommend_lists WHERE product_id = ?1 AND list = ?2")?
+        .query_row(params![product, list.as_str()], |r| r.get(0))
+        .optional()?;
+    let built: Vec<Stored> = match &stored {
+        Some(json) => serde_json::from_str(json).map_err(|e| {
+            Error::InvalidArgument(format!("a stored list is unreadable ({e}): build again"))
+        })?,
+        None => Vec::new(),
+    };
+    let count = |id: i64| orders.get(&id).copied().unwrap_or(0);
+    let alone = !built.iter().any(|b| b.basis == Basis::Model);
+    let reason = |b: &Stored, other: &Product| {
+        lists::reason(
+            list,
+            b.basis,
+            &b.why(),
+            lists::Side {
+                product: me,
+                orders: count(me.id),
+            },
+            lists::Side {
+                product: other,
+                orders: count(other.id),
+            },
+            alone,
+        )
+    };
     let mut items = Vec::new();
     let mut excluded = Vec::new();
-    let count = |id: i64| orders.get(&id).copied().unwrap_or(0);
     for (id, action) in &overrides {
         let Some(p) = by_id(&catalog, *id) else {
             continue;
         };
-        let why = reason_of(*id);
+        let why = built.iter().find(|b| b.other == *id).map(|b| reason(b, p));
         if action == "pin" {
             if p.active {
                 let reason = match why {
@@ -380,18 +427,23 @@ pub fn product_list(conn: &Connection, sku: &str, list: List, limit: usize) -> R
             excluded.push(item_of(p, count(*id), 0.0, Basis::Pinned, reason));
         }
     }
-    for (id, score, basis, reason) in built {
+    for b in &built {
         if items.len() >= limit {
             break;
         }
-        if overrides.iter().any(|o| o.0 == id) {
+        if overrides.iter().any(|o| o.0 == b.other) {
             continue;
         }
-        let Some(p) = by_id(&catalog, id).filter(|p| p.active) else {
+        let Some(p) = by_id(&catalog, b.other).filter(|p| p.active) else {
             continue;
         };
-        let basis = Basis::parse(&basis).unwrap_or(Basis::Similar);
-        items.push(item_of(p, count(id), score, basis, reason));
+        items.push(item_of(
+            p,
+            count(b.other),
+            f64::from(b.score),
+            b.basis,
+            reason(b, p),
+        ));
     }
     items.truncate(limit);
     Ok(ProductList {
@@ -545,6 +597,41 @@ impl Served {
             })
             .max_by(|a, b| a.1.total_cmp(&b.1))
     }
+}
+
+/// The purchase counts (as [`history`]) of each of `customers`, from one
+/// read of every basket.
+pub fn histories(
+    conn: &Connection,
+    served: &Served,
+    customers: &std::collections::HashSet<i64>,
+) -> Result<std::collections::HashMap<i64, Vec<(usize, u32)>>> {
+    let mut out: std::collections::HashMap<i64, std::collections::HashMap<usize, u32>> =
+        std::collections::HashMap::new();
+    if customers.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let read = baskets::read(conn)?;
+    let index: Vec<Option<usize>> = read.products.iter().map(|p| served.index(*p)).collect();
+    for b in &read.baskets {
+        let Some(c) = b.customer.filter(|c| customers.contains(c)) else {
+            continue;
+        };
+        let h = out.entry(c).or_default();
+        for i in &b.items {
+            if let Some(i) = index[*i as usize] {
+                *h.entry(i).or_default() += 1;
+            }
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|(c, h)| {
+            let mut h: Vec<(usize, u32)> = h.into_iter().collect();
+            h.sort_unstable();
+            (c, h)
+        })
+        .collect())
 }
 
 /// A customer's purchase counts (catalog indexes): the orders holding

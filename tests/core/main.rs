@@ -14,6 +14,7 @@ mod pricing_rules;
 mod promotions;
 mod properties;
 mod real_data;
+mod recommend;
 mod service;
 mod summary;
 mod sync;

@@ -183,6 +183,39 @@ fn demo_shop_from_the_real_file_matches_an_independent_reading() {
             assert!(hr[1] >= goal, "{last:?}: {e:?}");
             assert!(hr[1] > 3.0 * hr[0], "{last:?}: {e:?}");
         }
+        // Every product's lists; a "bought together" count is what the
+        // orders say.
+        let build = desk.recommend_build().unwrap();
+        assert!(
+            build.products > 3900 && build.model_items > 2000,
+            "{build:?}"
+        );
+        let related = desk
+            .recommend_list(
+                "85123A".into(),
+                merchant_desk::recommend::lists::List::Related,
+                None,
+            )
+            .unwrap();
+        assert_eq!(related.items.len(), 10);
+        let first = &related.items[0];
+        let together: i64 = store
+            .conn()
+            .query_row(
+                "SELECT COUNT(*) FROM orders o WHERE o.status != 'cancelled'
+                 AND EXISTS (SELECT 1 FROM order_lines l JOIN variants v ON v.id = l.variant_id
+                             WHERE l.order_id = o.id AND v.sku = '85123A')
+                 AND EXISTS (SELECT 1 FROM order_lines l JOIN variants v ON v.id = l.variant_id
+                             WHERE l.order_id = o.id AND v.sku = ?1)",
+                [&first.sku],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            first.reason,
+            format!("bought together in {together} orders"),
+            "{first:?}"
+        );
     }
     {
         let desk = merchant_desk::service::Desk::for_file(path.clone(), false);

@@ -1,0 +1,313 @@
+//! Recommendations on a small shop worked by hand, through the real
+//! importer, the store, the service and the CLI.
+
+use crate::fixtures::{import_str, shop, temp_store, TempStore};
+use chrono::Utc;
+use merchant_desk::import::ImportKind;
+use merchant_desk::recommend::lists::List;
+use merchant_desk::recommend::store::Override;
+use merchant_desk::service::Desk;
+
+const PRODUCTS: &str = "sku,title,price,category,cost,stock
+TEA,Green tea tin,4.00,Kitchen,1.50,10
+POT,Tea pot white,12.00,Kitchen,5.00,10
+POTL,Tea pot large,18.00,Kitchen,6.00,10
+CUP,Tea cup,3.00,Kitchen,1.00,10
+CANDLE,Vanilla candle,6.00,Home,2.00,10
+MATCH,Matches,1.00,Home,0.30,10
+SNUF,Candle snuffer,9.00,Home,3.00,10
+SHIP,Postage,5.00,,,
+";
+
+/// Tea and pot in 12 orders (a cup in 4 of them, postage in 4), candle and
+/// matches in 10, the large pot with tea in 4, the snuffer once.
+fn orders() -> String {
+    let mut csv =
+        String::from("order_id,ordered_at,sku,title,quantity,unit_price,currency,customer_id\n");
+    let mut line = |order: &str, day: u32, sku: &str, customer: &str| {
+        let title = PRODUCTS
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{sku},")))
+            .and_then(|rest| rest.split(',').next())
+            .unwrap();
+        csv.push_str(&format!(
+            "{order},2024-03-{day:02}T10:00:00Z,{sku},{title},1,1.00,GBP,{customer}\n"
+        ));
+    };
+    for n in 0..12 {
+        let (order, who) = (format!("T{n}"), ["alice", "bob"][n % 2]);
+        line(&order, 1 + n as u32, "TEA", who);
+        line(&order, 1 + n as u32, "POT", who);
+        if n % 3 == 0 {
+            line(&order, 1 + n as u32, "CUP", who);
+            line(&order, 1 + n as u32, "SHIP", who);
+        }
+    }
+    for n in 0..10 {
+        let (order, who) = (format!("C{n}"), ["carol", "dan"][n % 2]);
+        line(&order, 2 + n as u32, "CANDLE", who);
+        line(&order, 2 + n as u32, "MATCH", who);
+    }
+    for n in 0..4 {
+        let order = format!("P{n}");
+        line(&order, 14 + n as u32, "POTL", "bob");
+        line(&order, 14 + n as u32, "TEA", "bob");
+    }
+    line("R0", 20, "SNUF", "dan");
+    csv
+}
+
+fn small_shop() -> TempStore {
+    let mut t = temp_store();
+    t.store
+        .set_shop(&shop("GBP", "Europe/London"), Utc::now())
+        .unwrap();
+    import_str(&mut t.store, ImportKind::Products, "p.csv", PRODUCTS).unwrap();
+    import_str(&mut t.store, ImportKind::Orders, "o.csv", &orders()).unwrap();
+    t.store
+        .conn()
+        .execute(
+            "UPDATE products SET kind = 'shipping' WHERE id =
+             (SELECT product_id FROM variants WHERE sku = 'SHIP')",
+            [],
+        )
+        .unwrap();
+    t
+}
+
+fn skus(list: &merchant_desk::recommend::store::ProductList) -> Vec<&str> {
+    list.items.iter().map(|i| i.sku.as_str()).collect()
+}
+
+#[test]
+fn the_lists_explain_themselves_and_fall_back_on_little_data() {
+    let t = small_shop();
+    let desk = Desk::for_file(t.store.path().to_path_buf(), false);
+    let none = desk
+        .recommend_list("TEA".into(), List::Related, None)
+        .unwrap_err();
+    assert!(none.to_string().contains("build them first"), "{none}");
+
+    let build = desk.recommend_build().unwrap();
+    // 27 orders with merchandise; six products in two orders or more.
+    assert_eq!((build.orders, build.model_items), (27, 6));
+    assert_eq!(build.products, 7);
+
+    let tea = desk
+        .recommend_list("TEA".into(), List::Related, None)
+        .unwrap();
+    assert_eq!(tea.items[0].sku, "POT");
+    assert_eq!(tea.items[0].reason, "bought together in 12 orders");
+    let together: Vec<(&str, &str)> = tea
+        .items
+        .iter()
+        .filter(|i| i.reason.starts_with("bought together"))
+        .map(|i| (i.sku.as_str(), i.reason.as_str()))
+        .collect();
+    assert!(
+        together.contains(&("POTL", "bought together in 4 orders")),
+        "{together:?}"
+    );
+    assert!(
+        together.contains(&("CUP", "bought together in 4 orders")),
+        "{together:?}"
+    );
+    // Postage is never recommended, nor is a product itself.
+    for l in List::ALL {
+        for sku in ["TEA", "POT", "CANDLE", "SNUF"] {
+            let list = desk.recommend_list(sku.into(), l, Some(100)).unwrap();
+            assert!(!skus(&list).contains(&"SHIP"), "{sku} {l:?}");
+            assert!(!skus(&list).contains(&sku), "{sku} {l:?}");
+        }
+    }
+    let ship = desk
+        .recommend_list("SHIP".into(), List::Related, None)
+        .unwrap_err();
+    assert!(ship.to_string().contains("postage"), "{ship}");
+
+    // Bought once: its title and category first, then what sells.
+    let snuffer = desk
+        .recommend_list("SNUF".into(), List::Related, None)
+        .unwrap();
+    assert_eq!(snuffer.items[0].sku, "CANDLE");
+    assert_eq!(
+        snuffer.items[0].reason,
+        "only 1 order yet: similar title (“candle”), same category (Home)"
+    );
+    assert_eq!(snuffer.items[1].sku, "MATCH");
+    assert_eq!(
+        snuffer.items[1].reason,
+        "only 1 order yet: same category (Home)"
+    );
+    let sells = &snuffer.items[2];
+    assert_eq!(sells.sku, "TEA");
+    assert_eq!(
+        sells.reason,
+        "only 1 order yet: a best seller, in 16 orders"
+    );
+
+    // The better pot: similar, dearer, a better margin, sold enough.
+    let upsell = desk
+        .recommend_list("POT".into(), List::Upsell, None)
+        .unwrap();
+    assert_eq!(skus(&upsell), ["POTL"]);
+    assert_eq!(
+        upsell.items[0].reason,
+        "similar title (“pot”, “tea”), same category (Kitchen); 1.5× the price, 1.7× the margin, in 4 orders"
+    );
+    assert_eq!(upsell.items[0].margin_minor, Some(1200));
+    // Nothing dearer with a better margin for the large pot.
+    let none = desk
+        .recommend_list("POTL".into(), List::Upsell, None)
+        .unwrap();
+    assert!(none.items.is_empty(), "{none:?}");
+
+    let similar = desk
+        .recommend_list("POT".into(), List::Similar, Some(2))
+        .unwrap();
+    assert_eq!(similar.items.len(), 2);
+    assert_eq!(similar.items[0].sku, "POTL");
+
+    // A product no longer sold leaves every list at the next build.
+    t.store
+        .conn()
+        .execute("UPDATE variants SET active = 0 WHERE sku = 'CUP'", [])
+        .unwrap();
+    desk.recommend_build().unwrap();
+    let tea = desk
+        .recommend_list("TEA".into(), List::Related, Some(100))
+        .unwrap();
+    assert!(!skus(&tea).contains(&"CUP"), "{:?}", skus(&tea));
+}
+
+#[test]
+fn pins_come_first_and_exclusions_never_show_until_cleared() {
+    let t = small_shop();
+    let desk = Desk::for_file(t.store.path().to_path_buf(), false);
+    desk.recommend_build().unwrap();
+    let pinned = desk
+        .recommend_override("TEA".into(), List::Related, "CANDLE".into(), Override::Pin)
+        .unwrap();
+    assert_eq!(pinned.items[0].sku, "CANDLE");
+    assert!(
+        pinned.items[0].reason.starts_with("pinned by you"),
+        "{:?}",
+        pinned.items[0]
+    );
+    assert_eq!(pinned.items.iter().filter(|i| i.sku == "CANDLE").count(), 1);
+    let excluded = desk
+        .recommend_override("tea".into(), List::Related, "POT".into(), Override::Exclude)
+        .unwrap();
+    assert!(!skus(&excluded).contains(&"POT"));
+    assert_eq!(excluded.excluded.len(), 1);
+    assert_eq!(excluded.excluded[0].sku, "POT");
+    assert_eq!(excluded.excluded[0].reason, "bought together in 12 orders");
+    // Choices outlive a build, and belong to one list.
+    desk.recommend_build().unwrap();
+    let again = desk
+        .recommend_list("TEA".into(), List::Related, None)
+        .unwrap();
+    assert_eq!(again.items[0].sku, "CANDLE");
+    assert!(!skus(&again).contains(&"POT"));
+    let similar = desk
+        .recommend_list("TEA".into(), List::Similar, Some(100))
+        .unwrap();
+    assert!(similar.excluded.is_empty());
+    let cleared = desk
+        .recommend_override("TEA".into(), List::Related, "POT".into(), Override::Clear)
+        .unwrap();
+    assert_eq!(cleared.items[1].sku, "POT");
+    // A product is never in its own list; unknown SKUs are named.
+    let own = desk
+        .recommend_override("TEA".into(), List::Related, "TEA".into(), Override::Pin)
+        .unwrap_err();
+    assert!(own.to_string().contains("the product itself"), "{own}");
+    let unknown = desk
+        .recommend_override("TEA".into(), List::Related, "NOPE".into(), Override::Pin)
+        .unwrap_err();
+    assert!(
+        unknown.to_string().contains("no product has the SKU NOPE"),
+        "{unknown}"
+    );
+    let zero = desk
+        .recommend_list("TEA".into(), List::Related, Some(0))
+        .unwrap_err();
+    assert!(zero.to_string().contains("at least 1"), "{zero}");
+}
+
+#[test]
+fn carts_complete_without_their_own_items_and_picks_count_repeats() {
+    let t = small_shop();
+    let desk = Desk::for_file(t.store.path().to_path_buf(), false);
+    desk.recommend_build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let carts = dir.path().join("carts.csv");
+    std::fs::write(
+        &carts,
+        "basket,sku,customer\nk1,TEA,\nk1,NOPE,\nk2,TEA,alice\nk2,POT,alice\nk3,CANDLE,\nk4,NOPE,\n",
+    )
+    .unwrap();
+    let done = desk.recommend_complete(carts.clone(), Some(3)).unwrap();
+    let got: Vec<(&str, Vec<&str>)> = done
+        .baskets
+        .iter()
+        .map(|b| (b.id.as_str(), b.skus.iter().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(got.len(), 4);
+    assert_eq!(got[0].0, "k1");
+    assert_eq!(got[0].1[0], "POT");
+    for (id, items) in &got {
+        assert_eq!(items.len(), 3, "{id}");
+    }
+    assert!(!got[1].1.contains(&"TEA") && !got[1].1.contains(&"POT"));
+    assert_eq!(got[2].1[0], "MATCH");
+    // A cart of unknown SKUs only gets what sells.
+    assert_eq!(got[3].1, ["TEA", "POT", "CANDLE"]);
+
+    // The CLI prints the issue's shape.
+    let out = crate::pricing::cli(
+        t.store.path(),
+        &[
+            "--json",
+            "recommend",
+            "complete",
+            "--baskets",
+            carts.to_str().unwrap(),
+            "--limit",
+            "2",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["baskets"][0]["id"], "k1");
+    assert_eq!(v["baskets"][0]["skus"].as_array().unwrap().len(), 2);
+    let out = crate::pricing::cli(t.store.path(), &["--json", "recommend", "related", "TEA"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["sku"], "TEA");
+    assert_eq!(v["items"][0]["sku"], "POT");
+    assert_eq!(v["items"][0]["reason"], "bought together in 12 orders");
+    assert!(v["items"][0]["score"].as_f64().unwrap() > 0.0);
+
+    // Alice bought tea and a pot in six orders each.
+    let picks = desk.recommend_picks("alice".into(), Some(3)).unwrap();
+    assert_eq!(picks.orders, 6);
+    let top: Vec<(&str, &str)> = picks
+        .items
+        .iter()
+        .map(|i| (i.sku.as_str(), i.reason.as_str()))
+        .collect();
+    assert!(
+        top[..2].contains(&("TEA", "bought 6 times before")),
+        "{top:?}"
+    );
+    assert!(
+        top[..2].contains(&("POT", "bought 6 times before")),
+        "{top:?}"
+    );
+    let nobody = desk.recommend_picks("zed".into(), None).unwrap_err();
+    assert!(nobody.to_string().contains("no customer zed"), "{nobody}");
+}
