@@ -42,7 +42,10 @@ pub struct Item {
     pub score: f64,
     pub reason: String,
     pub basis: Basis,
+    #[cfg_attr(test, ts(type = "number"))]
     pub price_minor: i64,
+    /// Price less unit cost (none: no unit cost).
+    #[cfg_attr(test, ts(type = "number | null"))]
     pub margin_minor: Option<i64>,
     /// Orders holding it.
     pub orders: u32,

@@ -833,11 +833,11 @@ export class MockBackend implements Backend {
   recommendBuilt: RecommendBuild | null = null;
   recommendPins: { sku: string; list: RecommendList; other: string; choice: RecommendOverride }[] = [];
   /** Three lights and a mug: the lights go together, the mug sells alone. */
-  recommendCatalog: Record<string, { title: string; price: bigint; cost: bigint | null; orders: number }> = {
-    '85123A': { title: 'White hanging heart t-light holder', price: 295n, cost: 140n, orders: 2200 },
-    '21733': { title: 'Red hanging heart t-light holder', price: 295n, cost: 150n, orders: 700 },
-    '84029E': { title: 'Red woolly hottie white heart', price: 425n, cost: 200n, orders: 450 },
-    '22633': { title: 'Hand warmer union jack', price: 210n, cost: null, orders: 300 },
+  recommendCatalog: Record<string, { title: string; price: number; cost: number | null; orders: number }> = {
+    '85123A': { title: 'White hanging heart t-light holder', price: 295, cost: 140, orders: 2200 },
+    '21733': { title: 'Red hanging heart t-light holder', price: 295, cost: 150, orders: 700 },
+    '84029E': { title: 'Red woolly hottie white heart', price: 425, cost: 200, orders: 450 },
+    '22633': { title: 'Hand warmer union jack', price: 210, cost: null, orders: 300 },
   };
   async recommendBuild() {
     this.check('recommendBuild');

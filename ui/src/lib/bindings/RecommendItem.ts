@@ -4,7 +4,11 @@ import type { RecommendBasis } from "./RecommendBasis";
 /**
  * One recommended item.
  */
-export type RecommendItem = { sku: string, title: string, score: number, reason: string, basis: RecommendBasis, price_minor: bigint, margin_minor: bigint | null, 
+export type RecommendItem = { sku: string, title: string, score: number, reason: string, basis: RecommendBasis, price_minor: number, 
+/**
+ * Price less unit cost (none: no unit cost).
+ */
+margin_minor: number | null, 
 /**
  * Orders holding it.
  */
