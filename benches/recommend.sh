@@ -29,13 +29,17 @@ CLI=target/release/merchant-desk
 DATA=$(mktemp -d)
 trap 'rm -rf "$DATA"' EXIT
 "$CLI" --db "$DATA/demo.sqlite" demo >/dev/null
-# The last 4,000 orders as carts (basket,sku,customer).
+# The last 4,000 orders with merchandise as carts (basket,sku,customer).
 sqlite3 -csv "$DATA/demo.sqlite" "
   SELECT 'basket', 'sku', 'customer';
   SELECT o.number, v.sku, COALESCE(c.external_id, '')
   FROM orders o JOIN order_lines l ON l.order_id = o.id JOIN variants v ON v.id = l.variant_id
   JOIN products p ON p.id = v.product_id LEFT JOIN customers c ON c.id = o.customer_id
-  WHERE p.kind = 'merchandise' AND o.id IN (SELECT id FROM orders ORDER BY placed_at DESC LIMIT 4000)
+  WHERE p.kind = 'merchandise' AND o.id IN (
+    SELECT o2.id FROM orders o2 WHERE EXISTS (
+      SELECT 1 FROM order_lines l2 JOIN variants v2 ON v2.id = l2.variant_id
+      JOIN products p2 ON p2.id = v2.product_id WHERE l2.order_id = o2.id AND p2.kind = 'merchandise')
+    ORDER BY o2.placed_at DESC, o2.id DESC LIMIT 4000)
   ORDER BY o.id, l.line_no" > "$DATA/carts.csv"
 
 "$CLI" --db "$DATA/demo.sqlite" --json recommend evaluate > "$DATA/ours.json"
