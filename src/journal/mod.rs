@@ -212,6 +212,59 @@ pub fn push_changed(
     send(conn, storefront, changes, priors, why, now, &mut |_| Ok(()))
 }
 
+/// What became of a push's entries: how many the storefront confirmed and
+/// refused, the first refusals as it gave them, and the batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Values the store already held, left alone.
+    pub unchanged: usize,
+    pub confirmed: usize,
+    pub failed: usize,
+    pub errors: Vec<String>,
+    pub batch: Option<i64>,
+}
+
+/// [`push_changed`], counted; nothing to push is no push.
+pub fn push_counted(
+    conn: &Connection,
+    storefront: &mut dyn Storefront,
+    changes: Vec<Change>,
+    why: &Why,
+    now: DateTime<Utc>,
+) -> Result<Tally> {
+    let total = changes.len();
+    if total == 0 {
+        return Ok(Tally::default());
+    }
+    let entries = push_changed(conn, storefront, changes, why, now)?;
+    Ok(Tally {
+        unchanged: total - entries.len(),
+        ..tally(&entries)
+    })
+}
+
+/// Counts `entries` (the first five refusals kept).
+fn tally(entries: &[Entry]) -> Tally {
+    let failed: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| e.status == EntryStatus::Failed)
+        .collect();
+    Tally {
+        unchanged: 0,
+        confirmed: entries
+            .iter()
+            .filter(|e| e.status == EntryStatus::Confirmed)
+            .count(),
+        failed: failed.len(),
+        errors: failed
+            .iter()
+            .take(5)
+            .map(|e| format!("{}: {}", e.label, e.error.clone().unwrap_or_default()))
+            .collect(),
+        batch: entries.first().map(|e| e.batch),
+    }
+}
+
 /// The changes with their values normalized, each checked to fit its target.
 fn checked(mut changes: Vec<(Change, Option<i64>)>) -> Result<Vec<(Change, Option<i64>)>> {
     if changes.is_empty() {

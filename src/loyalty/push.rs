@@ -5,7 +5,7 @@
 
 use super::store;
 use crate::error::Result;
-use crate::journal::{self, Change, EntryStatus, Why};
+use crate::journal::{self, Change, Why};
 use crate::store::Shop;
 use crate::storefront::{Metafield, Storefront, Target, Value};
 use chrono::{DateTime, Utc};
@@ -96,19 +96,7 @@ pub fn push(
             value: Value::Tags(tags),
         });
     }
-    let total = changes.len();
-    if total == 0 {
-        return Ok(Pushed {
-            programme: members.programme,
-            members: 0,
-            unchanged: 0,
-            confirmed: 0,
-            failed: 0,
-            errors: Vec::new(),
-            batch: None,
-        });
-    }
-    let entries = journal::push_changed(
+    let t = journal::push_counted(
         conn,
         storefront,
         changes,
@@ -118,25 +106,14 @@ pub fn push(
         },
         now,
     )?;
-    let failed: Vec<&journal::Entry> = entries
-        .iter()
-        .filter(|e| e.status == EntryStatus::Failed)
-        .collect();
     Ok(Pushed {
         programme: members.programme,
         members: members.members.len(),
-        unchanged: total - entries.len(),
-        confirmed: entries
-            .iter()
-            .filter(|e| e.status == EntryStatus::Confirmed)
-            .count(),
-        failed: failed.len(),
-        errors: failed
-            .iter()
-            .take(5)
-            .map(|e| format!("{}: {}", e.label, e.error.clone().unwrap_or_default()))
-            .collect(),
-        batch: entries.first().map(|e| e.batch),
+        unchanged: t.unchanged,
+        confirmed: t.confirmed,
+        failed: t.failed,
+        errors: t.errors,
+        batch: t.batch,
     })
 }
 

@@ -9,5 +9,6 @@ pub mod catalog;
 pub mod ease;
 pub mod evaluate;
 pub mod lists;
+pub mod push;
 pub mod serve;
 pub mod store;

@@ -148,6 +148,8 @@ macro_rules! desk_commands {
             recommend_override(sku: String, list: $crate::recommend::lists::List, other: String, choice: $crate::recommend::store::Override) -> $crate::recommend::store::ProductList;
             /// A customer's picks: what they buy again and what goes with it.
             recommend_picks(customer: String, limit: Option<u32>) -> $crate::recommend::serve::Picks;
+            /// Every product's bought-together and similar lists to the storefront (Search & Discovery metafields), journaled.
+            recommend_push() -> $crate::recommend::push::Pushed;
         }
     };
 }

@@ -148,4 +148,14 @@ impl Desk {
             serve::picks(s.conn(), &customer, limit)
         })
     }
+
+    /// Every product's bought-together and similar lists, as shown, to the
+    /// storefront's Search & Discovery metafields (the local store when none
+    /// is connected), journaled and revertible.
+    pub fn recommend_push(&self) -> Result<crate::recommend::push::Pushed> {
+        self.storefront_job(|conn, sf| {
+            let shop = crate::store::read_shop(conn)?.ok_or(Error::NoShop)?;
+            crate::recommend::push::push(conn, sf, shop.clock(Utc::now()))
+        })
+    }
 }

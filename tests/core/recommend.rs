@@ -311,3 +311,120 @@ fn carts_complete_without_their_own_items_and_picks_count_repeats() {
     let nobody = desk.recommend_picks("zed".into(), None).unwrap_err();
     assert!(nobody.to_string().contains("no customer zed"), "{nobody}");
 }
+
+/// A synced Shopify shop: the lists go to the Search & Discovery
+/// metafields as product references, once, come back with a revert, and a
+/// reference the store refuses is named.
+#[test]
+fn the_lists_reach_shopify_as_search_and_discovery_metafields() {
+    use crate::sync::{cli, ok};
+    let (fake, _dir, db) = crate::promotions::cli_on_the_fake();
+    let js = |args: &[&str]| -> serde_json::Value {
+        let out = cli(&db, args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let not_built = cli(&db, &["recommend", "push"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&not_built.stderr).contains("build them first"));
+    let build = js(&["--json", "recommend", "build"]);
+    let products = build["products"].as_u64().unwrap() as usize;
+    assert!(products > 10, "{build}");
+    let pushed = js(&["--json", "recommend", "push"]);
+    assert_eq!(pushed["failed"], 0, "{pushed}");
+    assert_eq!(pushed["products"], products);
+    let sent = pushed["confirmed"].as_u64().unwrap() as usize;
+    assert_eq!(sent, 2 * products);
+    let namespace = merchant_desk::recommend::push::NAMESPACE.to_string();
+    {
+        let s = fake.state.lock().unwrap();
+        let lists: Vec<_> = s
+            .metafields
+            .iter()
+            .filter(|(k, _)| k.1 == namespace)
+            .collect();
+        assert_eq!(lists.len(), sent);
+        for ((owner, _, key), (ty, value)) in &lists {
+            assert!(owner.starts_with("gid://shopify/Product/"), "{owner}");
+            assert!(key == "complementary_products" || key == "related_products");
+            assert_eq!(ty, "list.product_reference");
+            let ids: Vec<String> = serde_json::from_str(value).unwrap();
+            assert!(!ids.is_empty() && ids.len() <= 10, "{value}");
+            assert!(!ids.contains(owner), "a product in its own list: {value}");
+        }
+    }
+    // What the app shows is what the store gets: the first related item.
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let (sku, gid): (String, String) = conn
+            .query_row(
+                "SELECT v.sku, p.external_id FROM products p JOIN variants v ON v.product_id = p.id
+                 WHERE p.id IN (SELECT product_id FROM recommend_lists) ORDER BY p.id LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let shown = js(&["--json", "recommend", "related", &sku]);
+        let other: String = conn
+            .query_row(
+                "SELECT p.external_id FROM products p JOIN variants v ON v.product_id = p.id WHERE v.sku = ?1",
+                [shown["items"][0]["sku"].as_str().unwrap()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let s = fake.state.lock().unwrap();
+        let (_, value) = &s.metafields[&(
+            gid.clone(),
+            namespace.clone(),
+            "complementary_products".to_string(),
+        )];
+        let ids: Vec<String> = serde_json::from_str(value).unwrap();
+        assert_eq!(ids[0], other);
+    }
+    let again = js(&["--json", "recommend", "push"]);
+    assert_eq!(
+        (again["confirmed"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(sent as u64))
+    );
+
+    // Reverting the batch takes every list back off the store.
+    let batch = pushed["batch"].to_string();
+    ok(&mut cli(&db, &["journal", "revert", "--batch", &batch]));
+    assert_eq!(
+        fake.state
+            .lock()
+            .unwrap()
+            .metafields
+            .keys()
+            .filter(|k| k.1 == namespace)
+            .count(),
+        0
+    );
+
+    // A product deleted on the store since the sync: the calls whose lists
+    // name it are refused (a call is all or nothing), in the store's words.
+    {
+        let mut s = fake.state.lock().unwrap();
+        let gone = *s.products.keys().next_back().unwrap();
+        s.products.remove(&gone);
+    }
+    let out = cli(&db, &["--json", "recommend", "push"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let partly: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(partly["failed"].as_u64().unwrap() > 0, "{partly}");
+    assert!(
+        partly["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("non-existent"),
+        "{partly}"
+    );
+}

@@ -1,6 +1,7 @@
 // End to end: recommendations in the real app on the demo shop. Built from
 // the page, a product's lists with their reasons, a pin and an exclusion
-// the CLI then sees, a wrong SKU named, a customer's picks.
+// the CLI then sees, a wrong SKU named, the push to the storefront, a
+// customer's picks.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -74,6 +75,13 @@ test('build, read, pin and exclude recommendations on the demo shop', { timeout:
   await session.click('[data-testid="rec-tab-upsell"]');
   await session.waitForText('[data-testid="rec-items"]', /× the price/, 30_000);
   await shot('upsell', '[data-testid="rec-product"]');
+
+  // The lists as shown go to the (local) storefront, journaled: the pin is first.
+  await session.click('[data-testid="rec-push"]');
+  await session.waitForText('[data-testid="rec-notice"]', /[\d,]+ lists sent to the storefront, 0 already there \([\d,]+ products\)\. Journal batch \d+/, 120_000);
+  const stored = JSON.parse(execFileSync('sqlite3', ['-json', db, "SELECT value FROM metafields WHERE namespace = 'shopify--discovery--product_recommendation' AND key = 'complementary_products' AND owner = (SELECT p.external_id FROM products p JOIN variants v ON v.product_id = p.id WHERE v.sku = '85123A')"], { encoding: 'utf8' }));
+  assert.equal(JSON.parse(stored[0].value)[0], '22633');
+  await shot('pushed', '[data-testid="rec-quality"]');
 
   await session.type('[data-testid="rec-customer"]', '17850');
   await session.click('[data-testid="rec-picks-button"]');

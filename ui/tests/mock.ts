@@ -875,6 +875,11 @@ export class MockBackend implements Backend {
     if (choice !== 'clear') this.recommendPins.push({ sku, list, other, choice });
     return this.recommendList(sku, list, null);
   }
+  async recommendPush() {
+    this.check('recommendPush');
+    if (!this.recommendBuilt) throw new BackendError({ code: 'not_found', message: 'the recommendations are not built yet: build them first (recommend build)' });
+    return { products: 4, unchanged: 0, confirmed: 8, failed: 0, errors: [], batch: 7 };
+  }
   async recommendPicks(customer: string, limit: number | null) {
     this.check('recommendPicks');
     if (customer !== '17850') throw new BackendError({ code: 'not_found', message: `no customer ${customer}` });

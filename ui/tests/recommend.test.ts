@@ -16,6 +16,8 @@ describe('the Recommendations page', () => {
 
     await fireEvent.click(screen.getByTestId('rec-build-button'));
     await waitFor(() => expect(screen.getByTestId('rec-notice').textContent).toContain('Built the lists of 4 products from 21,874 orders in 0.6 s'));
+    await fireEvent.click(screen.getByTestId('rec-push'));
+    await waitFor(() => expect(screen.getByTestId('rec-notice').textContent).toBe('8 lists sent to the storefront, 0 already there (4 products). Journal batch 7: revert it in the Journal to take them back.'));
     await fireEvent.click(screen.getByTestId('rec-show'));
     const table = await screen.findByTestId('rec-items');
     const rows = () => within(screen.getByTestId('rec-items')).getAllByRole('row').slice(1) as HTMLTableRowElement[];

@@ -69,6 +69,9 @@ pub enum Command {
         #[arg(long, default_value = "related", value_parser = parse_list)]
         list: List,
     },
+    /// Send every product's bought-together and similar lists to the
+    /// storefront (Shopify's Search & Discovery metafields), journaled.
+    Push,
     /// How good the recommendations are on the shop's own orders: train on
     /// the first 80 % by time, hide one item of each later basket of two or
     /// more, count how often it is in the ten best (HR@10, NDCG@10),
@@ -162,6 +165,26 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
                 out.line(format!("for {} ({} orders):", p.customer, p.orders));
                 show_items(out, &p.items, &currency);
             });
+        }
+        Command::Push => {
+            let p = desk.recommend_push()?;
+            ctx.out.show(&p, |out| {
+                out.line(format!(
+                    "{} products: {} lists sent and confirmed, {} refused, {} already in the store",
+                    p.products, p.confirmed, p.failed, p.unchanged
+                ));
+                if let Some(b) = p.batch {
+                    out.line(format!(
+                        "  journal batch {b}; revert it to take the lists back"
+                    ));
+                }
+                for e in &p.errors {
+                    out.line(format!("  refused: {e}"));
+                }
+            });
+            if p.failed > 0 {
+                return Ok(ExitCode::FAILURE);
+            }
         }
         Command::Complete { baskets, limit } => {
             let c = desk.recommend_complete(baskets, limit)?;

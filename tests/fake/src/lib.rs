@@ -1149,6 +1149,26 @@ fn run(s: &mut State, url: &str, op: &str, vars: &Json) -> Result<(Json, f64), S
                     m["type"].as_str().unwrap_or("single_line_text_field"),
                     m["value"].as_str().unwrap_or(""),
                 );
+                // Documented: a `list.product_reference` value is a JSON
+                // array of product GIDs. Refusing one that names no product
+                // of the store, and the refusal's wording, are assumed.
+                if ty == "list.product_reference" {
+                    let ids: Option<Vec<String>> = serde_json::from_str(value).ok();
+                    let known = |g: &String| {
+                        g.strip_prefix("gid://shopify/Product/")
+                            .and_then(|n| n.parse::<u64>().ok())
+                            .is_some_and(|n| s.products.contains_key(&n))
+                    };
+                    if !ids.is_some_and(|ids| ids.iter().all(known)) {
+                        return Ok((
+                            json!({"metafieldsSet": {"metafields": [], "userErrors": [{
+                                "field": ["metafields", i.to_string(), "value"],
+                                "elementIndex": i,
+                                "message": "Value references non-existent resource."}]}}),
+                            10.0,
+                        ));
+                    }
+                }
                 if ty == "number_integer" && value.parse::<i64>().is_err() {
                     return Ok((
                         json!({"metafieldsSet": {"metafields": [], "userErrors": [{

@@ -33,6 +33,7 @@ import type { RecommendOverride } from './RecommendOverride';
 import type { RecommendOverview } from './RecommendOverview';
 import type { RecommendPicks } from './RecommendPicks';
 import type { RecommendProductList } from './RecommendProductList';
+import type { RecommendPush } from './RecommendPush';
 import type { Redeemed } from './Redeemed';
 import type { RevertScope } from './RevertScope';
 import type { RuleSet } from './RuleSet';
@@ -192,6 +193,8 @@ export interface Commands {
   recommendOverride(sku: string, list: RecommendList, other: string, choice: RecommendOverride): Promise<RecommendProductList>;
   /** A customer's picks: what they buy again and what goes with it. */
   recommendPicks(customer: string, limit: number | null): Promise<RecommendPicks>;
+  /** Every product's bought-together and similar lists to the storefront (Search & Discovery metafields), journaled. */
+  recommendPush(): Promise<RecommendPush>;
 }
 
 /** Sends a command across IPC: its name and its arguments by name. */
@@ -269,5 +272,6 @@ export function commands(call: Call, channel: MakeChannel): Commands {
     recommendList: (sku, list, limit) => call('recommend_list', { sku, list, limit }),
     recommendOverride: (sku, list, other, choice) => call('recommend_override', { sku, list, other, choice }),
     recommendPicks: (customer, limit) => call('recommend_picks', { customer, limit }),
+    recommendPush: () => call('recommend_push'),
   };
 }
