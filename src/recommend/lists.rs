@@ -73,23 +73,6 @@ pub enum Basis {
     Sells,
 }
 
-impl Basis {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Basis::Model => "model",
-            Basis::Similar => "similar",
-            Basis::Pinned => "pinned",
-            Basis::Sells => "sells",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Basis> {
-        [Basis::Model, Basis::Similar, Basis::Pinned, Basis::Sells]
-            .into_iter()
-            .find(|b| b.as_str() == s)
-    }
-}
-
 /// One item of one product's list (indexes into the catalog).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
