@@ -4,7 +4,8 @@
 # (benches/recommend_reference.py: popularity, implicit ALS, association
 # rules by efficient-apriori): HR@10 and NDCG@10, and the time to build every
 # product's lists and to complete 4,000 baskets against the references' fit
-# times. Installs what it needs: python3-venv (apt); NumPy, SciPy, implicit,
+# times; and the bundle search (every frequent pair and triple) beside
+# efficient-apriori's on the same baskets and support. Installs what it needs: python3-venv (apt); NumPy, SciPy, implicit,
 # efficient-apriori, threadpoolctl (PyPI, into target/bench-venv); builds the
 # release CLI. Usage: benches/recommend.sh [RUNS]
 set -euo pipefail
@@ -46,6 +47,9 @@ sqlite3 -csv "$DATA/demo.sqlite" "
 "$CLI" --db "$DATA/demo.sqlite" --json recommend evaluate --last 500 > "$DATA/ours-500.json"
 "$VENV/bin/python" benches/recommend_reference.py "$DATA/demo.sqlite" > "$DATA/reference.json"
 "$VENV/bin/python" benches/recommend_reference.py "$DATA/demo.sqlite" --last 500 > "$DATA/reference-500.json"
+"$CLI" --db "$DATA/demo.sqlite" --json bundle suggest > "$DATA/bundles.json"
+MIN_ORDERS=$("$VENV/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["min_orders"])' "$DATA/bundles.json")
+"$VENV/bin/python" benches/recommend_reference.py "$DATA/demo.sqlite" --bundles "$MIN_ORDERS" > "$DATA/bundles-reference.json"
 
 "$VENV/bin/python" - "$CLI" "$DATA" "$RUNS" <<'PY'
 import json, statistics, subprocess, sys, time
@@ -88,4 +92,20 @@ print(f"| rule mining (reference) | {rules['fit_seconds']:.2f} s | {rules['fit_s
 print(f"| every product's lists (build, as it times itself) | {build_own:.2f} s | {build_own / als['fit_seconds']:.2f} | {build_own / rules['fit_seconds']:.2f} |")
 print(f"| the same, whole command | {build_wall:.2f} s | {build_wall / als['fit_seconds']:.2f} | {build_wall / rules['fit_seconds']:.2f} |")
 print(f"| completing {carts} carts, whole command | {complete_wall:.2f} s | {complete_wall / als['fit_seconds']:.2f} | {complete_wall / rules['fit_seconds']:.2f} |")
+
+suggests = [timed(["bundle", "suggest"]) for _ in range(runs)]
+suggest_wall = statistics.median(s[0] for s in suggests)
+suggest_own = statistics.median(json.loads(s[1])["millis"] for s in suggests) / 1000
+ours = json.loads(suggests[0][1])
+ref = json.load(open(f"{data}/bundles-reference.json"))
+same = all(ours[f"frequent_{k}"] == ref[k] for k in ("items", "pairs", "triples"))
+print(f"\nBundle search: every product, pair and triple in {ours['min_orders']} of {ours['baskets']} baskets or more "
+      f"(median of {runs} runs; efficient-apriori once)\n")
+print("| | products | pairs | triples | time | against efficient-apriori |")
+print("|---|---|---|---|---|---|")
+print(f"| efficient-apriori (reference) | {ref['items']} | {ref['pairs']} | {ref['triples']} | {ref['seconds']:.2f} s | 1.00 |")
+print(f"| Merchant Desk, as it times itself (mining, pricing, ranking) | {ours['frequent_items']} | {ours['frequent_pairs']} | "
+      f"{ours['frequent_triples']} | {suggest_own:.2f} s | {suggest_own / ref['seconds']:.3f} |")
+print(f"| the same, whole command | | | | {suggest_wall:.2f} s | {suggest_wall / ref['seconds']:.3f} |")
+print(f"\nThe same itemsets on both sides: {'yes' if same else 'NO'}")
 PY

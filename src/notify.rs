@@ -83,6 +83,7 @@ pub fn settled(conn: &Connection, done: &[Settled], now: DateTime<Utc>) -> Resul
             let (subject, noun) = match d.kind {
                 SettledKind::Sale => ("sale", "Sale"),
                 SettledKind::Tiers => ("tiers", "Tiers"),
+                SettledKind::Bundle => ("bundle", "Bundle"),
             };
             let (kind, verb) = match d.event {
                 SettledEvent::Started => (NoticeKind::Started, "started"),

@@ -2,7 +2,8 @@
 //! group's own arguments live beside its code in `commands/`.
 
 use crate::commands::{
-    floor, import, journal, loyalty, price, recommend, report, sale, shop, storefront, tiers, watch,
+    bundle, floor, import, journal, loyalty, price, recommend, report, sale, shop, storefront,
+    tiers, watch,
 };
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -66,6 +67,9 @@ pub enum Command {
     /// Recommendations from the shop's own baskets.
     #[command(subcommand)]
     Recommend(recommend::Command),
+    /// Bundles: suggest from the baskets, plan, check, launch as "buy X get Y", end.
+    #[command(subcommand)]
+    Bundle(bundle::Command),
     /// Keep the shop on time without the app: settle sales and tiers every
     /// minute and sync in the background, until Ctrl-C or SIGTERM.
     Watch(watch::Args),

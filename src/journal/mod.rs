@@ -85,7 +85,8 @@ const SELECT: &str = "SELECT j.id, j.batch_id, b.storefront, b.playbook, b.reaso
        j.status, j.error, j.revert_of, j.created_at, j.confirmed_at, o.kind, o.id, o.name
      FROM journal j JOIN journal_batches b ON b.id = j.batch_id
      LEFT JOIN (SELECT 'sale' AS kind, id, name, launch_batch AS batch FROM sales
-                UNION ALL SELECT 'tiers', id, name, launch_batch FROM tier_sets) o
+                UNION ALL SELECT 'tiers', id, name, launch_batch FROM tier_sets
+                UNION ALL SELECT 'bundle', id, name, launch_batch FROM bundles) o
        ON o.batch = coalesce((SELECT r.batch_id FROM journal r WHERE r.id = j.revert_of), j.batch_id)";
 
 fn json<T: serde::de::DeserializeOwned>(text: String) -> rusqlite::Result<T> {
@@ -454,6 +455,7 @@ impl std::fmt::Display for Owner {
         match self.kind {
             SettledKind::Sale => write!(f, "sale {} “{}”", self.id, self.name),
             SettledKind::Tiers => write!(f, "tier set {} “{}”", self.id, self.name),
+            SettledKind::Bundle => write!(f, "bundle {} “{}”", self.id, self.name),
         }
     }
 }
@@ -488,6 +490,7 @@ pub fn check_revert_by_hand(
                     match owner.kind {
                         SettledKind::Sale => "sale",
                         SettledKind::Tiers => "tiers",
+                        SettledKind::Bundle => "bundle",
                     },
                     owner.id
                 )

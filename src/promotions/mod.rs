@@ -1,5 +1,7 @@
-//! Promotions: flash sales and volume tiers, all under one margin floor.
+//! Promotions: flash sales, volume tiers and bundles, all under one margin
+//! floor.
 
+pub mod bundle;
 pub mod floor;
 pub mod push;
 pub mod run;
@@ -14,8 +16,8 @@ use rusqlite::Connection;
 
 pub use push::{Settled, SettledEvent, SettledKind};
 
-/// Brings every sale and tier set up to `now` (see [`run::settle`] and
-/// [`tiers::settle`]): at start, every minute while the app or `watch`
+/// Brings every sale, tier set and bundle up to `now` (see [`run::settle`],
+/// [`tiers::settle`] and [`bundle::settle`]): at start, every minute while the app or `watch`
 /// runs, after every sync and when they are listed. What it did is kept as
 /// notifications.
 pub fn settle(
@@ -26,6 +28,7 @@ pub fn settle(
 ) -> Result<Vec<Settled>> {
     let mut done = run::settle(conn, shop, sf, now)?;
     done.extend(tiers::settle(conn, now)?);
+    done.extend(bundle::settle(conn, now)?);
     crate::notify::settled(conn, &done, now)?;
     Ok(done)
 }

@@ -85,6 +85,7 @@ stored_enum! {
     pub enum SettledKind {
         Sale = "sale",
         Tiers = "tiers",
+        Bundle = "bundle",
     }
 }
 

@@ -11,6 +11,8 @@ pub struct Product {
     pub id: i64,
     /// The storefront's id (a metafield's reference).
     pub external_id: String,
+    /// Its first variant's storefront id (what a discount names).
+    pub variant_external: String,
     pub sku: Option<String>,
     pub title: String,
     pub category: Option<String>,
@@ -36,7 +38,7 @@ impl Product {
 pub fn read(conn: &Connection) -> Result<Vec<Product>> {
     let mut stmt = conn.prepare(
         "SELECT p.id, p.external_id, v.sku, p.title, p.category,
-                p.active = 1 AND v.active = 1, v.price_minor, v.cost_minor
+                p.active = 1 AND v.active = 1, v.price_minor, v.cost_minor, v.external_id
          FROM products p
          JOIN variants v ON v.id = (SELECT MIN(id) FROM variants WHERE product_id = p.id)
          WHERE p.kind = 'merchandise'
@@ -54,6 +56,7 @@ pub fn read(conn: &Connection) -> Result<Vec<Product>> {
             active: r.get(5)?,
             price_minor: r.get(6)?,
             cost_minor: r.get(7)?,
+            variant_external: r.get(8)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -647,6 +647,7 @@ mod tests {
         Product {
             id: 1,
             external_id: "1".into(),
+            variant_external: "1".into(),
             sku: Some(title.into()),
             title: title.into(),
             category: category.map(str::to_string),

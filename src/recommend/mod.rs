@@ -5,6 +5,7 @@
 //! lists with their reasons, basket completion and a customer's picks.
 
 pub mod baskets;
+pub mod bundles;
 pub mod catalog;
 pub mod ease;
 pub mod evaluate;

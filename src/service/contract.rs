@@ -136,6 +136,20 @@ macro_rules! desk_commands {
             push_loyalty() -> $crate::loyalty::push::Pushed;
             /// The theme snippet that shows a logged-in customer their points and tier.
             loyalty_snippet() -> String;
+            /// Pairs and triples worth selling together, each priced as a bundle under the margin floor.
+            bundle_suggest(limit: Option<u32>) -> $crate::recommend::bundles::Suggestions;
+            /// Every bundle, newest first.
+            bundles() -> Vec<$crate::promotions::bundle::Bundle>;
+            /// A bundle as written against the margin floor, with what it leaves the shop.
+            check_bundle(file: $crate::promotions::bundle::BundleFile) -> $crate::promotions::bundle::BundleCheck;
+            /// Stores a bundle as a draft.
+            create_bundle(file: $crate::promotions::bundle::BundleFile) -> $crate::promotions::bundle::Bundle;
+            /// Deletes a draft bundle.
+            delete_bundle(id: i64) -> Vec<$crate::promotions::bundle::Bundle>;
+            /// Launches a draft bundle as a storefront "buy X get Y" discount.
+            launch_bundle(id: i64, override_reason: Option<String>) -> $crate::promotions::bundle::Bundle;
+            /// Ends a live bundle and takes its discount back.
+            end_bundle(id: i64) -> $crate::promotions::bundle::Bundle;
             /// How good the recommendations are on the shop's own hold-out, beside popularity.
             recommend_evaluate(last: Option<u32>) -> $crate::recommend::evaluate::Evaluation;
             /// Fits the model on every order and rebuilds every product's lists.

@@ -297,6 +297,21 @@ pub enum DiscountValue {
     /// The order's shipping, free (`Code` discounts only; nothing off the
     /// merchandise).
     FreeShipping,
+    /// Buy X get Y (automatic only): once the cart holds `buy_quantity` of
+    /// `buys` (any mix), `get_quantity` of the discount's `items` get
+    /// `basis_points` off; the discount has no other minimum.
+    BuyGet {
+        buys: Items,
+        #[cfg_attr(test, ts(type = "number"))]
+        buy_quantity: i64,
+        #[cfg_attr(test, ts(type = "number"))]
+        get_quantity: i64,
+        #[cfg_attr(test, ts(type = "number"))]
+        basis_points: i64,
+        /// How often one order can have it; `None`: as often as it qualifies.
+        #[cfg_attr(test, ts(type = "number | null"))]
+        uses_per_order: Option<i64>,
+    },
 }
 
 /// What a discount requires.
@@ -350,6 +365,7 @@ pub struct Discount {
     pub code: Option<String>,
     pub value: DiscountValue,
     pub minimum: Minimum,
+    /// The items that get money off (for buy X get Y, the Y).
     pub items: Items,
     /// UTC, `YYYY-MM-DDTHH:MM:SSZ`.
     pub starts_at: String,

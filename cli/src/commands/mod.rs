@@ -1,6 +1,7 @@
 //! One module per command group; each `run` turns its arguments into one
 //! call into the service and prints what comes back.
 
+pub mod bundle;
 mod common;
 pub mod floor;
 pub mod import;
@@ -37,6 +38,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
         Command::Floor(args) => floor::run(ctx, args),
         Command::Loyalty(c) => loyalty::run(ctx, c),
         Command::Recommend(c) => recommend::run(ctx, c),
+        Command::Bundle(c) => bundle::run(ctx, c),
         Command::Watch(args) => watch::run(ctx, args),
     }
 }

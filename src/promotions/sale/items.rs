@@ -114,6 +114,10 @@ pub(crate) fn stack(price: i64, d: &Discount) -> i64 {
             price - crate::money::div_round(amount_minor * price, cart.max(1))
         }
         DiscountValue::FreeShipping => price,
+        // The unit may be the Y of a cart that holds the X.
+        DiscountValue::BuyGet { basis_points, .. } => {
+            crate::money::mul_round(price, Decimal::new(10_000 - basis_points, 4))
+        }
     }
 }
 

@@ -217,6 +217,16 @@ impl Shopify {
                                     "free shipping is given as a code, not automatically".into(),
                                 ))
                             }
+                            (DiscountMethod::Code, DiscountValue::BuyGet { .. }) => {
+                                return Err(Error::InvalidArgument(
+                                    "buy X get Y is given automatically, not as a code".into(),
+                                ))
+                            }
+                            (DiscountMethod::Automatic, DiscountValue::BuyGet { .. }) => (
+                                "AutomaticBxgyCreate",
+                                "discountAutomaticBxgyCreate",
+                                "automaticDiscountNode",
+                            ),
                             (DiscountMethod::Automatic, _) => (
                                 "AutomaticCreate",
                                 "discountAutomaticBasicCreate",
@@ -263,6 +273,13 @@ impl Shopify {
                         if (kind == "code") != (d.method == DiscountMethod::Code) {
                             return Err(Error::InvalidArgument(
                                 "a discount cannot change between automatic and code; end it and create another".into(),
+                            ));
+                        }
+                        if matches!(old.value, DiscountValue::BuyGet { .. })
+                            || matches!(d.value, DiscountValue::BuyGet { .. })
+                        {
+                            return Err(Error::InvalidArgument(
+                                "a buy X get Y discount is not changed in place; end it and create another".into(),
                             ));
                         }
                         if (old.value == DiscountValue::FreeShipping)
@@ -366,6 +383,37 @@ pub(super) fn discount_input(d: &Discount, old: Option<&Discount>, currency: &st
             .unwrap_or_default();
         json!({ "customers": { "add": d.customers, "remove": gone } })
     };
+    if let DiscountValue::BuyGet {
+        buys,
+        buy_quantity,
+        get_quantity,
+        basis_points,
+        uses_per_order,
+    } = &d.value
+    {
+        let products = |items: &Items| match items {
+            Items::All => json!({ "all": true }),
+            Items::Some { products, variants } => json!({ "products": {
+                "productsToAdd": products, "productVariantsToAdd": variants } }),
+        };
+        return json!({
+            "title": d.title,
+            "startsAt": d.starts_at,
+            "endsAt": d.ends_at,
+            "usesPerOrderLimit": uses_per_order.map(|n| n.to_string()),
+            "customerBuys": {
+                "items": products(buys),
+                "value": { "quantity": buy_quantity.to_string() },
+            },
+            "customerGets": {
+                "items": products(&d.items),
+                "value": { "discountOnQuantity": {
+                    "quantity": get_quantity.to_string(),
+                    "effect": { "percentage": *basis_points as f64 / 10_000.0 },
+                } },
+            },
+        });
+    }
     if d.value == DiscountValue::FreeShipping {
         return json!({
             "title": d.title,
@@ -380,7 +428,9 @@ pub(super) fn discount_input(d: &Discount, old: Option<&Discount>, currency: &st
         });
     }
     let value = match &d.value {
-        DiscountValue::FreeShipping => unreachable!("returned above"),
+        DiscountValue::FreeShipping | DiscountValue::BuyGet { .. } => {
+            unreachable!("returned above")
+        }
         DiscountValue::Percentage { basis_points } => {
             json!({ "percentage": *basis_points as f64 / 10_000.0 })
         }

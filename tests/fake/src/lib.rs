@@ -686,12 +686,25 @@ fn requested_cost(op: &str, vars: &Json) -> f64 {
         "ProductVariantsPage" => 1.0 + 2.0 + 100.0 * 3.0,
         "OrderLinesPage" => 1.0 + 2.0 + 100.0 * 2.0,
         "ReadNodes" => 1.0 + vars["ids"].as_array().map(|a| a.len()).unwrap_or(1) as f64,
-        "BulkRun" | "VariantPrices" | "TagsAdd" | "TagsRemove" | "MetafieldsSet"
-        | "MetafieldsDelete" | "AutomaticCreate" | "AutomaticUpdate" | "AutomaticDelete"
-        | "CodeCreate" | "CodeUpdate" | "CodeDelete" | "FreeShippingCreate"
-        | "FreeShippingUpdate" => 10.0,
+        "BulkRun"
+        | "VariantPrices"
+        | "TagsAdd"
+        | "TagsRemove"
+        | "MetafieldsSet"
+        | "MetafieldsDelete"
+        | "AutomaticCreate"
+        | "AutomaticUpdate"
+        | "AutomaticDelete"
+        | "CodeCreate"
+        | "CodeUpdate"
+        | "CodeDelete"
+        | "FreeShippingCreate"
+        | "FreeShippingUpdate"
+        | "AutomaticBxgyCreate" => 10.0,
         // nodes: one per id, each with one metafield object.
         "ReadMetafields" => 1.0 + 2.0 * vars["ids"].as_array().map(|a| a.len()).unwrap_or(1) as f64,
+        // The basic branch (two connections of 100) costs most; a buy X get
+        // Y's four connections of 25 cost less.
         "ReadDiscount" => 5.0 + 2.0 * 100.0,
         "DiscountsPage" => 2.0 + first * (5.0 + 2.0 * 100.0),
         _ => 1.0,
@@ -1254,6 +1267,89 @@ fn run(s: &mut State, url: &str, op: &str, vars: &Json) -> Result<(Json, f64), S
             };
             (json!({field: {node: {"id": g}, "userErrors": []}}), 10.0)
         }
+        "AutomaticBxgyCreate" => {
+            let input = vars["input"].clone();
+            let field = "discountAutomaticBxgyCreate";
+            let refuse = |path: &[&str], message: &str| {
+                let mut full = vec!["automaticBxgyDiscount"];
+                full.extend_from_slice(path);
+                Ok((
+                    json!({field: {"automaticDiscountNode": null, "userErrors": user_error(&full, message)}}),
+                    10.0,
+                ))
+            };
+            if input["title"].as_str().unwrap_or("").is_empty() {
+                return refuse(&["title"], "Title can't be blank");
+            }
+            // Documented: what the buyer buys is products or collections.
+            // The wording is assumed.
+            if input["customerBuys"]["items"].get("products").is_none() {
+                return refuse(
+                    &["customerBuys", "items"],
+                    "Items must be products or collections",
+                );
+            }
+            // Documented: BXGY takes neither `percentage` nor `discountAmount`,
+            // only `discountOnQuantity`. The wording is assumed.
+            let on = &input["customerGets"]["value"]["discountOnQuantity"];
+            if on.is_null() {
+                return refuse(
+                    &["customerGets", "value"],
+                    "Value must be discount on quantity",
+                );
+            }
+            // `UnsignedInt64` is a string; the wording is assumed.
+            for (path, q) in [
+                (
+                    ["customerBuys", "value", "quantity"],
+                    &input["customerBuys"]["value"]["quantity"],
+                ),
+                (["customerGets", "value", "quantity"], &on["quantity"]),
+            ] {
+                if q.as_str()
+                    .and_then(|t| t.parse::<u64>().ok())
+                    .is_none_or(|n| n == 0)
+                {
+                    return refuse(&path, "Quantity must be greater than 0");
+                }
+            }
+            let pct = on["effect"]["percentage"].as_f64().unwrap_or(-1.0);
+            if !(0.0..=1.0).contains(&pct) || pct == 0.0 {
+                return refuse(
+                    &[
+                        "customerGets",
+                        "value",
+                        "discountOnQuantity",
+                        "effect",
+                        "percentage",
+                    ],
+                    "Value must be between 0.0 and 1.0",
+                );
+            }
+            // Assumed: a product the shop does not have is refused.
+            for side in ["customerBuys", "customerGets"] {
+                for p in input[side]["items"]["products"]["productsToAdd"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    if !s.products.contains_key(&num(p.as_str().unwrap_or(""))) {
+                        return refuse(
+                            &[side, "items", "products", "productsToAdd"],
+                            "Product does not exist",
+                        );
+                    }
+                }
+            }
+            let id = s.id();
+            s.discounts
+                .insert(id, ("automatic_bxgy".to_string(), input));
+            s.discounts_created += 1;
+            (
+                json!({field: {"automaticDiscountNode": {"id": gid("DiscountAutomaticNode", id)}, "userErrors": []}}),
+                10.0,
+            )
+        }
         "AutomaticUpdate" | "CodeUpdate" | "FreeShippingUpdate" => {
             let id = num(vars["id"].as_str().unwrap_or(""));
             let (field, node) = match op {
@@ -1402,6 +1498,28 @@ fn discount_json(kind: &str, input: &Json) -> Json {
     if kind == "bxgy" {
         return json!({"__typename": "DiscountAutomaticBxgy", "title": input["title"],
             "startsAt": input["startsAt"], "endsAt": input["endsAt"]});
+    }
+    if kind == "automatic_bxgy" {
+        let side = |items: &Json| {
+            let page = |ids: &Json| {
+                json!({"pageInfo": {"hasNextPage": false},
+                "nodes": ids.as_array().into_iter().flatten().map(|id| json!({"id": id})).collect::<Vec<_>>()})
+            };
+            json!({"__typename": "DiscountProducts",
+                "products": page(&items["products"]["productsToAdd"]),
+                "productVariants": page(&items["products"]["productVariantsToAdd"])})
+        };
+        let on = &input["customerGets"]["value"]["discountOnQuantity"];
+        return json!({"__typename": "DiscountAutomaticBxgy", "title": input["title"],
+            "startsAt": input["startsAt"], "endsAt": input["endsAt"],
+            // `usesPerOrderLimit` reads back as an Int.
+            "usesPerOrderLimit": input["usesPerOrderLimit"].as_str().and_then(|t| t.parse::<i64>().ok()),
+            "customerBuys": {"items": side(&input["customerBuys"]["items"]),
+                "value": {"__typename": "DiscountQuantity", "quantity": input["customerBuys"]["value"]["quantity"]}},
+            "customerGets": {"items": side(&input["customerGets"]["items"]),
+                "value": {"__typename": "DiscountOnQuantity",
+                    "quantity": {"quantity": on["quantity"]},
+                    "effect": {"__typename": "DiscountPercentage", "percentage": on["effect"]["percentage"]}}}});
     }
     let buyers = match input["context"]["customers"]["add"].as_array() {
         Some(ids) if !ids.is_empty() => json!({"__typename": "DiscountCustomers",

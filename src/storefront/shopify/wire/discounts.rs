@@ -19,7 +19,7 @@ enum DiscountNodeValue {
     #[serde(rename = "DiscountCodeBasic")]
     CodeBasic(BasicDiscount),
     #[serde(rename = "DiscountAutomaticBxgy")]
-    AutomaticBxgy(Windowed),
+    AutomaticBxgy(Bxgy),
     #[serde(rename = "DiscountCodeBxgy")]
     CodeBxgy(Windowed),
     #[serde(rename = "DiscountAutomaticApp")]
@@ -39,6 +39,77 @@ struct Windowed {
     title: String,
     starts_at: Option<String>,
     ends_at: Option<String>,
+}
+
+/// An automatic buy X get Y discount: read in full when it is the kind
+/// Merchant Desk makes (products, a quantity to buy, a percentage off a
+/// quantity), by its window otherwise.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Bxgy {
+    #[serde(flatten)]
+    window: Windowed,
+    uses_per_order_limit: Option<i64>,
+    customer_buys: Option<BxgySide>,
+    customer_gets: Option<BxgySide>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BxgySide {
+    items: BxgyItems,
+    value: BxgyValue,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "__typename")]
+enum BxgyItems {
+    #[serde(rename_all = "camelCase")]
+    DiscountProducts {
+        products: Page,
+        product_variants: Page,
+    },
+    #[serde(other)]
+    Other,
+}
+
+/// A connection's first page and whether there is more.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Page {
+    page_info: Option<More>,
+    nodes: Vec<Ref>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct More {
+    has_next_page: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "__typename")]
+enum BxgyValue {
+    /// What to buy.
+    DiscountQuantity { quantity: Count },
+    /// What the buyer gets.
+    DiscountOnQuantity { quantity: Quantity, effect: Effect },
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Debug, Deserialize)]
+struct Quantity {
+    quantity: Count,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "__typename")]
+enum Effect {
+    DiscountPercentage {
+        percentage: f64,
+    },
+    #[serde(other)]
+    Other,
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,6 +219,78 @@ enum GetsItems {
     All,
 }
 
+impl Count {
+    fn get(&self) -> i64 {
+        match self {
+            Count::Text(t) => t.parse().unwrap_or(0),
+            Count::Number(n) => *n,
+        }
+    }
+}
+
+/// The products and variants of one side, sorted; `None` when the side is
+/// not products or lists more than one page.
+fn bxgy_items(items: &BxgyItems) -> Option<Items> {
+    let BxgyItems::DiscountProducts {
+        products,
+        product_variants,
+    } = items
+    else {
+        return None;
+    };
+    let ids = |p: &Page| -> Option<Vec<String>> {
+        if p.page_info.as_ref().is_some_and(|m| m.has_next_page) {
+            return None;
+        }
+        let mut v: Vec<String> = p.nodes.iter().map(|r| r.id.clone()).collect();
+        v.sort();
+        Some(v)
+    };
+    Some(Items::Some {
+        products: ids(products)?,
+        variants: ids(product_variants)?,
+    })
+}
+
+/// A buy X get Y discount of the kind Merchant Desk makes, in full.
+fn buy_get(b: &Bxgy) -> Option<Discount> {
+    let (buys, gets) = (b.customer_buys.as_ref()?, b.customer_gets.as_ref()?);
+    let BxgyValue::DiscountQuantity { quantity: bought } = &buys.value else {
+        return None;
+    };
+    let BxgyValue::DiscountOnQuantity {
+        quantity,
+        effect: Effect::DiscountPercentage { percentage },
+    } = &gets.value
+    else {
+        return None;
+    };
+    let w = &b.window;
+    Some(Discount {
+        title: w.title.clone(),
+        method: DiscountMethod::Automatic,
+        code: None,
+        value: DiscountValue::BuyGet {
+            buys: bxgy_items(&buys.items)?,
+            buy_quantity: bought.get(),
+            get_quantity: quantity.quantity.get(),
+            basis_points: (percentage * 10_000.0).round() as i64,
+            uses_per_order: b.uses_per_order_limit,
+        },
+        minimum: Minimum::None,
+        items: bxgy_items(&gets.items)?,
+        starts_at: w
+            .starts_at
+            .as_deref()
+            .map(normalize_time)
+            .unwrap_or_default(),
+        ends_at: w.ends_at.as_deref().map(normalize_time),
+        usage_limit: None,
+        once_per_customer: false,
+        customers: Vec::new(),
+    })
+}
+
 /// A discount node's `discount` as the sync keeps it.
 pub(in crate::storefront::shopify) fn pulled_discount(
     d: &Json,
@@ -174,7 +317,10 @@ pub(in crate::storefront::shopify) fn pulled_discount(
         DiscountNodeValue::CodeBasic(b) => {
             PulledDiscount::Basic(basic(b, DiscountMethod::Code, currency)?)
         }
-        DiscountNodeValue::AutomaticBxgy(w) => other(w, "buy X get Y", true, true),
+        DiscountNodeValue::AutomaticBxgy(b) => match buy_get(&b) {
+            Some(d) => PulledDiscount::Basic(d),
+            None => other(b.window, "buy X get Y", true, true),
+        },
         DiscountNodeValue::CodeBxgy(w) => other(w, "buy X get Y", false, true),
         DiscountNodeValue::AutomaticApp(w) => other(w, "app", true, true),
         DiscountNodeValue::CodeApp(w) => other(w, "app", false, true),
@@ -261,10 +407,7 @@ fn minimum(m: Option<MinimumNode>, currency: &str) -> Result<Minimum> {
         Some(MinimumNode::DiscountMinimumQuantity {
             greater_than_or_equal_to_quantity,
         }) => Minimum::Quantity {
-            quantity: match greater_than_or_equal_to_quantity {
-                Count::Text(t) => t.parse().unwrap_or(0),
-                Count::Number(n) => n,
-            },
+            quantity: greater_than_or_equal_to_quantity.get(),
         },
         Some(MinimumNode::DiscountMinimumSubtotal {
             greater_than_or_equal_to_subtotal,
