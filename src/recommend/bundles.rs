@@ -146,7 +146,7 @@ pub struct BundleItem {
 
 /// A pair or triple worth selling together.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, rename = "BundleSuggestion"))]
 pub struct Suggestion {
     /// What the buyer buys, then the product at a discount (last).
     pub items: Vec<BundleItem>,
@@ -184,7 +184,7 @@ pub struct Suggestion {
 /// The search's figures and its suggestions, pairs and triples each best
 /// first.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, rename = "BundleSuggestions"))]
 pub struct Suggestions {
     /// Baskets searched.
     pub baskets: u32,

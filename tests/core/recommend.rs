@@ -428,3 +428,241 @@ fn the_lists_reach_shopify_as_search_and_discovery_metafields() {
         "{partly}"
     );
 }
+
+/// 27 baskets; in 3 or more: tea 16, pot 12, candle 10, matches 10, cup 4,
+/// large pot 4. Lifted at least 2× (27 × together / (a × b)): candle and
+/// matches 2.7, pot and cup 2.25; tea with the pot (or the cup, or the
+/// large pot) only 1.69, and the tea-pot-cup triple's weakest split (the
+/// pot and cup pair with tea) 1.69 too.
+#[test]
+fn bundles_are_the_lifted_pairs_priced_under_the_floor() {
+    let t = small_shop();
+    let desk = Desk::for_file(t.store.path().to_path_buf(), false);
+    let s = desk.bundle_suggest(None).unwrap();
+    assert_eq!(
+        (
+            s.baskets,
+            s.min_orders,
+            s.frequent_items,
+            s.frequent_pairs,
+            s.frequent_triples
+        ),
+        (27, 3, 6, 5, 1)
+    );
+    let sets: Vec<Vec<&str>> = s
+        .pairs
+        .iter()
+        .map(|p| p.items.iter().map(|i| i.sku.as_str()).collect())
+        .collect();
+    // Best first: 10 × ln 2.7 before 4 × ln 2.25; the cheaper one is the
+    // one at a discount (both keep the floor at 10 %).
+    assert_eq!(sets, vec![vec!["CANDLE", "MATCH"], vec!["POT", "CUP"]]);
+    assert!(s.triples.is_empty());
+    let cm = &s.pairs[0];
+    assert_eq!((cm.orders, cm.get_sku.as_str()), (10, "MATCH"));
+    assert!((cm.lift - 2.7).abs() < 1e-9, "{}", cm.lift);
+    // 6.00 + 1.00, 10 % off the matches: 6.90, less costs 2.30.
+    assert_eq!(
+        (
+            cm.price_minor,
+            cm.bundle_price_minor,
+            cm.margin_minor,
+            cm.percent_bp
+        ),
+        (700, 690, Some(460), 1000)
+    );
+    // With the floor at 0 % the matches keep their 0.30 cost down to 70 % off.
+    assert_eq!(cm.max_percent_bp, Some(7000));
+    assert_eq!(
+        cm.reason,
+        "bought together in 10 orders, 2.7× as often as chance"
+    );
+
+    // A floor of 200 % on cost in Home: the matches (cost 0.30) must sell
+    // at 0.90, so 10 % is the most; the candle has no room at all.
+    let mut floor = merchant_desk::promotions::floor::MarginFloor::default();
+    floor.categories.insert("Home".into(), 20_000);
+    desk.save_floor(floor.clone()).unwrap();
+    let s = desk.bundle_suggest(None).unwrap();
+    let cm = &s.pairs[0];
+    assert_eq!(
+        (cm.get_sku.as_str(), cm.max_percent_bp),
+        ("MATCH", Some(1000))
+    );
+    // At 250 % neither has room for 1 % off: the pair is left out, and said.
+    floor.categories.insert("Home".into(), 25_000);
+    desk.save_floor(floor).unwrap();
+    let s = desk.bundle_suggest(None).unwrap();
+    assert_eq!(s.no_room, 1);
+    assert_eq!(s.pairs.len(), 1);
+    assert_eq!(s.pairs[0].get_sku, "CUP");
+    assert!(desk.bundle_suggest(Some(0)).is_err());
+}
+
+/// A bundle from its file to Shopify and back: refused below the floor in
+/// the owner's words, launched with a reason as one automatic buy X get Y
+/// discount the store holds in full, counted by a sale's floor check as a
+/// discount that stacks, and taken back by `bundle end`.
+#[test]
+fn a_bundle_is_a_buy_x_get_y_discount_on_shopify_under_the_floor() {
+    use crate::sync::{cli, ok};
+    let (fake, dir, db) = crate::promotions::cli_on_the_fake();
+    let js = |args: &[&str]| -> serde_json::Value {
+        let out = cli(&db, args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    // Two products with unit costs, and their variants' ids on the store.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let picked: Vec<(String, String, i64, i64)> = conn
+        .prepare(
+            "SELECT v.sku, v.external_id, v.price_minor, v.cost_minor FROM variants v
+             JOIN products p ON p.id = v.product_id
+             WHERE p.kind = 'merchandise' AND v.cost_minor IS NOT NULL AND v.price_minor >= 100
+               AND v.active = 1 AND p.active = 1
+             ORDER BY v.id LIMIT 2",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let (buy, get) = (&picked[0], &picked[1]);
+    let file = dir.path().join("bundle.toml");
+    let write = |percent: u32| {
+        std::fs::write(
+            &file,
+            format!(
+                "name = \"Pair\"\nbuy = [\"{}\"]\nget = \"{}\"\npercent = {percent}\n",
+                buy.0, get.0
+            ),
+        )
+        .unwrap();
+    };
+    // 60 % off: below the cost (55 % of the price), so below a 0 % floor.
+    write(60);
+    let id = js(&["--json", "bundle", "create", file.to_str().unwrap()])["id"].to_string();
+    let checked = cli(&db, &["--json", "bundle", "check", &id])
+        .output()
+        .unwrap();
+    assert_eq!(checked.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&checked.stdout).unwrap();
+    assert_eq!(report["problems"][0]["code"], "below_floor", "{report}");
+    let refused = cli(&db, &["bundle", "launch", &id]).output().unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("below the margin floor") && said.contains(&get.0),
+        "{said}"
+    );
+    assert_eq!(fake.state.lock().unwrap().discounts.len(), 0);
+    ok(&mut cli(&db, &["bundle", "delete", &id]));
+
+    // 10 % keeps the floor: one buy X get Y discount, as Shopify takes it.
+    write(10);
+    let id = js(&["--json", "bundle", "create", file.to_str().unwrap()])["id"].to_string();
+    let check = js(&["--json", "bundle", "check", &id]);
+    let after = get.2 - (get.2 as f64 * 0.1).round() as i64;
+    assert_eq!(check["bundle_price_minor"], buy.2 + after, "{check}");
+    assert_eq!(
+        check["margin_minor"],
+        buy.2 + after - buy.3 - get.3,
+        "{check}"
+    );
+    let live = js(&["--json", "bundle", "launch", &id]);
+    assert_eq!(live["status"], "live", "{live}");
+    {
+        let s = fake.state.lock().unwrap();
+        let (kind, input) = s.discounts.values().next().unwrap();
+        assert_eq!(kind, "automatic_bxgy");
+        assert_eq!(input["title"], "Bundle: Pair");
+        assert_eq!(
+            input["customerBuys"]["items"]["products"]["productVariantsToAdd"],
+            serde_json::json!([buy.1])
+        );
+        assert_eq!(input["customerBuys"]["value"]["quantity"], "1");
+        assert_eq!(
+            input["customerGets"]["items"]["products"]["productVariantsToAdd"],
+            serde_json::json!([get.1])
+        );
+        let on = &input["customerGets"]["value"]["discountOnQuantity"];
+        assert_eq!(
+            (on["quantity"].as_str(), on["effect"]["percentage"].as_f64()),
+            (Some("1"), Some(0.1))
+        );
+    }
+    // The journal read it back as sent; the sync brings it home in full.
+    let journal = js(&["--json", "journal", "list"]);
+    assert_eq!(journal[0]["status"], "confirmed", "{journal}");
+    ok(&mut cli(&db, &["sync"]));
+    let kept: String = conn
+        .query_row(
+            "SELECT definition FROM discounts WHERE source = 'shopify'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        kept.contains("\"buy_get\"") && kept.contains(&get.1),
+        "{kept}"
+    );
+
+    // A sale of 40 % on the discounted product keeps the floor alone (cost
+    // is 55 % of the price) but not with the bundle's 10 % on top.
+    let sale = dir.path().join("sale.toml");
+    std::fs::write(
+        &sale,
+        format!(
+            "name = \"Deal\"\ntargets = {{ skus = [\"{}\"] }}\ndiscount = {{ percent = 40 }}\nstarts_at = \"2030-01-01T09:00\"\nends_at = \"2030-01-02T09:00\"\n",
+            get.0
+        ),
+    )
+    .unwrap();
+    let sale_id = js(&["--json", "sale", "create", sale.to_str().unwrap()])["id"].to_string();
+    let sale_check = cli(&db, &["--json", "sale", "check", &sale_id])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&sale_check.stdout);
+    assert!(text.contains("stacks_below_floor"), "{text}");
+
+    // A bundle is not deleted once launched; ending it takes the discount back.
+    assert!(!cli(&db, &["bundle", "delete", &id])
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let ended = js(&["--json", "bundle", "end", &id]);
+    assert_eq!(ended["status"], "ended");
+    assert_eq!(fake.state.lock().unwrap().discounts.len(), 0);
+    let listed = js(&["--json", "bundle", "list"]);
+    assert_eq!(listed["bundles"][0]["status"], "ended");
+    // What is wrong in a file is named.
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"X\"\nbuy = [\"{}\"]\nget = \"{}\"\npercent = 10\n",
+            buy.0, buy.0
+        ),
+    )
+    .unwrap();
+    let twice = cli(&db, &["bundle", "create", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("each SKU once"));
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"X\"\nbuy = [\"NOPE-1\"]\nget = \"{}\"\npercent = 10\n",
+            get.0
+        ),
+    )
+    .unwrap();
+    let unknown = cli(&db, &["bundle", "create", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no product with SKU NOPE-1"));
+}

@@ -11,7 +11,11 @@ export type Discount = { title: string, method: DiscountMethod,
 /**
  * The code buyers enter (`Code` discounts only).
  */
-code: string | null, value: DiscountValue, minimum: Minimum, items: Items, 
+code: string | null, value: DiscountValue, minimum: Minimum, 
+/**
+ * The items that get money off (for buy X get Y, the Y).
+ */
+items: Items, 
 /**
  * UTC, `YYYY-MM-DDTHH:MM:SSZ`.
  */

@@ -3,4 +3,4 @@
 /**
  * What was settled.
  */
-export type SettledKind = "sale" | "tiers";
+export type SettledKind = "sale" | "tiers" | "bundle";

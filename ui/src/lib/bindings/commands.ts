@@ -3,6 +3,10 @@
 import type { ActionKind } from './ActionKind';
 import type { AppStatus } from './AppStatus';
 import type { Background } from './Background';
+import type { Bundle } from './Bundle';
+import type { BundleCheck } from './BundleCheck';
+import type { BundleFile } from './BundleFile';
+import type { BundleSuggestions } from './BundleSuggestions';
 import type { CompareRequest } from './CompareRequest';
 import type { Compared } from './Compared';
 import type { ConnectRequest } from './ConnectRequest';
@@ -181,6 +185,20 @@ export interface Commands {
   pushLoyalty(): Promise<LoyaltyPush>;
   /** The theme snippet that shows a logged-in customer their points and tier. */
   loyaltySnippet(): Promise<string>;
+  /** Pairs and triples worth selling together, each priced as a bundle under the margin floor. */
+  bundleSuggest(limit: number | null): Promise<BundleSuggestions>;
+  /** Every bundle, newest first. */
+  bundles(): Promise<Array<Bundle>>;
+  /** A bundle as written against the margin floor, with what it leaves the shop. */
+  checkBundle(file: BundleFile): Promise<BundleCheck>;
+  /** Stores a bundle as a draft. */
+  createBundle(file: BundleFile): Promise<Bundle>;
+  /** Deletes a draft bundle. */
+  deleteBundle(id: number): Promise<Array<Bundle>>;
+  /** Launches a draft bundle as a storefront "buy X get Y" discount. */
+  launchBundle(id: number, overrideReason: string | null): Promise<Bundle>;
+  /** Ends a live bundle and takes its discount back. */
+  endBundle(id: number): Promise<Bundle>;
   /** How good the recommendations are on the shop's own hold-out, beside popularity. */
   recommendEvaluate(last: number | null): Promise<RecommendEvaluation>;
   /** Fits the model on every order and rebuilds every product's lists. */
@@ -266,6 +284,13 @@ export function commands(call: Call, channel: MakeChannel): Commands {
     redeemLoyalty: (customer, reward) => call('redeem_loyalty', { customer, reward }),
     pushLoyalty: () => call('push_loyalty'),
     loyaltySnippet: () => call('loyalty_snippet'),
+    bundleSuggest: (limit) => call('bundle_suggest', { limit }),
+    bundles: () => call('bundles'),
+    checkBundle: (file) => call('check_bundle', { file }),
+    createBundle: (file) => call('create_bundle', { file }),
+    deleteBundle: (id) => call('delete_bundle', { id }),
+    launchBundle: (id, overrideReason) => call('launch_bundle', { id, overrideReason }),
+    endBundle: (id) => call('end_bundle', { id }),
     recommendEvaluate: (last) => call('recommend_evaluate', { last }),
     recommendBuild: () => call('recommend_build'),
     recommendOverview: () => call('recommend_overview'),
