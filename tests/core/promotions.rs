@@ -288,7 +288,7 @@ fn the_floor_is_overridden_only_with_a_reason_and_the_reason_is_journaled() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("below the margin floor 7.20") && err.contains("give the reason"),
+        err.contains("below the margin floor £7.20") && err.contains("give the reason"),
         "{err}"
     );
     assert!(run::launch(conn, &shop, &mut local, s.id, Some("  "), now()).is_err());
@@ -1239,7 +1239,7 @@ mod tiers_on_a_small_shop {
         assert!(
             problems[0]
                 .message
-                .contains("takes 10.00 to 7.00, below the margin floor 7.20"),
+                .contains("takes £10.00 to £7.00, below the margin floor £7.20"),
             "{problems:?}"
         );
         let set = tiers::create(conn, &shop, &deep, now()).unwrap();

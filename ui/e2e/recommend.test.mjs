@@ -1,7 +1,9 @@
 // End to end: recommendations in the real app on the demo shop. Built from
 // the page, a product's lists with their reasons, a pin and an exclusion
 // the CLI then sees, a wrong SKU named, the push to the storefront, a
-// customer's picks.
+// customer's picks; bundles found, a wrong percent named, a draft refused
+// below the floor, launched on the (local) storefront as a buy X get Y
+// discount the CLI and the store see, and ended.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -87,4 +89,40 @@ test('build, read, pin and exclude recommendations on the demo shop', { timeout:
   await session.click('[data-testid="rec-picks-button"]');
   await session.waitForText('[data-testid="rec-picks"]', /bought \d+ times before/, 60_000);
   await shot('picks', '[data-testid="rec-picks"]');
+
+  // Bundles: the page's first pair is the CLI's.
+  await session.click('[data-testid="bundles-find"]');
+  await session.waitForText('[data-testid="bundles-figures"]', /21,874 orders searched: [\d,]+ pairs and [\d,]+ triples are in [\d,]+ orders or more/, 120_000);
+  const suggested = JSON.parse(run('--json', 'bundle', 'suggest'));
+  const pair = suggested.pairs[0];
+  const row = '[data-testid="bundles-suggestions"] tbody tr:first-child';
+  const shown = await session.text(row);
+  assert.ok(shown.includes(pair.items[0].sku) && shown.includes(pair.get_sku), shown);
+  assert.match(shown, new RegExp(`bought together in ${pair.orders.toLocaleString('en-GB')} orders`));
+  await shot('bundles', '[data-testid="bundles"]');
+  await session.type(`${row} [data-testid="bundles-percent"]`, 'ten');
+  await session.click(`${row} [data-testid="bundles-draft"]`);
+  await session.waitForText('[data-testid="bundles-error"]', new RegExp(`Percent off ${pair.get_sku}: give a whole number from 1 to 99`), 30_000);
+  // A floor of 150 % on cost makes 10 % too deep for the demo's costs (half the price).
+  run('floor', '--shop', '150');
+  await session.type(`${row} [data-testid="bundles-percent"]`, '10');
+  await session.click(`${row} [data-testid="bundles-draft"]`);
+  await session.waitForText('[data-testid="bundles-check"]', /below the margin floor £/, 30_000);
+  await session.click('[data-testid="bundles-launch"]');
+  await session.waitForText('[data-testid="bundles-drafts-error"]', /was not launched: .*below the margin floor/, 60_000);
+  await shot('bundle-refused', '[data-testid="bundles-list"]');
+  run('floor', '--shop', '0');
+  await session.click('[data-testid="bundles-launch"]');
+  await session.waitForText('[data-testid="bundles-status"]', /Live/, 60_000);
+  const live = JSON.parse(run('--json', 'bundle', 'list')).bundles[0];
+  assert.equal(live.status, 'live');
+  assert.deepEqual([live.file.buy, live.file.get, live.file.percent], [[pair.items[0].sku], pair.get_sku, 10]);
+  const kept = JSON.parse(execFileSync('sqlite3', ['-json', db, "SELECT definition FROM discounts"], { encoding: 'utf8' }));
+  const d = JSON.parse(kept[0].definition);
+  assert.equal(d.value.kind, 'buy_get');
+  assert.equal(d.value.basis_points, 1000);
+  await shot('bundle-live', '[data-testid="bundles-list"]');
+  await session.click('[data-testid="bundles-end"]');
+  await session.waitForText('[data-testid="bundles-status"]', /Ended/, 60_000);
+  assert.equal(execFileSync('sqlite3', [db, 'SELECT count(*) FROM discounts'], { encoding: 'utf8' }).trim(), '0');
 });

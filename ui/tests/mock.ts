@@ -48,6 +48,10 @@ import type { RecommendList } from '../src/lib/bindings/RecommendList';
 import type { RecommendOverride } from '../src/lib/bindings/RecommendOverride';
 import type { RecommendProductList } from '../src/lib/bindings/RecommendProductList';
 import type { RecommendBuild } from '../src/lib/bindings/RecommendBuild';
+import type { Bundle } from '../src/lib/bindings/Bundle';
+import type { BundleCheck } from '../src/lib/bindings/BundleCheck';
+import type { BundleFile } from '../src/lib/bindings/BundleFile';
+import type { BundleSuggestion } from '../src/lib/bindings/BundleSuggestion';
 import { type Backend, BackendError } from '../src/lib/transport';
 
 export const demoShop: Shop = {
@@ -884,6 +888,82 @@ export class MockBackend implements Backend {
     this.check('recommendPicks');
     if (customer !== '17850') throw new BackendError({ code: 'not_found', message: `no customer ${customer}` });
     return { customer, orders: 34, items: [this.recommendItem('85123A', 'you bought it in 30 orders', 'model', 0.9), this.recommendItem('21733', 'bought together with what you buy', 'model', 0.4)].slice(0, limit ?? 10) };
+  }
+  // Bundles on the recommendations' catalog, under the shop floor (cost × 1.2).
+  bundleList: Bundle[] = [];
+  private bundleItem(sku: string) {
+    const c = this.recommendCatalog[sku];
+    return { sku, title: c.title, price_minor: c.price, cost_minor: c.cost, orders: c.orders };
+  }
+  async bundleSuggest(limit: number | null) {
+    this.check('bundleSuggest');
+    // The two hearts, 40 orders, the red one at 10 % off (the floor allows 41 %:
+    // 1.50 × 1.2 = 1.80 ≤ 2.95 × 0.59); the warmer has no unit cost.
+    const pair = (buy: string, get: string, orders: number, lift: number, bp: number, max: number | null): BundleSuggestion => {
+      const [b, g] = [this.recommendCatalog[buy], this.recommendCatalog[get]];
+      const off = g.price - Math.round(g.price * (1 - bp / 10000));
+      const cost = b.cost === null || g.cost === null ? null : b.cost + g.cost;
+      return {
+        items: [this.bundleItem(buy), this.bundleItem(get)], get_sku: get, orders, support: orders / 21874, lift, percent_bp: bp, max_percent_bp: max,
+        price_minor: b.price + g.price, bundle_price_minor: b.price + g.price - off, margin_minor: cost === null ? null : b.price + g.price - off - cost,
+        full_margin_minor: cost === null ? null : b.price + g.price - cost,
+        reason: `bought together in ${orders} orders, ${lift.toFixed(1)}× as often as chance${max === null ? '; no unit cost, so the margin floor cannot be checked' : ''}`,
+      };
+    };
+    const pairs = [pair('85123A', '21733', 40, 3.2, 1000, 4100), pair('84029E', '22633', 12, 2.4, 1000, null)].slice(0, limit ?? 20);
+    return { baskets: 21874, min_orders: 110, min_lift: 2, frequent_items: 4, frequent_pairs: 3, frequent_triples: 0, pairs, triples: [], no_room: 1, millis: 480 };
+  }
+  async bundles() {
+    this.check('bundles');
+    return structuredClone(this.bundleList);
+  }
+  async checkBundle(file: BundleFile): Promise<BundleCheck> {
+    this.check('checkBundle');
+    const g = this.recommendCatalog[file.get];
+    const buys = file.buy.map((s) => this.recommendCatalog[s]);
+    const after = Math.round(g.price * (1 - file.percent / 100));
+    const floor = g.cost === null ? null : Math.ceil((g.cost * (10000 + this.floor.shop_bp)) / 10000);
+    const price = buys.reduce((t, b) => t + b.price, g.price);
+    const costs = [...buys, g].map((c) => c.cost);
+    const cost = costs.includes(null) ? null : (costs as number[]).reduce((a, b) => a + b, 0);
+    const problems: Problem[] = [];
+    if (floor === null) problems.push({ code: 'no_cost', message: `${file.get}: no unit cost, so the margin floor cannot be checked`, sku: file.get, severity: 'error', overridable: true });
+    else if (after < floor) problems.push({ code: 'below_floor', message: `${file.get}: the bundle takes £${(g.price / 100).toFixed(2)} to £${(after / 100).toFixed(2)}, below the margin floor £${(floor / 100).toFixed(2)}`, sku: file.get, severity: 'error', overridable: true });
+    const bundle = price - (g.price - after);
+    return {
+      ok: problems.length === 0, problems, price_minor: price, bundle_price_minor: bundle, margin_minor: cost === null ? null : bundle - cost,
+      get_price_minor: after, get_floor_minor: floor, get_worst_minor: after, max_percent_bp: floor === null ? null : Math.floor((1 - floor / g.price) * 100) * 100, stacking: [],
+    };
+  }
+  async createBundle(file: BundleFile) {
+    this.check('createBundle');
+    for (const s of [...file.buy, file.get]) {
+      if (!this.recommendCatalog[s]) throw new BackendError({ code: 'invalid_input', message: `no product with SKU ${s} is on sale in this shop` });
+    }
+    const b: Bundle = { id: this.bundleList.length + 1, file: structuredClone(file), status: 'draft', override_reason: null, launch_batch: null, created_at: this.clock, launched_at: null, ended_at: null };
+    this.bundleList = [b, ...this.bundleList];
+    return structuredClone(b);
+  }
+  async deleteBundle(id: number) {
+    this.check('deleteBundle');
+    this.bundleList = this.bundleList.filter((b) => b.id !== id);
+    return structuredClone(this.bundleList);
+  }
+  async launchBundle(id: number, overrideReason: string | null) {
+    this.check('launchBundle');
+    const b = this.bundleList.find((x) => x.id === id)!;
+    const c = await this.checkBundle(b.file);
+    if (!c.ok && !overrideReason?.trim()) {
+      throw new BackendError({ code: 'floor_override_required', message: `bundle ${id} was not launched: ${c.problems.map((p) => p.message).join('; ')} (to go below the margin floor anyway, give the reason)` });
+    }
+    Object.assign(b, { status: 'live', launch_batch: 9, launched_at: this.clock, override_reason: overrideReason?.trim() || null });
+    return structuredClone(b);
+  }
+  async endBundle(id: number) {
+    this.check('endBundle');
+    const b = this.bundleList.find((x) => x.id === id)!;
+    Object.assign(b, { status: 'ended', ended_at: this.clock });
+    return structuredClone(b);
   }
   async pickFile() {
     this.check('pickFile');

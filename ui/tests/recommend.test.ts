@@ -46,7 +46,7 @@ describe('the Recommendations page', () => {
     await waitFor(() => expect(screen.getByTestId('rec-list-error').textContent).toBe('no product with SKU NOPE'));
     await fireEvent.input(screen.getByTestId('rec-sku'), { target: { value: '  ' } });
     await fireEvent.click(screen.getByTestId('rec-show'));
-    await waitFor(() => expect(screen.getByTestId('rec-list-error').textContent).toContain('Type a product’s SKU first'));
+    await waitFor(() => expect(screen.getByTestId('rec-list-error').textContent).toBe('Type a product’s SKU first'));
 
     // Picks for a customer, and one the shop does not know.
     await fireEvent.input(screen.getByTestId('rec-customer'), { target: { value: '17850' } });
@@ -55,5 +55,51 @@ describe('the Recommendations page', () => {
     await fireEvent.input(screen.getByTestId('rec-customer'), { target: { value: 'zed' } });
     await fireEvent.click(screen.getByTestId('rec-picks-button'));
     await waitFor(() => expect(screen.getByTestId('rec-picks-error').textContent).toContain('no customer zed'));
+  });
+});
+
+describe('the Bundles panel', () => {
+  it('finds bundles with their margin, saves a draft, refuses one below the floor until a reason is given, launches and ends', async () => {
+    const backend = new MockBackend(demoShop);
+    render(App, { props: { backend } });
+    await fireEvent.click(await screen.findByTestId('nav-recommendations'));
+    await waitFor(() => expect(screen.getByTestId('bundles-empty').textContent).toContain('No bundles yet'));
+    await fireEvent.click(screen.getByTestId('bundles-find'));
+    await waitFor(() => expect(screen.getByTestId('bundles-figures').textContent).toContain('21,874 orders searched: 3 pairs and 0 triples are in 110 orders or more'));
+    expect(screen.getByTestId('bundles-figures').textContent).toContain('1 more are left out');
+    const rows = () => within(screen.getByTestId('bundles-suggestions')).getAllByRole('row').slice(1) as HTMLTableRowElement[];
+    expect(rows()).toHaveLength(2);
+    // £2.95 + £2.95, 10 % off the red heart (£2.655 to £2.66): £5.61, less costs £2.90.
+    const first = rows()[0];
+    expect(first.cells[0].textContent).toContain('85123A');
+    expect(first.cells[1].textContent).toContain('21733');
+    expect(first.cells[4].textContent).toContain('floor allows 41 %');
+    expect([first.cells[5].textContent, first.cells[6].textContent]).toEqual(['£5.90 → £5.61', '£2.71']);
+    expect(rows()[1].cells[6].textContent).toBe('no unit cost');
+
+    // A percent that is not a whole number from 1 to 99 is named.
+    const percent = within(first).getByTestId('bundles-percent');
+    await fireEvent.input(percent, { target: { value: '12.5' } });
+    await fireEvent.click(within(first).getByTestId('bundles-draft'));
+    await waitFor(() => expect(screen.getByTestId('bundles-error').textContent).toBe('Percent off 21733: give a whole number from 1 to 99.'));
+    expect(backend.bundleList).toHaveLength(0);
+
+    // 60 % off goes below the floor: the draft is saved and its check says so.
+    await fireEvent.input(percent, { target: { value: '60' } });
+    await fireEvent.click(within(first).getByTestId('bundles-draft'));
+    await waitFor(() => expect(screen.getByTestId('bundles-check').textContent).toContain('below the margin floor £1.80'));
+    expect(backend.bundleList[0].file).toEqual({ name: 'White hanging heart t-light holder + Red hanging heart t-light holder', buy: ['85123A'], get: '21733', percent: 60, ends_at: null });
+    await fireEvent.click(screen.getByTestId('bundles-launch'));
+    await waitFor(() => expect(screen.getByTestId('bundles-drafts-error').textContent).toContain('was not launched'));
+    expect(screen.getByTestId('bundles-status').textContent).toBe('Draft');
+    const anyway = screen.getByTestId('bundles-launch-anyway') as HTMLButtonElement;
+    expect(anyway.disabled).toBe(true);
+    await fireEvent.input(screen.getByTestId('bundles-reason'), { target: { value: 'clearing old stock' } });
+    await fireEvent.click(anyway);
+    await waitFor(() => expect(screen.getByTestId('bundles-status').textContent).toBe('Live'));
+    expect(backend.bundleList[0].override_reason).toBe('clearing old stock');
+    expect(screen.getByTestId('bundles-drafts-notice').textContent).toContain('is live on the storefront (journal batch 9)');
+    await fireEvent.click(screen.getByTestId('bundles-end'));
+    await waitFor(() => expect(screen.getByTestId('bundles-status').textContent).toBe('Ended'));
   });
 });

@@ -113,7 +113,12 @@ pub fn check(
     let get = &r.get;
     let after = crate::money::mul_round(get.price_minor, Decimal::new(10_000 - file.percent.0, 4));
     let worst = stacking.iter().fold(after, |p, d| sale::stack(p, d)).max(0);
-    let money = |m: i64| crate::money::format_major(m, &shop.currency);
+    // Money as the shop writes it.
+    let written = crate::money::MoneyFormat::for_shop(
+        &shop.currency,
+        Some(&crate::store::money_pattern(conn, &shop.currency)?),
+    );
+    let money = |m: i64| written.format(m, &shop.currency);
     let problem = |code: &str, message: String| Problem {
         code: code.into(),
         message,

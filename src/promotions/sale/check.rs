@@ -37,7 +37,12 @@ pub fn check(
     sale.validate_shape()?;
     let (start, end) = sale.window(shop)?;
     let (start_s, end_s) = (fmt_utc(start), fmt_utc(end));
-    let money = |m: i64| crate::money::format_major(m, &shop.currency);
+    // Money as the shop writes it.
+    let written = crate::money::MoneyFormat::for_shop(
+        &shop.currency,
+        Some(&crate::store::money_pattern(conn, &shop.currency)?),
+    );
+    let money = |m: i64| written.format(m, &shop.currency);
     let mut problems = Vec::new();
     let mut say =
         |code: &str, sku: Option<&str>, severity: &str, overridable: bool, message: String| {

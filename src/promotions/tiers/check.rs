@@ -26,7 +26,12 @@ pub fn check(
     let stamp = fmt_utc(now);
     // Tiers have no end: every discount not over by now can meet them.
     let others = crate::storefront::local::discounts_overlapping(conn, &stamp, "9999")?;
-    let money = |m: i64| crate::money::format_major(m, &shop.currency);
+    // Money as the shop writes it.
+    let written = crate::money::MoneyFormat::for_shop(
+        &shop.currency,
+        Some(&crate::store::money_pattern(conn, &shop.currency)?),
+    );
+    let money = |m: i64| written.format(m, &shop.currency);
     let mut problems = Vec::new();
     for item in &items {
         let after = crate::money::mul_round(item.price_minor, Decimal::new(10_000 - deepest, 4));
