@@ -216,6 +216,39 @@ fn demo_shop_from_the_real_file_matches_an_independent_reading() {
             format!("bought together in {together} orders"),
             "{first:?}"
         );
+        // Bundles: the best pair's count is what the orders say, and the
+        // example of docs/recommendations.md is a bundle that keeps the floor.
+        let found = desk.bundle_suggest(None).unwrap();
+        assert_eq!(found.min_orders, 110, "{:?}", found.baskets);
+        assert!(found.frequent_pairs > 1000 && found.frequent_triples > 1000);
+        let best = &found.pairs[0];
+        let both: i64 = store
+            .conn()
+            .query_row(
+                "SELECT COUNT(*) FROM orders o WHERE o.status != 'cancelled'
+                 AND EXISTS (SELECT 1 FROM order_lines l JOIN variants v ON v.id = l.variant_id
+                             WHERE l.order_id = o.id AND v.sku = ?1)
+                 AND EXISTS (SELECT 1 FROM order_lines l JOIN variants v ON v.id = l.variant_id
+                             WHERE l.order_id = o.id AND v.sku = ?2)",
+                [&best.items[0].sku, &best.items[1].sku],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(best.orders as i64, both, "{best:?}");
+        assert!(best.lift >= 2.0 && best.margin_minor.is_some(), "{best:?}");
+        let doc = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/recommendations.md"),
+        )
+        .unwrap();
+        let example = doc
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .unwrap();
+        let file = merchant_desk::promotions::bundle::BundleFile::parse(example).unwrap();
+        let check = desk.check_bundle(file).unwrap();
+        assert!(check.ok, "{check:?}");
+        assert!(check.bundle_price_minor < check.price_minor);
     }
     {
         let desk = merchant_desk::service::Desk::for_file(path.clone(), false);

@@ -3,7 +3,7 @@
 use super::common::{Id, OverrideFloor};
 use crate::context::Context;
 use crate::output::money;
-use merchant_desk::promotions::bundle::BundleFile;
+use merchant_desk::promotions::bundle::{BundleFile, BundleStatus};
 use merchant_desk::recommend::bundles::Suggestion;
 use merchant_desk::{toml_file, Result};
 use std::path::PathBuf;
@@ -99,6 +99,13 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
                 .ok_or_else(|| {
                     merchant_desk::Error::NotFound(format!("there is no bundle {id}"))
                 })?;
+            if b.status != BundleStatus::Draft {
+                // Live, its own discount would count against it.
+                return Err(merchant_desk::Error::InvalidArgument(format!(
+                    "bundle {id} is {}: a draft is checked before its launch",
+                    b.status
+                )));
+            }
             let check = desk.check_bundle(b.file.clone())?;
             ctx.out.show(&check, |out| {
                 out.line(format!(
