@@ -297,21 +297,26 @@ pub enum DiscountValue {
     /// The order's shipping, free (`Code` discounts only; nothing off the
     /// merchandise).
     FreeShipping,
-    /// Buy X get Y (automatic only): once the cart holds `buy_quantity` of
-    /// `buys` (any mix), `get_quantity` of the discount's `items` get
-    /// `basis_points` off; the discount has no other minimum.
-    BuyGet {
-        buys: Items,
-        #[cfg_attr(test, ts(type = "number"))]
-        buy_quantity: i64,
-        #[cfg_attr(test, ts(type = "number"))]
-        get_quantity: i64,
-        #[cfg_attr(test, ts(type = "number"))]
-        basis_points: i64,
-        /// How often one order can have it; `None`: as often as it qualifies.
-        #[cfg_attr(test, ts(type = "number | null"))]
-        uses_per_order: Option<i64>,
-    },
+    /// Buy X get Y (automatic only; boxed, as it is the largest).
+    BuyGet(Box<BuyGet>),
+}
+
+/// Buy X get Y: once the cart holds `buy_quantity` of `buys` (any mix),
+/// `get_quantity` of the discount's `items` get `basis_points` off; the
+/// discount has no other minimum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct BuyGet {
+    pub buys: Items,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub buy_quantity: i64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub get_quantity: i64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub basis_points: i64,
+    /// How often one order can have it; `None`: as often as it qualifies.
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub uses_per_order: Option<i64>,
 }
 
 /// What a discount requires.

@@ -98,13 +98,7 @@ pub fn check(
     now: DateTime<Utc>,
 ) -> Result<BundleCheck> {
     file.validate_shape()?;
-    let end = file.end(shop)?;
-    if end.is_some_and(|e| e <= now) {
-        return Err(Error::InvalidArgument(format!(
-            "ends_at \"{}\" has passed",
-            file.ends_at.as_deref().unwrap_or_default()
-        )));
-    }
+    let end = file.end_after(shop, now)?;
     let r = resolve(conn, shop, file)?;
     let until = end.map(fmt_utc).unwrap_or_else(|| "9999".into());
     let others = crate::storefront::local::discounts_overlapping(conn, &fmt_utc(now), &until)?;

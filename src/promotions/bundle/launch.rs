@@ -8,7 +8,7 @@ use crate::journal::{self, Change, RevertScope, Why};
 use crate::promotions::push::{upstream, Settled, SettledEvent, SettledKind, Upstream};
 use crate::store::Shop;
 use crate::storefront::{
-    Discount, DiscountMethod, DiscountValue, Items, Minimum, Storefront, Target, Value,
+    BuyGet, Discount, DiscountMethod, DiscountValue, Items, Minimum, Storefront, Target, Value,
 };
 use crate::time::fmt_utc;
 use chrono::{DateTime, Utc};
@@ -28,7 +28,7 @@ pub fn discount(
         title: format!("Bundle: {}", file.name.trim()),
         method: DiscountMethod::Automatic,
         code: None,
-        value: DiscountValue::BuyGet {
+        value: DiscountValue::BuyGet(Box::new(BuyGet {
             buys: Items::Some {
                 products: Vec::new(),
                 variants: buys,
@@ -37,7 +37,7 @@ pub fn discount(
             get_quantity: 1,
             basis_points: file.percent.0,
             uses_per_order: None,
-        },
+        })),
         minimum: Minimum::None,
         items: Items::Some {
             products: Vec::new(),

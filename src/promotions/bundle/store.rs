@@ -74,7 +74,7 @@ pub fn create(
     now: DateTime<Utc>,
 ) -> Result<Bundle> {
     file.validate_shape()?;
-    file.end(shop)?;
+    file.end_after(shop, now)?;
     resolve(conn, shop, file)?;
     let mut file = file.clone();
     file.name = file.name.trim().to_string();

@@ -115,8 +115,8 @@ pub(crate) fn stack(price: i64, d: &Discount) -> i64 {
         }
         DiscountValue::FreeShipping => price,
         // The unit may be the Y of a cart that holds the X.
-        DiscountValue::BuyGet { basis_points, .. } => {
-            crate::money::mul_round(price, Decimal::new(10_000 - basis_points, 4))
+        DiscountValue::BuyGet(b) => {
+            crate::money::mul_round(price, Decimal::new(10_000 - b.basis_points, 4))
         }
     }
 }

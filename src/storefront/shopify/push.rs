@@ -5,8 +5,8 @@ use super::*;
 use crate::error::{Error, Result};
 use crate::money;
 use crate::storefront::{
-    Applied, Discount, DiscountMethod, DiscountValue, Items, Minimum, PulledDiscount, Storefront,
-    Target, Value,
+    Applied, BuyGet, Discount, DiscountMethod, DiscountValue, Items, Minimum, PulledDiscount,
+    Storefront, Target, Value,
 };
 use serde_json::{json, Value as Json};
 use std::collections::BTreeSet;
@@ -217,12 +217,12 @@ impl Shopify {
                                     "free shipping is given as a code, not automatically".into(),
                                 ))
                             }
-                            (DiscountMethod::Code, DiscountValue::BuyGet { .. }) => {
+                            (DiscountMethod::Code, DiscountValue::BuyGet(_)) => {
                                 return Err(Error::InvalidArgument(
                                     "buy X get Y is given automatically, not as a code".into(),
                                 ))
                             }
-                            (DiscountMethod::Automatic, DiscountValue::BuyGet { .. }) => (
+                            (DiscountMethod::Automatic, DiscountValue::BuyGet(_)) => (
                                 "AutomaticBxgyCreate",
                                 "discountAutomaticBxgyCreate",
                                 "automaticDiscountNode",
@@ -275,8 +275,8 @@ impl Shopify {
                                 "a discount cannot change between automatic and code; end it and create another".into(),
                             ));
                         }
-                        if matches!(old.value, DiscountValue::BuyGet { .. })
-                            || matches!(d.value, DiscountValue::BuyGet { .. })
+                        if matches!(old.value, DiscountValue::BuyGet(_))
+                            || matches!(d.value, DiscountValue::BuyGet(_))
                         {
                             return Err(Error::InvalidArgument(
                                 "a buy X get Y discount is not changed in place; end it and create another".into(),
@@ -383,14 +383,14 @@ pub(super) fn discount_input(d: &Discount, old: Option<&Discount>, currency: &st
             .unwrap_or_default();
         json!({ "customers": { "add": d.customers, "remove": gone } })
     };
-    if let DiscountValue::BuyGet {
-        buys,
-        buy_quantity,
-        get_quantity,
-        basis_points,
-        uses_per_order,
-    } = &d.value
-    {
+    if let DiscountValue::BuyGet(b) = &d.value {
+        let BuyGet {
+            buys,
+            buy_quantity,
+            get_quantity,
+            basis_points,
+            uses_per_order,
+        } = b.as_ref();
         let products = |items: &Items| match items {
             Items::All => json!({ "all": true }),
             Items::Some { products, variants } => json!({ "products": {
@@ -428,7 +428,7 @@ pub(super) fn discount_input(d: &Discount, old: Option<&Discount>, currency: &st
         });
     }
     let value = match &d.value {
-        DiscountValue::FreeShipping | DiscountValue::BuyGet { .. } => {
+        DiscountValue::FreeShipping | DiscountValue::BuyGet(_) => {
             unreachable!("returned above")
         }
         DiscountValue::Percentage { basis_points } => {

@@ -4,7 +4,7 @@
 use super::{normalize_time, MoneyV2, Nodes, Ref};
 use crate::error::{Error, Result};
 use crate::storefront::{
-    Discount, DiscountMethod, DiscountValue, Items, Minimum, OtherDiscount, PulledDiscount,
+    BuyGet, Discount, DiscountMethod, DiscountValue, Items, Minimum, OtherDiscount, PulledDiscount,
 };
 use serde::Deserialize;
 use serde_json::Value as Json;
@@ -270,13 +270,13 @@ fn buy_get(b: &Bxgy) -> Option<Discount> {
         title: w.title.clone(),
         method: DiscountMethod::Automatic,
         code: None,
-        value: DiscountValue::BuyGet {
+        value: DiscountValue::BuyGet(Box::new(BuyGet {
             buys: bxgy_items(&buys.items)?,
             buy_quantity: bought.get(),
             get_quantity: quantity.quantity.get(),
             basis_points: (percentage * 10_000.0).round() as i64,
             uses_per_order: b.uses_per_order_limit,
-        },
+        })),
         minimum: Minimum::None,
         items: bxgy_items(&gets.items)?,
         starts_at: w

@@ -5,7 +5,8 @@
  */
 export type BundleFile = { name: string, 
 /**
- * The SKUs the buyer buys (one or two), one of each.
+ * The SKUs the buyer buys (one or two), one of each; a file may
+ * give one as a plain string.
  */
 buy: Array<string>, 
 /**
