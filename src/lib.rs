@@ -20,6 +20,7 @@ pub mod report;
 pub mod service;
 pub mod store;
 pub mod storefront;
+pub mod subscriptions;
 pub mod sync;
 pub mod time;
 pub mod toml_file;

@@ -3,7 +3,7 @@
 
 use crate::commands::{
     bundle, floor, import, journal, loyalty, price, recommend, report, sale, shop, storefront,
-    tiers, watch,
+    subs, tiers, watch,
 };
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -70,6 +70,9 @@ pub enum Command {
     /// Bundles: suggest from the baskets, plan, check, launch as "buy X get Y", end.
     #[command(subcommand)]
     Bundle(bundle::Command),
+    /// Subscription boxes: the book, pause, skip, resume, cancel, MRR and the month's boxes.
+    #[command(subcommand)]
+    Subs(subs::Command),
     /// Keep the shop on time without the app: settle sales and tiers every
     /// minute and sync in the background, until Ctrl-C or SIGTERM.
     Watch(watch::Args),

@@ -12,6 +12,7 @@ mod loyalty;
 mod online_retail;
 mod shopify;
 mod signals;
+mod subscriptions;
 
 pub use catalog::ProductKind;
 pub use online_retail::classify_stock_code;
@@ -52,11 +53,13 @@ pub enum ImportKind {
     LoyaltyActions,
     /// Customers' birthdays: `customer, birthday`.
     CustomerBirthdays,
+    /// The subscription book: `subscription_id, customer, email, plan, status, …`.
+    Subscriptions,
 }
 
 impl ImportKind {
     /// Every format, in the order the command line lists them.
-    pub const ALL: [ImportKind; 10] = [
+    pub const ALL: [ImportKind; 11] = [
         ImportKind::OnlineRetail,
         ImportKind::Orders,
         ImportKind::Products,
@@ -67,6 +70,7 @@ impl ImportKind {
         ImportKind::UnitCosts,
         ImportKind::LoyaltyActions,
         ImportKind::CustomerBirthdays,
+        ImportKind::Subscriptions,
     ];
 
     /// The format with this [`ImportKind::name`].
@@ -87,6 +91,7 @@ impl ImportKind {
             ImportKind::UnitCosts => "unit-costs",
             ImportKind::LoyaltyActions => "loyalty-actions",
             ImportKind::CustomerBirthdays => "customer-birthdays",
+            ImportKind::Subscriptions => "subscriptions",
         }
     }
 
@@ -100,6 +105,7 @@ impl ImportKind {
                 | ImportKind::UnitCosts
                 | ImportKind::LoyaltyActions
                 | ImportKind::CustomerBirthdays
+                | ImportKind::Subscriptions
         )
     }
 }
@@ -380,6 +386,7 @@ fn import_in_transaction(
         ImportKind::UnitCosts => signals::unit_costs(&mut ctx, input, &mut tick)?,
         ImportKind::LoyaltyActions => loyalty::actions(&mut ctx, input, &mut tick)?,
         ImportKind::CustomerBirthdays => loyalty::birthdays(&mut ctx, input, &mut tick)?,
+        ImportKind::Subscriptions => subscriptions::run(&mut ctx, input, &mut tick)?,
     }
     tick(input, ctx.tally.rows_read)?;
     let t = ctx.tally;

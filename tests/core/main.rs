@@ -16,6 +16,7 @@ mod properties;
 mod real_data;
 mod recommend;
 mod service;
+mod subscriptions;
 mod summary;
 mod sync;
 mod watch;

@@ -33,7 +33,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print(out: &Output, r: &ImportReport) {
+pub(crate) fn print(out: &Output, r: &ImportReport) {
     out.line(format!(
         "imported {} of {} rows from {} ({} skipped, {} flagged): {} orders, {} refunds, {} variants, {} customers, {} price changes",
         r.rows_imported, r.rows_read, r.file, r.rows_skipped, r.rows_flagged, r.orders, r.refunds, r.variants, r.customers, r.price_changes

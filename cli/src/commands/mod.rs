@@ -13,6 +13,7 @@ pub mod report;
 pub mod sale;
 pub mod shop;
 pub mod storefront;
+pub mod subs;
 pub mod tiers;
 pub mod watch;
 
@@ -39,6 +40,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
         Command::Loyalty(c) => loyalty::run(ctx, c),
         Command::Recommend(c) => recommend::run(ctx, c),
         Command::Bundle(c) => bundle::run(ctx, c),
+        Command::Subs(c) => subs::run(ctx, c),
         Command::Watch(args) => watch::run(ctx, args),
     }
 }

@@ -1,0 +1,182 @@
+//! `merchant-desk subs import|plans|list|pause|skip|resume|cancel|metrics|boxes`.
+
+use crate::context::{import_bar, Context};
+use crate::output::money;
+use merchant_desk::import::ImportKind;
+use merchant_desk::money::format_major;
+use merchant_desk::subscriptions::book::Subscription;
+use merchant_desk::Result;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Import the subscription book from CSV (`subscription_id, customer,
+    /// email, plan, status, started_on, …`); importing it again changes nothing.
+    Import { file: PathBuf },
+    /// Every plan with its subscribers and MRR today.
+    Plans,
+    /// The subscriptions, or those with one status.
+    List {
+        /// active, paused, past_due or cancelled.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Pause until a day (shop-local, YYYY-MM-DD): no renewal before it.
+    Pause {
+        id: String,
+        #[arg(long)]
+        until: String,
+    },
+    /// Skip the next renewal.
+    Skip { id: String },
+    /// End a pause today.
+    Resume { id: String },
+    /// Cancel today, for a reason.
+    Cancel {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// The month's MRR, churn, new, ARPU (shop-local month YYYY-MM).
+    Metrics {
+        #[arg(long)]
+        month: String,
+    },
+    /// The boxes due in a month, per plan.
+    Boxes {
+        #[arg(long)]
+        month: String,
+    },
+}
+
+fn line(s: &Subscription) -> String {
+    format!(
+        "{:<10} {:<16} {:<9} {:<22} {} {} × {}{}{}",
+        s.external_id,
+        s.plan,
+        s.status,
+        s.customer,
+        money(s.price_minor, &s.currency),
+        s.interval_count,
+        s.interval,
+        s.next_renewal_on
+            .as_deref()
+            .map(|d| format!("  next {d}"))
+            .unwrap_or_default(),
+        s.paused_until
+            .as_deref()
+            .map(|d| format!("  paused until {d}"))
+            .unwrap_or_default(),
+    )
+}
+
+pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
+    if let Command::Import { file } = command {
+        let (bar, progress) = import_bar();
+        let report = ctx
+            .desk_creating()
+            .import_file(ImportKind::Subscriptions, file, progress);
+        bar.finish_and_clear();
+        let report = report?;
+        ctx.out
+            .show(&report, |out| super::import::print(out, &report));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (desk, shop) = ctx.shop_desk()?;
+    let c = shop.currency.as_str();
+    match command {
+        Command::Import { .. } => unreachable!("handled above"),
+        Command::Plans => {
+            let plans = desk.subs_plans()?;
+            ctx.out.show(&serde_json::json!({ "plans": plans }), |out| {
+                out.rows(
+                    &plans,
+                    "no plans yet: `merchant-desk subs import FILE`",
+                    |p| {
+                        out.line(format!(
+                            "{:<20} {:>5} active ({} paused)  MRR {}",
+                            p.name,
+                            p.active,
+                            p.paused,
+                            money(p.mrr_minor, c)
+                        ))
+                    },
+                )
+            });
+        }
+        Command::List { status } => {
+            let all = desk.subs_list(status)?;
+            ctx.out
+                .show(&serde_json::json!({ "subscriptions": all }), |out| {
+                    out.rows(&all, "no subscriptions", |s| out.line(line(s)))
+                });
+        }
+        Command::Pause { id, until } => {
+            let s = desk.subs_pause(id, until)?;
+            ctx.out.show(&s, |out| out.line(line(&s)));
+        }
+        Command::Skip { id } => {
+            let (s, day) = desk.subs_skip(id)?;
+            ctx.out.show(
+                &serde_json::json!({ "subscription": s, "skipped": day }),
+                |out| {
+                    out.line(format!(
+                        "subscription {}: the renewal of {day} is skipped",
+                        s.external_id
+                    ))
+                },
+            );
+        }
+        Command::Resume { id } => {
+            let s = desk.subs_resume(id)?;
+            ctx.out.show(&s, |out| out.line(line(&s)));
+        }
+        Command::Cancel { id, reason } => {
+            let s = desk.subs_cancel(id, reason)?;
+            ctx.out.show(&s, |out| out.line(line(&s)));
+        }
+        Command::Metrics { month } => {
+            let m = desk.subs_metrics(month)?;
+            let json = serde_json::json!({
+                "month": m.month,
+                "mrr": format_major(m.mrr_minor, c),
+                "active_start": m.active_start,
+                "active_end": m.active_end,
+                "paused_end": m.paused_end,
+                "new": m.new,
+                "cancelled": m.cancelled,
+                "churn_rate": m.churn_rate,
+                "arpu": m.arpu_minor.map(|a| format_major(a, c)),
+                "revenue_churn_rate": m.revenue_churn_rate,
+            });
+            ctx.out.show(&json, |out| {
+                out.line(format!(
+                    "{}: MRR {} at the month's end; {} active at its start, {} at its end ({} paused); {} new, {} cancelled; churn {}; ARPU {}",
+                    m.month,
+                    money(m.mrr_minor, c),
+                    m.active_start,
+                    m.active_end,
+                    m.paused_end,
+                    m.new,
+                    m.cancelled,
+                    m.churn_rate.map_or("—".into(), |r| format!("{:.1} %", r * 100.0)),
+                    m.arpu_minor.map_or("—".into(), |a| money(a, c)),
+                ))
+            });
+        }
+        Command::Boxes { month } => {
+            let b = desk.subs_boxes(month)?;
+            ctx.out.show(&b, |out| {
+                for p in &b.plans {
+                    out.line(format!("{:<20} {:>6} boxes", p.plan, p.boxes));
+                }
+                out.line(format!(
+                    "{:<20} {:>6} boxes in {}",
+                    "total", b.total, b.month
+                ));
+            });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

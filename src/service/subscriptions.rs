@@ -1,0 +1,115 @@
+//! Subscriptions: the book (import, plans, list), the owner's pause, skip,
+//! resume and cancel, and the month's metrics and boxes.
+
+use super::Desk;
+use crate::error::{Error, Result};
+use crate::subscriptions::book::{self, Plan, Subscription};
+use crate::subscriptions::calendar::SubscriptionStatus;
+use crate::subscriptions::metrics::{self, Month, PlanBoxes};
+use chrono::Utc;
+use serde::Serialize;
+
+/// The boxes due in a month, per plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, rename = "MonthBoxes"))]
+pub struct Boxes {
+    pub month: String,
+    pub plans: Vec<PlanBoxes>,
+    pub total: u32,
+}
+
+fn month_of(text: &str) -> Result<(chrono::NaiveDate, chrono::NaiveDate)> {
+    metrics::month_days(text)
+        .ok_or_else(|| Error::InvalidArgument(format!("\"{text}\" is not a month (use 2026-11)")))
+}
+
+impl Desk {
+    /// Every plan with its subscribers today.
+    pub fn subs_plans(&self) -> Result<Vec<Plan>> {
+        self.with_store(|s| {
+            let shop = s.require_shop()?;
+            book::plans(s.conn(), &shop.currency, shop.today(Utc::now())?)
+        })
+    }
+
+    /// The subscriptions (with `status`, only those).
+    pub fn subs_list(&self, status: Option<String>) -> Result<Vec<Subscription>> {
+        let status = match status.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(t) => Some(SubscriptionStatus::parse(t).ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "\"{t}\" is not a status (active, paused, past_due or cancelled)"
+                ))
+            })?),
+        };
+        self.with_store(|s| book::list(s.conn(), status))
+    }
+
+    /// Pauses a subscription until a shop-local day (`YYYY-MM-DD`).
+    pub fn subs_pause(&self, id: String, until: String) -> Result<Subscription> {
+        let day = crate::time::parse_day(until.trim()).map_err(|_| {
+            Error::InvalidArgument(format!(
+                "--until \"{until}\" is not a date (use 2026-12-24)"
+            ))
+        })?;
+        self.with_store(|s| {
+            let shop = s.require_shop()?;
+            let now = Utc::now();
+            book::pause(s.conn(), &id, day, shop.today(now)?, now)
+        })
+    }
+
+    /// Skips a subscription's next renewal; returns it and the day skipped.
+    pub fn subs_skip(&self, id: String) -> Result<(Subscription, String)> {
+        self.with_store(|s| {
+            let shop = s.require_shop()?;
+            let now = Utc::now();
+            book::skip(s.conn(), &id, shop.today(now)?, now)
+        })
+    }
+
+    /// Ends a subscription's pause today.
+    pub fn subs_resume(&self, id: String) -> Result<Subscription> {
+        self.with_store(|s| {
+            let shop = s.require_shop()?;
+            let now = Utc::now();
+            book::resume(s.conn(), &id, shop.today(now)?, now)
+        })
+    }
+
+    /// Cancels a subscription today, for a reason.
+    pub fn subs_cancel(&self, id: String, reason: String) -> Result<Subscription> {
+        self.with_store(|s| {
+            let shop = s.require_shop()?;
+            let now = Utc::now();
+            book::cancel(s.conn(), &id, &reason, shop.today(now)?, now)
+        })
+    }
+
+    /// The metrics of a month (`YYYY-MM`, shop-local).
+    pub fn subs_metrics(&self, month: String) -> Result<Month> {
+        let (first, last) = month_of(&month)?;
+        self.with_store(|s| {
+            let shop = s.require_shop()?;
+            Ok(metrics::month(
+                &book::for_metrics(s.conn(), &shop.currency)?,
+                first,
+                last,
+            ))
+        })
+    }
+
+    /// The boxes due in a month, per plan.
+    pub fn subs_boxes(&self, month: String) -> Result<Boxes> {
+        let (first, last) = month_of(&month)?;
+        self.with_store(|s| {
+            let shop = s.require_shop()?;
+            let plans = metrics::boxes(&book::for_metrics(s.conn(), &shop.currency)?, first, last);
+            Ok(Boxes {
+                month: month.trim().to_string(),
+                total: plans.iter().map(|p| p.boxes).sum(),
+                plans,
+            })
+        })
+    }
+}

@@ -1,0 +1,170 @@
+//! The subscription book worked by hand: a CSV through the real importer,
+//! then the month's metrics and boxes, pause, skip and cancel through the
+//! CLI, as `docs/metrics.md` defines them.
+
+use crate::fixtures::{shop, temp_store};
+use crate::sync::{cli, ok};
+use chrono::Utc;
+
+const BOOK: &str = "subscription_id,customer,email,plan,status,started_on,cancelled_on,paused_until,interval,interval_count,price,currency,next_renewal_on
+S1,c1,c1@example.com,Gold,active,2026-01-15,,,month,1,30.00,GBP,2026-12-15
+S2,c2,,Gold,cancelled,2026-03-01,2026-11-10,,month,1,30.00,GBP,2026-12-01
+S3,c3,,Weekly,active,2026-06-01,,,week,1,10.00,GBP,2026-11-02
+S4,c4,,Weekly,paused,2026-05-01,,2026-12-05,week,2,18.00,GBP,2026-11-03
+S5,,c5@example.com,Annual,past_due,2025-12-01,,,year,1,100.00,GBP,2026-12-01
+S6,c6,,Gold,active,2026-11-20,,,month,1,30.00,GBP,2026-12-20
+S7,c7,,Gold,cancelled,2026-11-05,2026-11-25,,month,1,30.00,GBP,
+S8,c8,,Weekly,active,2026-12-02,,,week,1,10.00,GBP,2026-12-09
+S9,c9,,Quarterly,active,2026-02-10,,,month,3,45.00,GBP,2026-11-10
+";
+
+fn js(db: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&ok(&mut cli(db, args))).unwrap()
+}
+
+fn boxes(db: &std::path::Path, month: &str) -> Vec<(String, u64)> {
+    let b = js(db, &["--json", "subs", "boxes", "--month", month]);
+    b["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["plan"].as_str().unwrap().to_string(),
+                p["boxes"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_book_by_hand_gives_the_defined_metrics_and_boxes() {
+    let mut t = temp_store();
+    let mut s = shop("GBP", "Europe/London");
+    s.fixed_today = Some("2026-11-28".into());
+    t.store.set_shop(&s, Utc::now()).unwrap();
+    let db = t.store.path().to_path_buf();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("book.csv");
+    std::fs::write(&file, BOOK).unwrap();
+    let report = js(&db, &["--json", "subs", "import", file.to_str().unwrap()]);
+    assert_eq!(
+        (
+            report["rows_read"].as_u64(),
+            report["rows_imported"].as_u64()
+        ),
+        (Some(9), Some(9)),
+        "{report}"
+    );
+    // S7 has no next renewal, but it is cancelled: nothing to flag.
+    assert_eq!(report["rows_flagged"], 0, "{report}");
+    let again = js(&db, &["--json", "subs", "import", file.to_str().unwrap()]);
+    assert_eq!(again["rows_skipped"], 9, "{again}");
+
+    // November: active on 31 October S1 S2 S3 S4 S5 S9 (6); on the 30th S1
+    // S3 S4 S5 S6 S9 (6), S4 paused (until 5 December). MRR: 30 + 10 × 52 /
+    // 12 + 100 / 12 + 30 + 45 / 3 = 126.666… → 126.67; new S6 S7;
+    // cancelled S2 S7: churn 2 / 6; ARPU 126.666… / 5 = 25.33.
+    let m = js(&db, &["--json", "subs", "metrics", "--month", "2026-11"]);
+    assert_eq!(
+        m,
+        serde_json::json!({
+            "month": "2026-11", "mrr": "126.67", "active_start": 6, "active_end": 6,
+            "paused_end": 1, "new": 2, "cancelled": 2, "churn_rate": 2.0 / 6.0, "arpu": "25.33",
+            // Lost: S2 and S7 at 30.00 each, over the 30 + 30 + 43.33… +
+            // 8.33… + 15 (S4 paused) the month started with.
+            "revenue_churn_rate": m["revenue_churn_rate"],
+        })
+    );
+    let rc = m["revenue_churn_rate"].as_f64().unwrap();
+    assert!(
+        (rc - 6000.0 / (3000.0 + 3000.0 + 13000.0 / 3.0 + 2500.0 / 3.0 + 1500.0)).abs() < 1e-9,
+        "{rc}"
+    );
+
+    // November's boxes: S3 on the 2nd, 9th, 16th, 23rd and 30th; S4's (3rd,
+    // 17th) fall in its pause; S9 on the 10th.
+    let nov = vec![
+        ("Annual".to_string(), 0),
+        ("Gold".to_string(), 0),
+        ("Quarterly".to_string(), 1),
+        ("Weekly".to_string(), 5),
+    ];
+    assert_eq!(boxes(&db, "2026-11"), nov);
+    // December: S1 15th, S6 20th; S3 4 Mondays, S4 15th and 29th (the 1st is
+    // paused), S8 9th to 30th; S5's year on the 1st (past due still renews).
+    let b = js(&db, &["--json", "subs", "boxes", "--month", "2026-12"]);
+    assert_eq!(b["total"], 13, "{b}");
+    assert_eq!(boxes(&db, "2026-12")[3], ("Weekly".to_string(), 10));
+
+    // Today is 28 November: S3's next renewal is the 30th, skipped.
+    let skipped = js(&db, &["--json", "subs", "skip", "S3"]);
+    assert_eq!(skipped["skipped"], "2026-11-30");
+    assert_eq!(boxes(&db, "2026-11")[3], ("Weekly".to_string(), 4));
+    // S1 paused to the new year: no December box, and out of the MRR.
+    ok(&mut cli(
+        &db,
+        &["subs", "pause", "S1", "--until", "2027-01-01"],
+    ));
+    assert_eq!(boxes(&db, "2026-12")[1], ("Gold".to_string(), 1));
+    // S9 cancelled today: out of November's end, a third cancellation.
+    let gone = js(
+        &db,
+        &["--json", "subs", "cancel", "S9", "--reason", "moved abroad"],
+    );
+    assert_eq!(
+        (gone["status"].as_str(), gone["cancelled_on"].as_str()),
+        (Some("cancelled"), Some("2026-11-28"))
+    );
+    let m = js(&db, &["--json", "subs", "metrics", "--month", "2026-11"]);
+    // 126.666… − 30 (S1 paused) − 15 (S9) = 81.666… → 81.67 over 3.
+    assert_eq!(
+        (
+            m["mrr"].as_str(),
+            m["cancelled"].as_u64(),
+            m["arpu"].as_str()
+        ),
+        (Some("81.67"), Some(3), Some("27.22")),
+        "{m}"
+    );
+    assert_eq!(m["paused_end"], 2);
+    let listed = js(&db, &["--json", "subs", "list", "--status", "cancelled"]);
+    assert_eq!(listed["subscriptions"].as_array().unwrap().len(), 3);
+
+    // What is wrong is named, nothing else changes.
+    for (args, said) in [
+        (
+            vec!["subs", "metrics", "--month", "2026-13"],
+            "is not a month",
+        ),
+        (
+            vec!["subs", "cancel", "S9", "--reason", "again"],
+            "is cancelled",
+        ),
+        (
+            vec!["subs", "pause", "S3", "--until", "2026-11-01"],
+            "not after today",
+        ),
+        (
+            vec!["subs", "pause", "NOPE", "--until", "2027-01-01"],
+            "no subscription NOPE",
+        ),
+        (vec!["subs", "list", "--status", "sleeping"], "not a status"),
+        (vec!["subs", "resume", "S3"], "not paused"),
+    ] {
+        let out = cli(&db, &args).output().unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(said), "{args:?}: {err}");
+    }
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, BOOK.replace("2026-06-01", "1 June 2026")).unwrap();
+    let out = cli(&db, &["subs", "import", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 4") && err.contains("started_on") && err.contains("not a date"),
+        "{err}"
+    );
+}
