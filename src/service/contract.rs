@@ -136,6 +136,22 @@ macro_rules! desk_commands {
             push_loyalty() -> $crate::loyalty::push::Pushed;
             /// The theme snippet that shows a logged-in customer their points and tier.
             loyalty_snippet() -> String;
+            /// Every subscription plan with its subscribers and MRR today.
+            subs_plans() -> Vec<$crate::subscriptions::book::Plan>;
+            /// The subscriptions, or those with one status.
+            subs_list(status: Option<String>) -> Vec<$crate::subscriptions::book::Subscription>;
+            /// A month's MRR, churn, new and ARPU (`YYYY-MM`, shop-local).
+            subs_metrics(month: String) -> $crate::subscriptions::metrics::Month;
+            /// The boxes due in a month, per plan.
+            subs_boxes(month: String) -> $crate::service::subscriptions::Boxes;
+            /// Pauses a subscription until a shop-local day.
+            subs_pause(id: String, until: String) -> $crate::subscriptions::book::Subscription;
+            /// Skips a subscription's next renewal.
+            subs_skip(id: String) -> $crate::service::subscriptions::Skipped;
+            /// Ends a subscription's pause today.
+            subs_resume(id: String) -> $crate::subscriptions::book::Subscription;
+            /// Cancels a subscription today, for a reason.
+            subs_cancel(id: String, reason: String) -> $crate::subscriptions::book::Subscription;
             /// Pairs and triples worth selling together, each priced as a bundle under the margin floor.
             bundle_suggest(limit: Option<u32>) -> $crate::recommend::bundles::Suggestions;
             /// Every bundle, newest first.

@@ -25,7 +25,7 @@ mod promotions;
 pub mod recommend;
 mod shop;
 mod storefront;
-mod subscriptions;
+pub mod subscriptions;
 pub mod watch;
 pub use loyalty::ProgrammeCheck;
 pub use pricing::{CompareRequest, Compared, NamedSource, RuleSets, ScenarioSource};

@@ -18,6 +18,15 @@ pub struct Boxes {
     pub total: u32,
 }
 
+/// A skipped renewal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, rename = "SkippedRenewal"))]
+pub struct Skipped {
+    pub subscription: Subscription,
+    /// The renewal day skipped.
+    pub skipped: String,
+}
+
 fn month_of(text: &str) -> Result<(chrono::NaiveDate, chrono::NaiveDate)> {
     metrics::month_days(text)
         .ok_or_else(|| Error::InvalidArgument(format!("\"{text}\" is not a month (use 2026-11)")))
@@ -42,7 +51,13 @@ impl Desk {
                 ))
             })?),
         };
-        self.with_store(|s| book::list(s.conn(), status))
+        self.with_store(|s| {
+            let today = s.require_shop()?.today(Utc::now())?;
+            book::list(s.conn(), status)?
+                .into_iter()
+                .map(|x| x.with_next_due(today))
+                .collect()
+        })
     }
 
     /// Pauses a subscription until a shop-local day (`YYYY-MM-DD`).
@@ -55,16 +70,22 @@ impl Desk {
         self.with_store(|s| {
             let shop = s.require_shop()?;
             let now = Utc::now();
-            book::pause(s.conn(), &id, day, shop.today(now)?, now)
+            let today = shop.today(now)?;
+            book::pause(s.conn(), &id, day, today, now)?.with_next_due(today)
         })
     }
 
     /// Skips a subscription's next renewal; returns it and the day skipped.
-    pub fn subs_skip(&self, id: String) -> Result<(Subscription, String)> {
+    pub fn subs_skip(&self, id: String) -> Result<Skipped> {
         self.with_store(|s| {
             let shop = s.require_shop()?;
             let now = Utc::now();
-            book::skip(s.conn(), &id, shop.today(now)?, now)
+            let today = shop.today(now)?;
+            let (subscription, skipped) = book::skip(s.conn(), &id, today, now)?;
+            Ok(Skipped {
+                subscription: subscription.with_next_due(today)?,
+                skipped,
+            })
         })
     }
 
@@ -73,7 +94,8 @@ impl Desk {
         self.with_store(|s| {
             let shop = s.require_shop()?;
             let now = Utc::now();
-            book::resume(s.conn(), &id, shop.today(now)?, now)
+            let today = shop.today(now)?;
+            book::resume(s.conn(), &id, today, now)?.with_next_due(today)
         })
     }
 
@@ -82,7 +104,8 @@ impl Desk {
         self.with_store(|s| {
             let shop = s.require_shop()?;
             let now = Utc::now();
-            book::cancel(s.conn(), &id, &reason, shop.today(now)?, now)
+            let today = shop.today(now)?;
+            book::cancel(s.conn(), &id, &reason, today, now)?.with_next_due(today)
         })
     }
 

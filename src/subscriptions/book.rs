@@ -36,9 +36,24 @@ pub struct Subscription {
     pub next_renewal_on: Option<String>,
     /// Renewals the owner skipped.
     pub skipped: Vec<String>,
+    /// The next renewal due from today: not paused, not skipped (none:
+    /// cancelled, or none set).
+    pub next_due: Option<String>,
 }
 
 impl Subscription {
+    /// Fills [`Subscription::next_due`] as of `today`.
+    pub fn with_next_due(mut self, today: NaiveDate) -> Result<Subscription> {
+        let terms = self.terms()?;
+        let until = today + chrono::Days::new(3 * 366 * terms.count as u64 + 400);
+        self.next_due = terms
+            .renewals(today, until)
+            .into_iter()
+            .map(fmt_day)
+            .find(|d| !self.skipped.contains(d));
+        Ok(self)
+    }
+
     /// Its terms, for the calendar and the metrics.
     pub fn terms(&self) -> Result<Terms> {
         let day = |t: &str| crate::time::parse_day(t);
@@ -80,6 +95,7 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<Subscription> {
         currency: r.get(14)?,
         next_renewal_on: r.get(15)?,
         skipped: Vec::new(),
+        next_due: None,
     })
 }
 
@@ -196,20 +212,12 @@ pub fn skip(
 ) -> Result<(Subscription, String)> {
     let s = find(conn, id)?;
     not_cancelled(&s, "skipped")?;
-    let terms = s.terms()?;
-    let until = today + chrono::Days::new(3 * 366 * terms.count as u64 + 400);
-    let skipped: BTreeSet<String> = s.skipped.iter().cloned().collect();
-    let next = terms
-        .renewals(today, until)
-        .into_iter()
-        .map(fmt_day)
-        .find(|d| !skipped.contains(d))
-        .ok_or_else(|| {
-            Error::InvalidArgument(format!(
-                "subscription {} has no renewal ahead to skip",
-                s.external_id
-            ))
-        })?;
+    let next = s.clone().with_next_due(today)?.next_due.ok_or_else(|| {
+        Error::InvalidArgument(format!(
+            "subscription {} has no renewal ahead to skip",
+            s.external_id
+        ))
+    })?;
     conn.execute(
         "INSERT INTO subscription_skips (subscription_id, renewal_on, skipped_at) VALUES (?1, ?2, ?3)",
         params![s.id, next, fmt_utc(now)],

@@ -75,7 +75,10 @@ test('the demo shop dashboard shows the figures of report summary', { timeout: 6
   assert.deepEqual(all, cliFigures('2010-12-01', '2011-12-09'));
   assert.equal(all.aov, '519.47');
 
-  // The sections to come say so.
+  // The demo has no subscription book, and says how to bring one; the
+  // sections to come say so.
   await session.click('[data-testid="nav-subscriptions"]');
+  assert.match(await session.waitForText('[data-testid="subs-empty"]', /No subscriptions yet/, 30_000), /Import your subscription app’s export/);
+  await session.click('[data-testid="nav-customers"]');
   assert.match(await session.text('[data-testid="empty-state"]'), /Not built yet/);
 });

@@ -47,7 +47,7 @@ describe('App', () => {
 
   it('shows honest empty states for sections not built yet', async () => {
     render(App, { props: { backend: new MockBackend(demoShop) } });
-    await fireEvent.click(await screen.findByTestId('nav-subscriptions'));
+    await fireEvent.click(await screen.findByTestId('nav-customers'));
     expect(screen.getByTestId('empty-state').textContent).toContain('Not built yet');
   });
 

@@ -52,6 +52,7 @@ import type { Bundle } from '../src/lib/bindings/Bundle';
 import type { BundleCheck } from '../src/lib/bindings/BundleCheck';
 import type { BundleFile } from '../src/lib/bindings/BundleFile';
 import type { BundleSuggestion } from '../src/lib/bindings/BundleSuggestion';
+import type { Subscription } from '../src/lib/bindings/Subscription';
 import { type Backend, BackendError } from '../src/lib/transport';
 
 export const demoShop: Shop = {
@@ -964,6 +965,60 @@ export class MockBackend implements Backend {
     const b = this.bundleList.find((x) => x.id === id)!;
     Object.assign(b, { status: 'ended', ended_at: this.clock });
     return structuredClone(b);
+  }
+  // Subscriptions: two on Gold, one paused; the month's figures by hand.
+  subs: Subscription[] = [
+    { id: 1, external_id: 'S1', source: 'csv', customer: '17850', email: 'a@example.com', plan: 'Gold', status: 'active', started_on: '2011-01-15', cancelled_on: null, cancel_reason: null, paused_until: null, interval: 'month', interval_count: 1, price_minor: 3000, currency: 'GBP', next_renewal_on: '2011-12-15', skipped: [], next_due: '2011-12-15' },
+    { id: 2, external_id: 'S2', source: 'csv', customer: '13047', email: null, plan: 'Gold', status: 'paused', started_on: '2011-03-01', cancelled_on: null, cancel_reason: null, paused_until: '2012-01-05', interval: 'week', interval_count: 2, price_minor: 1800, currency: 'GBP', next_renewal_on: '2011-12-13', skipped: [], next_due: '2012-01-10' },
+  ];
+  private sub(id: string) {
+    const s = this.subs.find((x) => x.external_id === id);
+    if (!s) throw new BackendError({ code: 'not_found', message: `there is no subscription ${id}` });
+    return s;
+  }
+  async subsPlans() {
+    this.check('subsPlans');
+    const active = this.subs.filter((s) => s.status !== 'cancelled');
+    return active.length ? [{ name: 'Gold', active: active.length, paused: active.filter((s) => s.status === 'paused').length, mrr_minor: active.filter((s) => s.status === 'active').reduce((t, s) => t + s.price_minor, 0) }] : [];
+  }
+  async subsList(status: string | null) {
+    this.check('subsList');
+    return structuredClone(this.subs.filter((s) => !status || s.status === status));
+  }
+  async subsMetrics(month: string) {
+    this.check('subsMetrics');
+    const paying = this.subs.filter((s) => s.status === 'active');
+    const mrr = paying.reduce((t, s) => t + s.price_minor, 0);
+    return { month, mrr_minor: mrr, active_start: 2, active_end: this.subs.filter((s) => s.status !== 'cancelled').length, paused_end: this.subs.filter((s) => s.status === 'paused').length, new: 0, cancelled: this.subs.filter((s) => s.status === 'cancelled').length, churn_rate: this.subs.filter((s) => s.status === 'cancelled').length / 2, arpu_minor: paying.length ? Math.round(mrr / paying.length) : null, revenue_churn_rate: null };
+  }
+  async subsBoxes(month: string) {
+    this.check('subsBoxes');
+    const n = this.subs.filter((s) => s.status === 'active' && !s.skipped.length).length;
+    return { month, plans: [{ plan: 'Gold', boxes: n }], total: n };
+  }
+  async subsPause(id: string, until: string) {
+    this.check('subsPause');
+    Object.assign(this.sub(id), { status: 'paused', paused_until: until });
+    return structuredClone(this.sub(id));
+  }
+  async subsSkip(id: string) {
+    this.check('subsSkip');
+    const s = this.sub(id);
+    const day = s.next_due!;
+    s.skipped.push(day);
+    // Monthly: the same day a month on.
+    s.next_due = `${Number(day.slice(0, 4)) + (day.slice(5, 7) === '12' ? 1 : 0)}-${day.slice(5, 7) === '12' ? '01' : String(Number(day.slice(5, 7)) + 1).padStart(2, '0')}${day.slice(7)}`;
+    return { subscription: structuredClone(s), skipped: day };
+  }
+  async subsResume(id: string) {
+    this.check('subsResume');
+    Object.assign(this.sub(id), { status: 'active', paused_until: this.clock.slice(0, 10) });
+    return structuredClone(this.sub(id));
+  }
+  async subsCancel(id: string, reason: string) {
+    this.check('subsCancel');
+    Object.assign(this.sub(id), { status: 'cancelled', cancelled_on: '2011-12-09', cancel_reason: reason });
+    return structuredClone(this.sub(id));
   }
   async pickFile() {
     this.check('pickFile');

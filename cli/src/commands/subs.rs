@@ -60,9 +60,9 @@ fn line(s: &Subscription) -> String {
         money(s.price_minor, &s.currency),
         s.interval_count,
         s.interval,
-        s.next_renewal_on
+        s.next_due
             .as_deref()
-            .map(|d| format!("  next {d}"))
+            .map(|d| format!("  next due {d}"))
             .unwrap_or_default(),
         s.paused_until
             .as_deref()
@@ -117,16 +117,14 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
             ctx.out.show(&s, |out| out.line(line(&s)));
         }
         Command::Skip { id } => {
-            let (s, day) = desk.subs_skip(id)?;
-            ctx.out.show(
-                &serde_json::json!({ "subscription": s, "skipped": day }),
-                |out| {
-                    out.line(format!(
-                        "subscription {}: the renewal of {day} is skipped",
-                        s.external_id
-                    ))
-                },
-            );
+            let k = desk.subs_skip(id)?;
+            let (s, day) = (&k.subscription, &k.skipped);
+            ctx.out.show(&k, |out| {
+                out.line(format!(
+                    "subscription {}: the renewal of {day} is skipped",
+                    s.external_id
+                ))
+            });
         }
         Command::Resume { id } => {
             let s = desk.subs_resume(id)?;

@@ -17,4 +17,9 @@ customer: string, email: string | null, plan: string, status: SubscriptionStatus
 /**
  * Renewals the owner skipped.
  */
-skipped: Array<string>, };
+skipped: Array<string>, 
+/**
+ * The next renewal due from today: not paused, not skipped (none:
+ * cancelled, or none set).
+ */
+next_due: string | null, };

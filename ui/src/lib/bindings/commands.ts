@@ -23,6 +23,7 @@ import type { MemberLedger } from './MemberLedger';
 import type { Members } from './Members';
 import type { MembersPage } from './MembersPage';
 import type { MembersQuery } from './MembersQuery';
+import type { MonthBoxes } from './MonthBoxes';
 import type { Notice } from './Notice';
 import type { Programme } from './Programme';
 import type { ProgrammeCheck } from './ProgrammeCheck';
@@ -52,8 +53,12 @@ import type { Shop } from './Shop';
 import type { ShopInfo } from './ShopInfo';
 import type { Signal } from './Signal';
 import type { Simulation } from './Simulation';
+import type { SkippedRenewal } from './SkippedRenewal';
 import type { StoredProgramme } from './StoredProgramme';
 import type { StorefrontStatus } from './StorefrontStatus';
+import type { Subscription } from './Subscription';
+import type { SubscriptionMetrics } from './SubscriptionMetrics';
+import type { SubscriptionPlan } from './SubscriptionPlan';
 import type { SyncProgress } from './SyncProgress';
 import type { Synced } from './Synced';
 import type { TierFile } from './TierFile';
@@ -185,6 +190,22 @@ export interface Commands {
   pushLoyalty(): Promise<LoyaltyPush>;
   /** The theme snippet that shows a logged-in customer their points and tier. */
   loyaltySnippet(): Promise<string>;
+  /** Every subscription plan with its subscribers and MRR today. */
+  subsPlans(): Promise<Array<SubscriptionPlan>>;
+  /** The subscriptions, or those with one status. */
+  subsList(status: string | null): Promise<Array<Subscription>>;
+  /** A month's MRR, churn, new and ARPU (`YYYY-MM`, shop-local). */
+  subsMetrics(month: string): Promise<SubscriptionMetrics>;
+  /** The boxes due in a month, per plan. */
+  subsBoxes(month: string): Promise<MonthBoxes>;
+  /** Pauses a subscription until a shop-local day. */
+  subsPause(id: string, until: string): Promise<Subscription>;
+  /** Skips a subscription's next renewal. */
+  subsSkip(id: string): Promise<SkippedRenewal>;
+  /** Ends a subscription's pause today. */
+  subsResume(id: string): Promise<Subscription>;
+  /** Cancels a subscription today, for a reason. */
+  subsCancel(id: string, reason: string): Promise<Subscription>;
   /** Pairs and triples worth selling together, each priced as a bundle under the margin floor. */
   bundleSuggest(limit: number | null): Promise<BundleSuggestions>;
   /** Every bundle, newest first. */
@@ -284,6 +305,14 @@ export function commands(call: Call, channel: MakeChannel): Commands {
     redeemLoyalty: (customer, reward) => call('redeem_loyalty', { customer, reward }),
     pushLoyalty: () => call('push_loyalty'),
     loyaltySnippet: () => call('loyalty_snippet'),
+    subsPlans: () => call('subs_plans'),
+    subsList: (status) => call('subs_list', { status }),
+    subsMetrics: (month) => call('subs_metrics', { month }),
+    subsBoxes: (month) => call('subs_boxes', { month }),
+    subsPause: (id, until) => call('subs_pause', { id, until }),
+    subsSkip: (id) => call('subs_skip', { id }),
+    subsResume: (id) => call('subs_resume', { id }),
+    subsCancel: (id, reason) => call('subs_cancel', { id, reason }),
     bundleSuggest: (limit) => call('bundle_suggest', { limit }),
     bundles: () => call('bundles'),
     checkBundle: (file) => call('check_bundle', { file }),

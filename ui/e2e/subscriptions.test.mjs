@@ -1,0 +1,87 @@
+// End to end: the subscription book in the real app on the demo shop. A
+// book imported by the CLI; the month's figures on the page are the CLI's;
+// a wrong month named; a renewal skipped and a subscription cancelled on
+// the page, seen by the CLI.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { closeApp, startOnDemo } from './webdriver.mjs';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
+const app = join(target, 'debug', 'merchant-desk-app');
+const cli = join(target, 'debug', 'merchant-desk');
+const port = 4444 + 2 * ((process.pid + 307) % 400);
+const dataDir = mkdtempSync(join(tmpdir(), 'merchant-desk-e2e-subs-'));
+const db = join(dataDir, 'demo.sqlite');
+let driver;
+let session;
+
+function run(...args) {
+  return execFileSync(cli, ['--db', db, ...args], { encoding: 'utf8' });
+}
+
+async function shot(name, css) {
+  if (!process.env.E2E_SCREENSHOT) return;
+  if (css) await session.cmd('POST', '/execute/sync', { script: `document.querySelector(arguments[0]).scrollIntoView()`, args: [css] });
+  writeFileSync(process.env.E2E_SCREENSHOT.replace(/(\.png)?$/, `-subs-${name}.png`), await session.screenshot());
+}
+
+before(async () => {
+  ({ driver, session } = await startOnDemo({ run, app, dataDir, port }));
+  const book = join(dataDir, 'book.csv');
+  writeFileSync(book, [
+    'subscription_id,customer,email,plan,status,started_on,cancelled_on,paused_until,interval,interval_count,price,currency,next_renewal_on',
+    'S1,17850,,Gold,active,2011-01-15,,,month,1,30.00,GBP,2011-12-15',
+    'S2,13047,,Gold,paused,2011-03-01,,2012-01-05,week,2,18.00,GBP,2011-12-13',
+    'S3,12583,,Weekly,active,2011-06-01,,,week,1,10.00,GBP,2011-12-12',
+  ].join('\n') + '\n');
+  run('subs', 'import', book);
+});
+
+after(async () => {
+  await closeApp(session, driver, '-subs');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('the subscription book on the demo shop', { timeout: 300_000 }, async () => {
+  await session.waitFor('[data-testid="nav-subscriptions"]', 120_000);
+  await session.click('[data-testid="nav-subscriptions"]');
+  const cliMonth = JSON.parse(run('--json', 'subs', 'metrics', '--month', '2011-12'));
+  // 30.00 + 10.00 × 52 / 12 = 73.33; S2 paused.
+  assert.equal(cliMonth.mrr, '73.33');
+  await session.waitForText('[data-testid="subs-mrr"]', /^£73\.33$/, 60_000);
+  const boxes = JSON.parse(run('--json', 'subs', 'boxes', '--month', '2011-12'));
+  assert.equal(await session.text('[data-testid="subs-boxes-total"]'), String(boxes.total));
+  await shot('month', '[data-testid="subs-month"]');
+
+  await session.type('[data-testid="subs-month-input"]', 'December');
+  await session.click('[data-testid="subs-month-show"]');
+  await session.waitForText('[data-testid="subs-month-error"]', /Month: write it as 2026-11\./, 30_000);
+  await session.type('[data-testid="subs-month-input"]', '2011-12');
+  await session.click('[data-testid="subs-month-show"]');
+
+  // Skip S3's next renewal (the demo's today is 9 December: the 12th).
+  await session.click('[data-testid="subs-list"] tbody tr:nth-child(3) [data-testid="subs-skip"]');
+  await session.waitForText('[data-testid="subs-notice"]', /Subscription S3: the renewal of 2011-12-12 is skipped\./, 30_000);
+  const s3 = JSON.parse(run('--json', 'subs', 'list')).subscriptions.find((s) => s.external_id === 'S3');
+  assert.deepEqual(s3.skipped, ['2011-12-12']);
+  await session.waitForText('[data-testid="subs-boxes-total"]', new RegExp(`^${boxes.total - 1}$`), 30_000);
+  // The next renewal due is the one after; S2's is after its pause (5 January).
+  await session.waitForText('[data-testid="subs-list"] tbody tr:nth-child(3) [data-testid="subs-next"]', /^2011-12-19/, 30_000);
+  assert.match(await session.text('[data-testid="subs-list"] tbody tr:nth-child(2) [data-testid="subs-next"]'), /^2012-01-10/);
+
+  // Cancel S1: a reason is asked for, then kept.
+  await session.click('[data-testid="subs-list"] tbody tr:first-child td.actions button:last-child');
+  await session.click('[data-testid="subs-cancel"]');
+  await session.waitForText('[data-testid="subs-error"]', /Reason: say why it is cancelled\./, 30_000);
+  await session.type('[data-testid="subs-reason"]', 'moved abroad');
+  await session.click('[data-testid="subs-cancel"]');
+  await session.waitForText('[data-testid="subs-notice"]', /Subscription S1 is cancelled\./, 30_000);
+  const s1 = JSON.parse(run('--json', 'subs', 'list', '--status', 'cancelled')).subscriptions;
+  assert.deepEqual(s1.map((s) => [s.external_id, s.cancelled_on, s.cancel_reason]), [['S1', '2011-12-09', 'moved abroad']]);
+  await shot('book', '[data-testid="subs-book"]');
+});
