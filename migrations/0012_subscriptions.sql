@@ -42,3 +42,20 @@ CREATE TABLE subscription_skips (
     skipped_at      TEXT NOT NULL,              -- UTC
     PRIMARY KEY (subscription_id, renewal_on)
 );
+
+-- The dunning plan (one row): retry a failed renewal after these days
+-- (JSON array of whole days, rising), then skip, pause or cancel.
+CREATE TABLE subscription_dunning (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    retry_days   TEXT NOT NULL,
+    final_action TEXT NOT NULL CHECK (final_action IN ('skip', 'pause', 'cancel')),
+    updated_at   TEXT NOT NULL              -- UTC
+);
+
+-- The owner's marks on the list of customers to contact.
+CREATE TABLE subscription_contacts (
+    subscription_id INTEGER NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
+    contacted_at    TEXT NOT NULL,          -- UTC
+    note            TEXT,
+    PRIMARY KEY (subscription_id, contacted_at)
+);

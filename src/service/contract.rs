@@ -144,6 +144,12 @@ macro_rules! desk_commands {
             subs_metrics(month: String) -> $crate::subscriptions::metrics::Month;
             /// The boxes due in a month, per plan.
             subs_boxes(month: String) -> $crate::service::subscriptions::Boxes;
+            /// The dunning plan and queue: each past-due subscription's next action.
+            subs_dunning() -> $crate::service::subscriptions::Dunning;
+            /// Replaces the dunning plan.
+            subs_dunning_plan_set(plan: $crate::subscriptions::dunning::DunningPlan) -> $crate::subscriptions::dunning::DunningPlan;
+            /// Marks a past-due subscription's customer contacted.
+            subs_contacted(id: String, note: Option<String>) -> $crate::service::subscriptions::Dunning;
             /// Pauses a subscription until a shop-local day.
             subs_pause(id: String, until: String) -> $crate::subscriptions::book::Subscription;
             /// Skips a subscription's next renewal.

@@ -5,6 +5,7 @@ use super::Desk;
 use crate::error::{Error, Result};
 use crate::subscriptions::book::{self, Plan, Subscription};
 use crate::subscriptions::calendar::SubscriptionStatus;
+use crate::subscriptions::dunning::{self, Dunned, DunningPlan};
 use crate::subscriptions::metrics::{self, Month, PlanBoxes};
 use chrono::Utc;
 use serde::Serialize;
@@ -16,6 +17,14 @@ pub struct Boxes {
     pub month: String,
     pub plans: Vec<PlanBoxes>,
     pub total: u32,
+}
+
+/// The dunning plan and its queue.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Dunning {
+    pub plan: DunningPlan,
+    pub queue: Vec<Dunned>,
 }
 
 /// A skipped renewal.
@@ -107,6 +116,31 @@ impl Desk {
             let today = shop.today(now)?;
             book::cancel(s.conn(), &id, &reason, today, now)?.with_next_due(today)
         })
+    }
+
+    /// The dunning plan; `plan` replaces it first when given.
+    pub fn subs_dunning_plan_set(&self, plan: DunningPlan) -> Result<DunningPlan> {
+        self.with_store(|s| {
+            plan.save(s.conn(), Utc::now())?;
+            DunningPlan::load(s.conn())
+        })
+    }
+
+    /// The dunning queue: every past-due subscription with its next action.
+    pub fn subs_dunning(&self) -> Result<Dunning> {
+        self.with_store(|s| {
+            let today = s.require_shop()?.today(Utc::now())?;
+            Ok(Dunning {
+                plan: DunningPlan::load(s.conn())?,
+                queue: dunning::queue(s.conn(), today)?,
+            })
+        })
+    }
+
+    /// Marks a past-due subscription's customer contacted.
+    pub fn subs_contacted(&self, id: String, note: Option<String>) -> Result<Dunning> {
+        self.with_store(|s| dunning::mark_contacted(s.conn(), &id, note.as_deref(), Utc::now()))?;
+        self.subs_dunning()
     }
 
     /// The metrics of a month (`YYYY-MM`, shop-local).

@@ -5,4 +5,5 @@
 
 pub mod book;
 pub mod calendar;
+pub mod dunning;
 pub mod metrics;

@@ -37,8 +37,14 @@ fn boxes(db: &std::path::Path, month: &str) -> Vec<(String, u64)> {
         .collect()
 }
 
-#[test]
-fn a_book_by_hand_gives_the_defined_metrics_and_boxes() {
+/// A shop whose today is 28 November 2026, a folder, its store and where
+/// the book goes.
+fn on_the_28th() -> (
+    crate::fixtures::TempStore,
+    tempfile::TempDir,
+    std::path::PathBuf,
+    std::path::PathBuf,
+) {
     let mut t = temp_store();
     let mut s = shop("GBP", "Europe/London");
     s.fixed_today = Some("2026-11-28".into());
@@ -46,6 +52,12 @@ fn a_book_by_hand_gives_the_defined_metrics_and_boxes() {
     let db = t.store.path().to_path_buf();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("book.csv");
+    (t, dir, db, file)
+}
+
+#[test]
+fn a_book_by_hand_gives_the_defined_metrics_and_boxes() {
+    let (_t, dir, db, file) = on_the_28th();
     std::fs::write(&file, BOOK).unwrap();
     let report = js(&db, &["--json", "subs", "import", file.to_str().unwrap()]);
     assert_eq!(
@@ -167,4 +179,119 @@ fn a_book_by_hand_gives_the_defined_metrics_and_boxes() {
         err.contains("line 4") && err.contains("started_on") && err.contains("not a date"),
         "{err}"
     );
+}
+
+/// Today is 28 November. P1's renewal of 25 November failed: retried on
+/// the 26th, the 28th and 2 December. P2's of 10 November: its retries (11,
+/// 13, 17) are over, so it is paused today. P3's platform has set the next
+/// try itself (1 December).
+#[test]
+fn the_dunning_queue_gives_each_failed_renewal_its_next_action() {
+    let (_t, dir, db, file) = on_the_28th();
+    std::fs::write(
+        &file,
+        "subscription_id,customer,email,plan,status,started_on,cancelled_on,paused_until,interval,interval_count,price,currency,next_renewal_on
+P1,c1,p1@example.com,Gold,past_due,2026-01-25,,,month,1,30.00,GBP,2026-10-25
+P2,c2,p2@example.com,Gold,past_due,2026-01-10,,,month,1,30.00,GBP,2026-11-10
+P3,c3,,Weekly,past_due,2026-06-01,,,week,1,10.00,GBP,2026-12-01
+A1,c4,,Gold,active,2026-01-01,,,month,1,30.00,GBP,2026-12-01
+",
+    )
+    .unwrap();
+    ok(&mut cli(&db, &["subs", "import", file.to_str().unwrap()]));
+    let rows = |d: &serde_json::Value| -> Vec<(String, String, String, String, u64)> {
+        d["queue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| {
+                (
+                    q["subscription"]["external_id"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                    q["failed_on"].as_str().unwrap_or("").to_string(),
+                    q["next_action"].as_str().unwrap().to_string(),
+                    q["next_on"].as_str().unwrap_or("").to_string(),
+                    q["retries_left"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let row = |a: &str, b: &str, c: &str, d: &str, e: u64| {
+        (
+            a.to_string(),
+            b.to_string(),
+            c.to_string(),
+            d.to_string(),
+            e,
+        )
+    };
+    let d = js(&db, &["--json", "subs", "dunning"]);
+    assert_eq!(
+        d["plan"],
+        serde_json::json!({"retry_days": [1, 3, 7], "final_action": "pause"})
+    );
+    assert_eq!(
+        rows(&d),
+        vec![
+            row("P1", "2026-11-25", "retry", "2026-11-28", 1),
+            row("P2", "2026-11-10", "pause", "2026-11-28", 0),
+            row("P3", "", "retry", "2026-12-01", 3),
+        ]
+    );
+    // The owner's plan: 2, 5 and 10 days, then cancel; soonest first.
+    let d = js(
+        &db,
+        &[
+            "--json", "subs", "dunning", "--retry", "2,5,10", "--then", "cancel",
+        ],
+    );
+    assert_eq!(
+        rows(&d)[..2],
+        [
+            row("P2", "2026-11-10", "cancel", "2026-11-28", 0),
+            row("P1", "2026-11-25", "retry", "2026-11-30", 1),
+        ]
+    );
+    // Contacted marks, and the list to contact as CSV.
+    ok(&mut cli(
+        &db,
+        &["subs", "contacted", "P2", "--note", "emailed"],
+    ));
+    let csv = dir.path().join("contact.csv");
+    let d = js(
+        &db,
+        &["--json", "subs", "dunning", "--csv", csv.to_str().unwrap()],
+    );
+    assert!(d["queue"][0]["contacted_at"].as_str().is_some(), "{d}");
+    assert!(d["queue"][1]["contacted_at"].is_null(), "{d}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "subscription_id,customer,email,plan,failed_on,next_action,next_on,contacted_at"
+    );
+    assert_eq!(lines.len(), 4);
+    assert!(
+        lines[1].starts_with("P2,c2,p2@example.com,Gold,2026-11-10,cancel,2026-11-28,20"),
+        "{}",
+        lines[1]
+    );
+    for (args, said) in [
+        (vec!["subs", "dunning", "--retry", "3,1"], "each later"),
+        (
+            vec!["subs", "dunning", "--then", "stop"],
+            "choose skip, pause or cancel",
+        ),
+        (vec!["subs", "contacted", "A1"], "only a past-due one"),
+    ] {
+        let out = cli(&db, &args).output().unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(said),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

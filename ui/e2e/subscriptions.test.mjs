@@ -38,6 +38,7 @@ before(async () => {
     'S1,17850,,Gold,active,2011-01-15,,,month,1,30.00,GBP,2011-12-15',
     'S2,13047,,Gold,paused,2011-03-01,,2012-01-05,week,2,18.00,GBP,2011-12-13',
     'S3,12583,,Weekly,active,2011-06-01,,,week,1,10.00,GBP,2011-12-12',
+    'S4,14911,,Weekly,past_due,2011-02-20,,,month,1,20.00,GBP,2011-11-20',
   ].join('\n') + '\n');
   run('subs', 'import', book);
 });
@@ -51,9 +52,14 @@ test('the subscription book on the demo shop', { timeout: 300_000 }, async () =>
   await session.waitFor('[data-testid="nav-subscriptions"]', 120_000);
   await session.click('[data-testid="nav-subscriptions"]');
   const cliMonth = JSON.parse(run('--json', 'subs', 'metrics', '--month', '2011-12'));
-  // 30.00 + 10.00 × 52 / 12 = 73.33; S2 paused.
-  assert.equal(cliMonth.mrr, '73.33');
-  await session.waitForText('[data-testid="subs-mrr"]', /^£73\.33$/, 60_000);
+  // 30.00 + 10.00 × 52 / 12 + 20.00 = 93.33; S2 paused; S4 past due still counts.
+  assert.equal(cliMonth.mrr, '93.33');
+  await session.waitForText('[data-testid="subs-mrr"]', /^£93\.33$/, 60_000);
+  // S4's renewal of 20 November failed; its retries (21st, 23rd, 27th) are over: paused today.
+  const dun = JSON.parse(run('--json', 'subs', 'dunning')).queue[0];
+  assert.deepEqual([dun.failed_on, dun.next_action, dun.next_on], ['2011-11-20', 'pause', '2011-12-09']);
+  await session.waitForText('[data-testid="subs-queue"]', /S4.*2011-11-20.*pause on 2011-12-09/s, 30_000);
+  await shot('dunning', '[data-testid="subs-dunning"]');
   const boxes = JSON.parse(run('--json', 'subs', 'boxes', '--month', '2011-12'));
   assert.equal(await session.text('[data-testid="subs-boxes-total"]'), String(boxes.total));
   await shot('month', '[data-testid="subs-month"]');

@@ -976,6 +976,23 @@ export class MockBackend implements Backend {
     if (!s) throw new BackendError({ code: 'not_found', message: `there is no subscription ${id}` });
     return s;
   }
+  dunningPlan = { retry_days: [1, 3, 7], final_action: 'pause' };
+  contactedAt: string | null = null;
+  async subsDunning() {
+    this.check('subsDunning');
+    return { plan: structuredClone(this.dunningPlan), queue: this.subs.filter((s) => s.status === 'past_due').map((s) => ({ subscription: structuredClone(s), failed_on: '2011-12-05', next_action: 'retry', next_on: '2011-12-12', retries_left: 0, contacted_at: this.contactedAt })) };
+  }
+  async subsDunningPlanSet(plan: { retry_days: number[]; final_action: string }) {
+    this.check('subsDunningPlanSet');
+    if (plan.retry_days.some((d, i) => i > 0 && d <= plan.retry_days[i - 1])) throw new BackendError({ code: 'invalid_input', message: 'Retry after (days): give whole days of 1 or more, each later than the one before (1, 3, 7).' });
+    this.dunningPlan = structuredClone(plan);
+    return structuredClone(plan);
+  }
+  async subsContacted(id: string, note: string | null) {
+    this.check('subsContacted');
+    this.contactedAt = this.clock;
+    return this.subsDunning();
+  }
   async subsPlans() {
     this.check('subsPlans');
     const active = this.subs.filter((s) => s.status !== 'cancelled');

@@ -27,7 +27,7 @@ describe('the Subscriptions page', () => {
     // Skip, then cancel without a reason (named), then with one.
     await fireEvent.click(within(rows()[0]).getByTestId('subs-skip'));
     await waitFor(() => expect(screen.getByTestId('subs-notice').textContent).toBe('Subscription S1: the renewal of 2011-12-15 is skipped.'));
-    expect(screen.getByTestId('subs-boxes-total').textContent).toBe('0');
+    await waitFor(() => expect(screen.getByTestId('subs-boxes-total').textContent).toBe('0'));
     expect(rows()[0].cells[5].textContent).toContain('2012-01-15');
     await fireEvent.click(within(rows()[0]).getByText('Cancel'));
     await fireEvent.click(screen.getByTestId('subs-cancel'));
@@ -35,7 +35,7 @@ describe('the Subscriptions page', () => {
     await fireEvent.input(screen.getByTestId('subs-reason'), { target: { value: 'moved abroad' } });
     await fireEvent.click(screen.getByTestId('subs-cancel'));
     await waitFor(() => expect(rows()[0].textContent).toContain('moved abroad'));
-    expect(screen.getByTestId('subs-mrr').textContent).toBe('£0.00');
+    await waitFor(() => expect(screen.getByTestId('subs-mrr').textContent).toBe('£0.00'));
 
     // Resume the paused one.
     await fireEvent.click(within(rows()[1]).getByText('Resume'));
@@ -44,5 +44,31 @@ describe('the Subscriptions page', () => {
     await fireEvent.input(screen.getByTestId('subs-month-input'), { target: { value: '2011-13' } });
     await fireEvent.click(screen.getByTestId('subs-month-show'));
     await waitFor(() => expect(screen.getByTestId('subs-month-error').textContent).toBe('Month: write it as 2026-11.'));
+  });
+});
+
+describe('failed renewals', () => {
+  it('lists a past-due subscription with its next action, saves the plan (a wrong one named) and marks the customer contacted', async () => {
+    const backend = new MockBackend(demoShop);
+    backend.subs.push({ ...structuredClone(backend.subs[0]), id: 3, external_id: 'S3', customer: '12583', status: 'past_due' });
+    render(App, { props: { backend } });
+    await fireEvent.click(await screen.findByTestId('nav-subscriptions'));
+    const queue = await screen.findByTestId('subs-queue');
+    const row = within(queue).getAllByRole('row')[1] as HTMLTableRowElement;
+    expect(row.cells[0].textContent).toBe('S3');
+    expect(row.cells[2].textContent).toBe('2011-12-05');
+    expect(row.cells[3].textContent).toContain('retry on 2011-12-12');
+    expect((screen.getByTestId('subs-retry') as HTMLInputElement).value).toBe('1, 3, 7');
+
+    await fireEvent.input(screen.getByTestId('subs-retry'), { target: { value: '1, three' } });
+    await fireEvent.click(screen.getByTestId('subs-plan-save'));
+    await waitFor(() => expect(screen.getByTestId('subs-dunning-error').textContent).toBe('Retry after (days): give whole days separated by commas, such as 1, 3, 7.'));
+    await fireEvent.input(screen.getByTestId('subs-retry'), { target: { value: '2, 4, 8' } });
+    await fireEvent.change(screen.getByTestId('subs-then'), { target: { value: 'cancel' } });
+    await fireEvent.click(screen.getByTestId('subs-plan-save'));
+    await waitFor(() => expect(backend.dunningPlan).toEqual({ retry_days: [2, 4, 8], final_action: 'cancel' }));
+
+    await fireEvent.click(within(screen.getByTestId('subs-queue')).getByText('Mark contacted'));
+    await waitFor(() => expect((within(screen.getByTestId('subs-queue')).getAllByRole('row')[1] as HTMLTableRowElement).cells[4].textContent).not.toBe('—'));
   });
 });

@@ -38,6 +38,25 @@ pub enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// The dunning queue: each past-due subscription's next action; with
+    /// --retry and --then, set the plan first; with --csv, write the list
+    /// of customers to contact.
+    Dunning {
+        /// Days after a failed renewal to retry it, e.g. 1,3,7.
+        #[arg(long, value_delimiter = ',')]
+        retry: Vec<u32>,
+        /// After the last retry: skip, pause or cancel.
+        #[arg(long)]
+        then: Option<String>,
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+    /// Mark a past-due subscription's customer contacted.
+    Contacted {
+        id: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
     /// The month's MRR, churn, new, ARPU (shop-local month YYYY-MM).
     Metrics {
         #[arg(long)]
@@ -133,6 +152,56 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
         Command::Cancel { id, reason } => {
             let s = desk.subs_cancel(id, reason)?;
             ctx.out.show(&s, |out| out.line(line(&s)));
+        }
+        Command::Dunning { retry, then, csv } => {
+            if !retry.is_empty() || then.is_some() {
+                let mut plan = desk.subs_dunning()?.plan;
+                if !retry.is_empty() {
+                    plan.retry_days = retry;
+                }
+                if let Some(t) = then {
+                    plan.final_action = t.trim().to_string();
+                }
+                desk.subs_dunning_plan_set(plan)?;
+            }
+            let d = desk.subs_dunning()?;
+            if let Some(path) = csv {
+                let text = merchant_desk::subscriptions::dunning::contacts_csv(&d.queue)?;
+                std::fs::write(&path, text).map_err(|e| {
+                    merchant_desk::Error::io(format!("writing {}", path.display()), e)
+                })?;
+            }
+            ctx.out.show(&d, |out| {
+                let days: Vec<String> = d.plan.retry_days.iter().map(u32::to_string).collect();
+                out.line(format!(
+                    "retry after {} days, then {}",
+                    days.join(", "),
+                    d.plan.final_action
+                ));
+                out.rows(&d.queue, "nothing past due", |q| {
+                    out.line(format!(
+                        "{:<10} {:<22} failed {:<10}  next: {} on {}{}",
+                        q.subscription.external_id,
+                        q.subscription
+                            .email
+                            .as_deref()
+                            .unwrap_or(&q.subscription.customer),
+                        q.failed_on.as_deref().unwrap_or("—"),
+                        q.next_action,
+                        q.next_on.as_deref().unwrap_or("—"),
+                        q.contacted_at
+                            .as_deref()
+                            .map(|c| format!("  contacted {c}"))
+                            .unwrap_or_default()
+                    ))
+                })
+            });
+        }
+        Command::Contacted { id, note } => {
+            let d = desk.subs_contacted(id.clone(), note)?;
+            ctx.out.show(&d, |out| {
+                out.line(format!("subscription {id}: marked contacted"))
+            });
         }
         Command::Metrics { month } => {
             let m = desk.subs_metrics(month)?;

@@ -12,6 +12,8 @@ import type { Compared } from './Compared';
 import type { ConnectRequest } from './ConnectRequest';
 import type { Dashboard } from './Dashboard';
 import type { DashboardRequest } from './DashboardRequest';
+import type { Dunning } from './Dunning';
+import type { DunningPlan } from './DunningPlan';
 import type { Entry } from './Entry';
 import type { Estimate } from './Estimate';
 import type { ImportKind } from './ImportKind';
@@ -198,6 +200,12 @@ export interface Commands {
   subsMetrics(month: string): Promise<SubscriptionMetrics>;
   /** The boxes due in a month, per plan. */
   subsBoxes(month: string): Promise<MonthBoxes>;
+  /** The dunning plan and queue: each past-due subscription's next action. */
+  subsDunning(): Promise<Dunning>;
+  /** Replaces the dunning plan. */
+  subsDunningPlanSet(plan: DunningPlan): Promise<DunningPlan>;
+  /** Marks a past-due subscription's customer contacted. */
+  subsContacted(id: string, note: string | null): Promise<Dunning>;
   /** Pauses a subscription until a shop-local day. */
   subsPause(id: string, until: string): Promise<Subscription>;
   /** Skips a subscription's next renewal. */
@@ -309,6 +317,9 @@ export function commands(call: Call, channel: MakeChannel): Commands {
     subsList: (status) => call('subs_list', { status }),
     subsMetrics: (month) => call('subs_metrics', { month }),
     subsBoxes: (month) => call('subs_boxes', { month }),
+    subsDunning: () => call('subs_dunning'),
+    subsDunningPlanSet: (plan) => call('subs_dunning_plan_set', { plan }),
+    subsContacted: (id, note) => call('subs_contacted', { id, note }),
     subsPause: (id, until) => call('subs_pause', { id, until }),
     subsSkip: (id) => call('subs_skip', { id }),
     subsResume: (id) => call('subs_resume', { id }),
