@@ -68,16 +68,22 @@ pub fn mine(b: &Baskets, min_orders: u32) -> Frequent {
     let f = frequent.len();
     let tri = |a: usize, b: usize| b * (b - 1) / 2 + a; // a < b
     let mut pair = vec![0u32; f * f.saturating_sub(1) / 2];
-    let mut kept: Vec<u32> = Vec::new();
-    for basket in &b.baskets {
-        kept.clear();
-        kept.extend(
+    // Each basket's frequent products, by dense index, once for both passes
+    // (a basket with fewer than two holds no pair).
+    let kept_baskets: Vec<Vec<u32>> = b
+        .baskets
+        .iter()
+        .map(|basket| {
             basket
                 .items
                 .iter()
                 .map(|&i| dense[i as usize])
-                .filter(|&d| d != u32::MAX),
-        );
+                .filter(|&d| d != u32::MAX)
+                .collect::<Vec<u32>>()
+        })
+        .filter(|kept| kept.len() >= 2)
+        .collect();
+    for kept in &kept_baskets {
         for (x, &bi) in kept.iter().enumerate() {
             for &ai in &kept[..x] {
                 pair[tri(ai as usize, bi as usize)] += 1;
@@ -87,15 +93,7 @@ pub fn mine(b: &Baskets, min_orders: u32) -> Frequent {
     let is_pair = |a: u32, b: u32| pair[tri(a as usize, b as usize)] >= min_orders;
     let mut triples: HashMap<[u32; 3], u32> = HashMap::new();
     let mut next: Vec<u32> = Vec::new();
-    for basket in &b.baskets {
-        kept.clear();
-        kept.extend(
-            basket
-                .items
-                .iter()
-                .map(|&i| dense[i as usize])
-                .filter(|&d| d != u32::MAX),
-        );
+    for kept in &kept_baskets {
         for (x, &a) in kept.iter().enumerate() {
             // The later products this one forms a frequent pair with.
             next.clear();
@@ -286,13 +284,21 @@ pub fn suggest<'a>(
         // The product to discount: the cheapest whose floor allows the
         // suggested discount (the least money off), else the one with the
         // most room; one without a cost only when all lack it.
-        let room = |o: &Offer| match o.floor_minor {
-            Some(f) => max_percent_bp(o.product.price_minor, f, &o.stacking).unwrap_or(0),
+        // Each product's largest discount under its floor (none: no cost).
+        let maxes: Vec<Option<Option<i64>>> = offers
+            .iter()
+            .map(|o| {
+                o.floor_minor
+                    .map(|f| max_percent_bp(o.product.price_minor, f, &o.stacking))
+            })
+            .collect();
+        let room = |k: usize| match maxes[k] {
+            Some(m) => m.unwrap_or(0),
             None => -1,
         };
         let get = (0..offers.len())
             .max_by_key(|&k| {
-                let r = room(&offers[k]);
+                let r = room(k);
                 let fits = r >= settings.percent_bp;
                 (
                     fits,
@@ -302,9 +308,7 @@ pub fn suggest<'a>(
                 )
             })
             .expect("a bundle has products");
-        let max = offers[get]
-            .floor_minor
-            .map(|f| max_percent_bp(offers[get].product.price_minor, f, &offers[get].stacking));
+        let max = maxes[get];
         let percent_bp = match max {
             Some(None) => {
                 no_room += 1;

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::error::{Error, Result};
-use crate::promotions::sale::{self, Problem, SaleItem, Severity, Targets};
+use crate::promotions::sale::{self, Problem, SaleItem, Targets};
 use crate::store::Shop;
 use crate::time::fmt_utc;
 use chrono::{DateTime, Utc};
@@ -108,48 +108,11 @@ pub fn check(
     let after = crate::money::mul_round(get.price_minor, Decimal::new(10_000 - file.percent.0, 4));
     let worst = stacking.iter().fold(after, |p, d| sale::stack(p, d)).max(0);
     // Money as the shop writes it.
-    let written = crate::money::MoneyFormat::for_shop(
-        &shop.currency,
-        Some(&crate::store::money_pattern(conn, &shop.currency)?),
-    );
+    let written = crate::store::shop_money_format(conn, &shop.currency)?;
     let money = |m: i64| written.format(m, &shop.currency);
-    let problem = |code: &str, message: String| Problem {
-        code: code.into(),
-        message,
-        sku: Some(get.sku.clone()),
-        severity: Severity::Error,
-        overridable: true,
-    };
-    let mut problems = Vec::new();
-    match get.floor_minor {
-        None => problems.push(problem(
-            "no_cost",
-            format!(
-                "{}: no unit cost, so the margin floor cannot be checked",
-                get.sku
-            ),
-        )),
-        Some(f) if after < f => problems.push(problem(
-            "below_floor",
-            format!(
-                "{}: the bundle takes {} to {}, below the margin floor {}",
-                get.sku,
-                money(get.price_minor),
-                money(after),
-                money(f)
-            ),
-        )),
-        Some(f) if worst < f => problems.push(problem(
-            "stacks_below_floor",
-            format!(
-                "{}: with the discounts live now the price can reach {}, below the margin floor {}",
-                get.sku,
-                money(worst),
-                money(f)
-            ),
-        )),
-        _ => {}
-    }
+    let problems: Vec<Problem> = sale::floor_problem(get, "the bundle", after, worst, &money)
+        .into_iter()
+        .collect();
     let all: Vec<&SaleItem> = r.buys.iter().chain(std::iter::once(get)).collect();
     let price: i64 = all.iter().map(|i| i.price_minor).sum();
     let bundle_price = price - (get.price_minor - after);

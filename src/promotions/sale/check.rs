@@ -38,10 +38,7 @@ pub fn check(
     let (start, end) = sale.window(shop)?;
     let (start_s, end_s) = (fmt_utc(start), fmt_utc(end));
     // Money as the shop writes it.
-    let written = crate::money::MoneyFormat::for_shop(
-        &shop.currency,
-        Some(&crate::store::money_pattern(conn, &shop.currency)?),
-    );
+    let written = crate::store::shop_money_format(conn, &shop.currency)?;
     let money = |m: i64| written.format(m, &shop.currency);
     let mut problems = Vec::new();
     let mut say =

@@ -121,6 +121,54 @@ pub(crate) fn stack(price: i64, d: &Discount) -> i64 {
     }
 }
 
+/// The margin floor's problem with `item` under a promotion (`what`, such
+/// as "the bundle") that takes it to `after`, and to `worst` with every
+/// discount that can stack; none when both keep the floor.
+pub(crate) fn floor_problem(
+    item: &SaleItem,
+    what: &str,
+    after: i64,
+    worst: i64,
+    money: &dyn Fn(i64) -> String,
+) -> Option<Problem> {
+    let (code, message) = match item.floor_minor {
+        None => (
+            "no_cost",
+            format!(
+                "{}: no unit cost, so the margin floor cannot be checked",
+                item.sku
+            ),
+        ),
+        Some(f) if after < f => (
+            "below_floor",
+            format!(
+                "{}: {what} takes {} to {}, below the margin floor {}",
+                item.sku,
+                money(item.price_minor),
+                money(after),
+                money(f)
+            ),
+        ),
+        Some(f) if worst < f => (
+            "stacks_below_floor",
+            format!(
+                "{}: with the discounts live now the price can reach {}, below the margin floor {}",
+                item.sku,
+                money(worst),
+                money(f)
+            ),
+        ),
+        _ => return None,
+    };
+    Some(Problem {
+        code: code.into(),
+        message,
+        sku: Some(item.sku.clone()),
+        severity: Severity::Error,
+        overridable: true,
+    })
+}
+
 pub(crate) fn applies(d: &Discount, item: &SaleItem) -> bool {
     d.items
         .covers(&item.product_external, &item.variant_external)

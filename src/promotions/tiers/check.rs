@@ -3,7 +3,7 @@
 use super::*;
 use crate::error::{Error, Result};
 use crate::promotions::floor::MarginFloor;
-use crate::promotions::sale::{self, Problem, SaleFile, Severity, Targets};
+use crate::promotions::sale::{self, Problem, SaleFile, Targets};
 use crate::store::Shop;
 use crate::time::fmt_utc;
 use chrono::{DateTime, Utc};
@@ -27,10 +27,7 @@ pub fn check(
     // Tiers have no end: every discount not over by now can meet them.
     let others = crate::storefront::local::discounts_overlapping(conn, &stamp, "9999")?;
     // Money as the shop writes it.
-    let written = crate::money::MoneyFormat::for_shop(
-        &shop.currency,
-        Some(&crate::store::money_pattern(conn, &shop.currency)?),
-    );
+    let written = crate::store::shop_money_format(conn, &shop.currency)?;
     let money = |m: i64| written.format(m, &shop.currency);
     let mut problems = Vec::new();
     for item in &items {
@@ -40,25 +37,13 @@ pub fn check(
             .filter(|d| sale::applies(d, item))
             .fold(after, sale::stack)
             .max(0);
-        let problem = |code: &str, message: String| Problem {
-            code: code.into(),
-            message,
-            sku: Some(item.sku.clone()),
-            severity: Severity::Error,
-            overridable: true,
-        };
-        match item.floor_minor {
-            None => problems.push(problem("no_cost", format!("{}: no unit cost, so the margin floor cannot be checked", item.sku))),
-            Some(f) if after < f => problems.push(problem(
-                "below_floor",
-                format!("{}: the deepest tier takes {} to {}, below the margin floor {}", item.sku, money(item.price_minor), money(after), money(f)),
-            )),
-            Some(f) if worst < f => problems.push(problem(
-                "stacks_below_floor",
-                format!("{}: with the discounts live now the price can reach {}, below the margin floor {}", item.sku, money(worst), money(f)),
-            )),
-            _ => {}
-        }
+        problems.extend(sale::floor_problem(
+            item,
+            "the deepest tier",
+            after,
+            worst,
+            &money,
+        ));
     }
     Ok((problems.is_empty(), problems))
 }
