@@ -10,7 +10,6 @@ use super::Ctx;
 use crate::error::Result;
 use crate::subscriptions::calendar::{IntervalUnit, SubscriptionStatus};
 use chrono::NaiveDate;
-use rusqlite::params;
 
 const COLUMNS: [&str; 13] = [
     "subscription_id",
@@ -108,55 +107,29 @@ pub(super) fn run(
             None if !email.is_empty() => crate::loyalty::store::customer_id(ctx.tx, email)?,
             None => None,
         };
-        ctx.tx
-            .prepare_cached(
-                "INSERT INTO subscription_plans (name, created_at) VALUES (?1, ?2)
-                 ON CONFLICT (name) DO NOTHING",
-            )?
-            .execute(params![plan, ctx.now])?;
-        let fmt = |d: Option<NaiveDate>| d.map(crate::time::fmt_day);
-        let changed = ctx
-            .tx
-            .prepare_cached(
-                "INSERT INTO subscriptions (source, external_id, customer_ref, customer_id, email,
-                    plan_id, status, started_on, cancelled_on, paused_until, interval,
-                    interval_count, price_minor, currency, next_renewal_on, updated_at)
-                 VALUES ('csv', ?1, ?2, ?3, ?4, (SELECT id FROM subscription_plans WHERE name = ?5),
-                    ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
-                 ON CONFLICT (source, external_id) DO UPDATE SET
-                    customer_ref = excluded.customer_ref, customer_id = excluded.customer_id,
-                    email = excluded.email, plan_id = excluded.plan_id, status = excluded.status,
-                    started_on = excluded.started_on, cancelled_on = excluded.cancelled_on,
-                    paused_until = excluded.paused_until, interval = excluded.interval,
-                    interval_count = excluded.interval_count, price_minor = excluded.price_minor,
-                    currency = excluded.currency, next_renewal_on = excluded.next_renewal_on,
-                    updated_at = excluded.updated_at
-                 WHERE (customer_ref, customer_id, email, plan_id, status, started_on, cancelled_on,
-                        paused_until, interval, interval_count, price_minor, currency, next_renewal_on)
-                    IS NOT (excluded.customer_ref, excluded.customer_id, excluded.email,
-                        excluded.plan_id, excluded.status, excluded.started_on,
-                        excluded.cancelled_on, excluded.paused_until, excluded.interval,
-                        excluded.interval_count, excluded.price_minor, excluded.currency,
-                        excluded.next_renewal_on)",
-            )?
-            .execute(params![
-                id,
-                customer_ref,
+        let changed = crate::subscriptions::book::write(
+            ctx.tx,
+            "csv",
+            &crate::subscriptions::book::BookRow {
+                external_id: id.to_string(),
+                customer_ref: customer_ref.to_string(),
                 customer_id,
-                (!email.is_empty()).then_some(email),
-                plan,
+                email: (!email.is_empty()).then(|| email.to_string()),
+                plan: plan.to_string(),
                 status,
-                fmt(Some(started)),
-                fmt(cancelled),
-                fmt(paused),
+                started_on: started,
+                cancelled_on: cancelled,
+                cancel_reason: None,
+                paused_until: paused,
                 unit,
-                count,
-                price,
+                count: count as u32,
+                price_minor: price,
                 currency,
-                fmt(next),
-                ctx.now
-            ])?;
-        if changed == 0 {
+                next_renewal_on: next,
+            },
+            &ctx.now,
+        )?;
+        if !changed {
             ctx.tally.skip(
                 "already in the book as it is (same subscription_id)",
                 row.line,

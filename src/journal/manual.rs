@@ -25,6 +25,8 @@ pub fn describe_with(v: &Value, money: &dyn Fn(i64) -> String) -> String {
         Value::Tags(t) => format!("tags {}", t.join(", ")),
         Value::Metafield(None) | Value::Discount(None) => "absent".into(),
         Value::Metafield(Some(m)) => format!("\"{}\"", m.value),
+        Value::Renewal(true) => "renewal attempted".into(),
+        Value::Renewal(false) => "not attempted".into(),
         Value::Discount(Some(d)) => format!(
             "discount \"{}\"{}",
             d.title,

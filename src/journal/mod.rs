@@ -531,6 +531,12 @@ pub fn revert(
         ));
     }
     for e in &entries {
+        if matches!(e.target, Target::Renewal { .. }) {
+            return Err(Error::InvalidArgument(format!(
+                "journal entry {} ran a renewal, which cannot be taken back here: refund its order instead",
+                e.id
+            )));
+        }
         if e.status != "confirmed" {
             return Err(Error::InvalidArgument(format!(
                 "journal entry {} is {}: only a confirmed change can be reverted",

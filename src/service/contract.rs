@@ -158,6 +158,24 @@ macro_rules! desk_commands {
             subs_resume(id: String) -> $crate::subscriptions::book::Subscription;
             /// Cancels a subscription today, for a reason.
             subs_cancel(id: String, reason: String) -> $crate::subscriptions::book::Subscription;
+            /// The subscriptions set-up: who bills, what each plan's boxes hold.
+            subs_setup() -> $crate::subscriptions::setup::Setup;
+            /// Checks the subscriptions set-up against the shop and stores it.
+            subs_setup_set(setup: $crate::subscriptions::setup::Setup) -> $crate::subscriptions::setup::Setup;
+            /// Brings the connected Shopify store's subscription contracts into the book.
+            subs_sync() -> $crate::subscriptions::contracts::ContractsSynced;
+            /// Runs the renewals due and the dunning plan's steps ("desk bills").
+            subs_renew() -> $crate::subscriptions::renew::RenewRun;
+            /// Plans a month's boxes not planned yet, then shows the month.
+            subs_curate(month: String) -> $crate::subscriptions::curate::Curation;
+            /// A month's planned boxes with the picking totals.
+            subs_curation(month: String) -> $crate::subscriptions::curate::Curation;
+            /// Writes a month's picking list as CSV.
+            subs_picking_csv(month: String, path: std::path::PathBuf) -> $crate::subscriptions::curate::Curation;
+            /// Writes the list of past-due customers to contact as CSV.
+            subs_dunning_csv(path: std::path::PathBuf) -> $crate::service::subscriptions::Dunning;
+            /// The units each box item needs over the next 7, 30 and 60 days.
+            subs_forecast() -> Vec<$crate::subscriptions::curate::ForecastLine>;
             /// Pairs and triples worth selling together, each priced as a bundle under the margin floor.
             bundle_suggest(limit: Option<u32>) -> $crate::recommend::bundles::Suggestions;
             /// Every bundle, newest first.

@@ -5,10 +5,15 @@ use super::Desk;
 use crate::error::{Error, Result};
 use crate::subscriptions::book::{self, Plan, Subscription};
 use crate::subscriptions::calendar::SubscriptionStatus;
+use crate::subscriptions::contracts::ContractsSynced;
+use crate::subscriptions::curate::{self, Curation, ForecastLine};
 use crate::subscriptions::dunning::{self, Dunned, DunningPlan};
 use crate::subscriptions::metrics::{self, Month, PlanBoxes};
+use crate::subscriptions::renew::{self, RenewRun};
+use crate::subscriptions::setup::Setup;
 use chrono::Utc;
 use serde::Serialize;
+use std::path::PathBuf;
 
 /// The boxes due in a month, per plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -169,4 +174,93 @@ impl Desk {
             })
         })
     }
+
+    /// The subscriptions set-up: who bills, what each plan's boxes hold.
+    pub fn subs_setup(&self) -> Result<Setup> {
+        self.with_store(|s| Setup::load(s.conn()))
+    }
+
+    /// Checks the set-up against the shop and stores it.
+    pub fn subs_setup_set(&self, setup: Setup) -> Result<Setup> {
+        self.with_store(|s| setup.save(s.conn(), Utc::now()))
+    }
+
+    /// Runs the renewals due and the dunning plan's steps ("desk bills").
+    pub fn subs_renew(&self) -> Result<RenewRun> {
+        self.exclusive(|| {
+            self.with_store(|store| {
+                let conn = store.conn();
+                let now = Utc::now();
+                let today = store.require_shop()?.today(now)?;
+                match self.connected(conn)? {
+                    Some(mut sf) => renew::run(conn, Some(&mut sf), today, now),
+                    None => renew::run(conn, None, today, now),
+                }
+            })
+        })
+    }
+
+    /// Brings the connected Shopify store's subscription contracts into
+    /// the book (the connected app needs Shopify's subscription scopes).
+    pub fn subs_sync(&self) -> Result<ContractsSynced> {
+        self.exclusive(|| {
+            self.with_store(|store| {
+                let conn = store.conn();
+                let shop = store.require_shop()?;
+                let Some(mut sf) = self.connected(conn)? else {
+                    return Err(Error::InvalidArgument(
+                        "no Shopify store is connected: connect it in Settings, or import your subscription app's CSV export".into(),
+                    ));
+                };
+                let contracts = sf.contracts()?;
+                crate::subscriptions::contracts::write(conn, &contracts, shop.tz()?, Utc::now())
+            })
+        })
+    }
+
+    /// Plans the boxes of a month not planned yet, then shows the month.
+    pub fn subs_curate(&self, month: String) -> Result<Curation> {
+        let (first, last) = month_of(&month)?;
+        self.with_store(|s| {
+            let now = Utc::now();
+            let today = s.require_shop()?.today(now)?;
+            curate::curate(s.conn(), first, last, today, now)?;
+            curate::month(s.conn(), month.trim(), first, last, today)
+        })
+    }
+
+    /// The boxes planned for a month, with the picking totals.
+    pub fn subs_curation(&self, month: String) -> Result<Curation> {
+        let (first, last) = month_of(&month)?;
+        self.with_store(|s| {
+            let today = s.require_shop()?.today(Utc::now())?;
+            curate::month(s.conn(), month.trim(), first, last, today)
+        })
+    }
+
+    /// Writes a month's picking list as CSV; returns the month.
+    pub fn subs_picking_csv(&self, month: String, path: PathBuf) -> Result<Curation> {
+        let c = self.subs_curation(month)?;
+        write_file(&path, &curate::picking_csv(&c)?)?;
+        Ok(c)
+    }
+
+    /// Writes the list of past-due customers to contact as CSV.
+    pub fn subs_dunning_csv(&self, path: PathBuf) -> Result<Dunning> {
+        let d = self.subs_dunning()?;
+        write_file(&path, &dunning::contacts_csv(&d.queue)?)?;
+        Ok(d)
+    }
+
+    /// The units each box item needs over the next 7, 30 and 60 days.
+    pub fn subs_forecast(&self) -> Result<Vec<ForecastLine>> {
+        self.with_store(|s| {
+            let today = s.require_shop()?.today(Utc::now())?;
+            curate::forecast(s.conn(), today)
+        })
+    }
+}
+
+fn write_file(path: &std::path::Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|e| Error::io(format!("writing {}", path.display()), e))
 }

@@ -151,6 +151,22 @@ impl<'c> Local<'c> {
                     value: value.clone(),
                 });
             }
+            (
+                Target::Renewal {
+                    subscription,
+                    cycle,
+                    attempt,
+                },
+                Value::Renewal(true),
+            ) => {
+                crate::subscriptions::renew::local_order(
+                    self.conn,
+                    subscription,
+                    cycle,
+                    *attempt,
+                    &self.now,
+                )?;
+            }
             _ => {
                 return Err(Error::InvalidArgument(
                     "the value does not fit the target".into(),
@@ -189,6 +205,19 @@ impl<'c> Local<'c> {
                             })
                             .optional()?,
                     ),
+                    Target::Renewal {
+                        subscription,
+                        cycle,
+                        attempt,
+                    } => Value::Renewal(
+                        crate::subscriptions::renew::local_order_ref(
+                            self.conn,
+                            subscription,
+                            cycle,
+                            *attempt,
+                        )?
+                        .is_some(),
+                    ),
                     Target::Discount { id: None } => Value::Discount(None),
                     Target::Discount { id: Some(id) } => Value::Discount(self.discount(id)?),
                 })
@@ -199,6 +228,10 @@ impl<'c> Local<'c> {
     /// Mirrors a value confirmed by another storefront into the local copy;
     /// a target the local copy does not have yet is left to the next pull.
     pub fn mirror(&self, applied: &Applied) -> Result<()> {
+        // A renewal billed elsewhere comes with its order at the next pull.
+        if matches!(applied.target, Target::Renewal { .. }) {
+            return Ok(());
+        }
         match self.set(&applied.target, &applied.value) {
             Ok(_) | Err(Error::InvalidArgument(_)) => Ok(()),
             Err(e) => Err(e),
@@ -305,5 +338,21 @@ impl Storefront for Local<'_> {
 
     fn apply(&mut self, changes: &[(Target, Value)]) -> Result<Vec<Result<Applied>>> {
         Ok(changes.iter().map(|(t, v)| self.set(t, v)).collect())
+    }
+
+    /// A renewal in the local store is its order: made, or not.
+    fn renewal_outcome(&mut self, target: &Target) -> Result<super::RenewalOutcome> {
+        let r = target.as_renewal()?;
+        Ok(
+            match crate::subscriptions::renew::local_order_ref(
+                self.conn,
+                r.subscription,
+                r.cycle,
+                r.attempt,
+            )? {
+                Some(order) => super::RenewalOutcome::Billed { order },
+                None => super::RenewalOutcome::Missing,
+            },
+        )
     }
 }

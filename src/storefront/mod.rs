@@ -246,6 +246,66 @@ pub enum Target {
     },
     /// A discount; `id` is `None` until a new one is created.
     Discount { id: Option<String> },
+    /// One renewal attempt of a subscription (its id where it came from)
+    /// for one cycle (the shop-local renewal day); `attempt` 1, then each
+    /// dunning retry. Its idempotency key is [`renewal_key`].
+    Renewal {
+        subscription: String,
+        cycle: String,
+        attempt: u32,
+    },
+}
+
+/// A [`Target::Renewal`]'s parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenewalRef<'a> {
+    pub subscription: &'a str,
+    pub cycle: &'a str,
+    pub attempt: u32,
+}
+
+impl RenewalRef<'_> {
+    /// Its idempotency key.
+    pub fn key(&self) -> String {
+        renewal_key(self.subscription, self.cycle, self.attempt)
+    }
+}
+
+impl Target {
+    /// The renewal this target is, or an error when it is another kind.
+    pub fn as_renewal(&self) -> Result<RenewalRef<'_>> {
+        match self {
+            Target::Renewal {
+                subscription,
+                cycle,
+                attempt,
+            } => Ok(RenewalRef {
+                subscription,
+                cycle,
+                attempt: *attempt,
+            }),
+            _ => Err(Error::InvalidArgument("that is not a renewal".into())),
+        }
+    }
+}
+
+/// The idempotency key of a renewal attempt: the subscription, the cycle
+/// and the attempt, so an attempt sent again is the same attempt.
+pub fn renewal_key(subscription: &str, cycle: &str, attempt: u32) -> String {
+    format!("merchant-desk/{subscription}/{cycle}/{attempt}")
+}
+
+/// What became of a renewal attempt on the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenewalOutcome {
+    /// No attempt with its key was made.
+    Missing,
+    /// Made; the payment is still being processed.
+    Processing,
+    /// Paid: the renewal order (its name or id there).
+    Billed { order: String },
+    /// The payment failed, as the platform says.
+    Failed { error: String },
 }
 
 /// A price and its compare-at price, in minor units.
@@ -399,6 +459,9 @@ pub enum Value {
     Tags(Vec<String>),
     Metafield(Option<Metafield>),
     Discount(Option<Discount>),
+    /// A renewal attempt was made (`false`: not yet). It cannot be unmade:
+    /// a renewal is taken back by refunding its order.
+    Renewal(bool),
 }
 
 impl Value {
@@ -426,6 +489,7 @@ impl Value {
                 | (Target::CustomerTags { .. }, Value::Tags(_))
                 | (Target::Metafield { .. }, Value::Metafield(_))
                 | (Target::Discount { .. }, Value::Discount(_))
+                | (Target::Renewal { .. }, Value::Renewal(true))
         )
     }
 }
@@ -462,6 +526,15 @@ pub trait Storefront {
     /// rather than sent again. `None`: nothing was made (or cannot be told).
     fn find_created(&mut self, _value: &Value) -> Result<Option<Target>> {
         Ok(None)
+    }
+
+    /// What became of the renewal attempt `target` (a [`Target::Renewal`]).
+    fn renewal_outcome(&mut self, target: &Target) -> Result<RenewalOutcome> {
+        let _ = target;
+        Err(Error::InvalidArgument(format!(
+            "{} does not bill renewals",
+            self.platform()
+        )))
     }
 }
 

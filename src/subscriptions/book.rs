@@ -305,3 +305,80 @@ pub fn plans(conn: &Connection, currency: &str, today: NaiveDate) -> Result<Vec<
         })
         .collect())
 }
+
+/// One subscription as an import or a sync writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookRow {
+    pub external_id: String,
+    pub customer_ref: String,
+    pub customer_id: Option<i64>,
+    pub email: Option<String>,
+    pub plan: String,
+    pub status: SubscriptionStatus,
+    pub started_on: NaiveDate,
+    pub cancelled_on: Option<NaiveDate>,
+    /// Kept as the book has it when `None`.
+    pub cancel_reason: Option<String>,
+    pub paused_until: Option<NaiveDate>,
+    pub unit: IntervalUnit,
+    pub count: u32,
+    pub price_minor: i64,
+    pub currency: String,
+    pub next_renewal_on: Option<NaiveDate>,
+}
+
+/// Writes `row` from `source` (its plan made when new); `false`: the book
+/// held it as it is already.
+pub fn write(conn: &Connection, source: &str, row: &BookRow, now: &str) -> Result<bool> {
+    conn.prepare_cached(
+        "INSERT INTO subscription_plans (name, created_at) VALUES (?1, ?2)
+         ON CONFLICT (name) DO NOTHING",
+    )?
+    .execute(params![row.plan, now])?;
+    let fmt = |d: Option<NaiveDate>| d.map(fmt_day);
+    let changed = conn
+        .prepare_cached(
+            "INSERT INTO subscriptions (source, external_id, customer_ref, customer_id, email,
+                plan_id, status, started_on, cancelled_on, cancel_reason, paused_until, interval,
+                interval_count, price_minor, currency, next_renewal_on, updated_at)
+             VALUES (?16, ?1, ?2, ?3, ?4, (SELECT id FROM subscription_plans WHERE name = ?5),
+                ?6, ?7, ?8, ?17, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+             ON CONFLICT (source, external_id) DO UPDATE SET
+                customer_ref = excluded.customer_ref, customer_id = excluded.customer_id,
+                email = excluded.email, plan_id = excluded.plan_id, status = excluded.status,
+                started_on = excluded.started_on, cancelled_on = excluded.cancelled_on,
+                cancel_reason = coalesce(excluded.cancel_reason, cancel_reason),
+                paused_until = excluded.paused_until, interval = excluded.interval,
+                interval_count = excluded.interval_count, price_minor = excluded.price_minor,
+                currency = excluded.currency, next_renewal_on = excluded.next_renewal_on,
+                updated_at = excluded.updated_at
+             WHERE (customer_ref, customer_id, email, plan_id, status, started_on, cancelled_on,
+                    paused_until, interval, interval_count, price_minor, currency, next_renewal_on)
+                IS NOT (excluded.customer_ref, excluded.customer_id, excluded.email,
+                    excluded.plan_id, excluded.status, excluded.started_on,
+                    excluded.cancelled_on, excluded.paused_until, excluded.interval,
+                    excluded.interval_count, excluded.price_minor, excluded.currency,
+                    excluded.next_renewal_on)
+                OR excluded.cancel_reason IS NOT NULL AND excluded.cancel_reason IS NOT cancel_reason",
+        )?
+        .execute(params![
+            row.external_id,
+            row.customer_ref,
+            row.customer_id,
+            row.email,
+            row.plan,
+            row.status,
+            fmt(Some(row.started_on)),
+            fmt(row.cancelled_on),
+            fmt(row.paused_until),
+            row.unit,
+            row.count,
+            row.price_minor,
+            row.currency,
+            fmt(row.next_renewal_on),
+            now,
+            source,
+            row.cancel_reason,
+        ])?;
+    Ok(changed > 0)
+}

@@ -16,6 +16,7 @@ mod properties;
 mod real_data;
 mod recommend;
 mod service;
+mod subscription_desk;
 mod subscriptions;
 mod summary;
 mod sync;

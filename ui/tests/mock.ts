@@ -38,6 +38,13 @@ import type { ItemStatus } from '../src/lib/bindings/ItemStatus';
 import type { Programme } from '../src/lib/bindings/Programme';
 import type { StoredProgramme } from '../src/lib/bindings/StoredProgramme';
 import type { Member } from '../src/lib/bindings/Member';
+import type { SubscriptionSetup } from '../src/lib/bindings/SubscriptionSetup';
+import type { PlannedBox } from '../src/lib/bindings/PlannedBox';
+import type { ContractsSynced } from '../src/lib/bindings/ContractsSynced';
+import type { RenewRun } from '../src/lib/bindings/RenewRun';
+import type { Renewed } from '../src/lib/bindings/Renewed';
+import type { Curation } from '../src/lib/bindings/Curation';
+import type { ForecastLine } from '../src/lib/bindings/ForecastLine';
 import type { MemberLedger } from '../src/lib/bindings/MemberLedger';
 import type { MembersPage } from '../src/lib/bindings/MembersPage';
 import type { MembersQuery } from '../src/lib/bindings/MembersQuery';
@@ -1036,6 +1043,96 @@ export class MockBackend implements Backend {
     this.check('subsCancel');
     Object.assign(this.sub(id), { status: 'cancelled', cancelled_on: '2011-12-09', cancel_reason: reason });
     return structuredClone(this.sub(id));
+  }
+  // The set-up, the boxes, the renewals: Gold boxes of two teas, stock as
+  // below (the real rules: most units left first, never twice, within stock).
+  setup: SubscriptionSetup = { billing: 'platform', premium: [], premium_rank: 2, plan: [] };
+  teaStock: Record<string, number> = { T1: 2, T2: 1, T3: 5 };
+  planned: PlannedBox[] = [];
+  billed: string[] = [];
+  savedFiles: Record<string, string> = {};
+  async subsSetup() {
+    this.check('subsSetup');
+    return structuredClone(this.setup);
+  }
+  async subsSetupSet(setup: SubscriptionSetup) {
+    this.check('subsSetupSet');
+    for (const p of setup.plan) {
+      if (!this.subs.some((s) => s.plan === p.name)) throw new BackendError({ code: 'invalid_input', message: `Plan: there is no plan "${p.name}" in the book (its plans: Gold).` });
+      if (p.items > 0 && !p.categories.length && !p.products.length) throw new BackendError({ code: 'invalid_input', message: `From categories: plan "${p.name}": name the categories or products its boxes are made of.` });
+      for (const c of p.categories) if (c !== 'Tea') throw new BackendError({ code: 'invalid_input', message: `From categories: plan "${p.name}": no product is in the category "${c}".` });
+    }
+    this.setup = structuredClone(setup);
+    return structuredClone(setup);
+  }
+  async subsSync(): Promise<ContractsSynced> {
+    this.check('subsSync');
+    throw new BackendError({ code: 'invalid_input', message: "no Shopify store is connected: connect it in Settings, or import your subscription app's CSV export" });
+  }
+  async subsRenew(): Promise<RenewRun> {
+    this.check('subsRenew');
+    if (this.setup.billing !== 'desk') throw new BackendError({ code: 'invalid_input', message: 'your subscription app bills the renewals (billing: platform). Switch the shop to "desk bills" in the subscriptions set-up to run them here' });
+    const renewals: Renewed[] = [];
+    for (const s of this.subs.filter((x) => x.status === 'active' && x.next_due !== null && x.next_due <= this.clock.slice(0, 10) && !this.billed.includes(x.external_id))) {
+      const box = this.setup.plan.find((p) => p.name === s.plan)?.box_sku;
+      const base = { subscription: s.external_id, customer: s.customer, plan: s.plan, cycle_on: s.next_due!, attempt: 1, price_minor: s.price_minor, currency: s.currency };
+      if (!box) {
+        renewals.push({ ...base, outcome: 'refused', order: null, error: `plan "${s.plan}" has no box product: set its box SKU so its renewal orders have something to sell` });
+      } else {
+        this.billed.push(s.external_id);
+        renewals.push({ ...base, outcome: 'billed', order: `${s.external_id}-${s.next_due!.replaceAll('-', '')}`, error: null });
+      }
+    }
+    const count = (o: string) => renewals.filter((r) => r.outcome === o).length;
+    return { renewals, dunning: [], billed: count('billed'), failed: 0, processing: 0, refused: count('refused'), waiting: 0 };
+  }
+  private curationOf(month: string): Curation {
+    const boxes = this.planned.filter((b) => b.cycle_on.startsWith(month));
+    const units: Record<string, number> = {};
+    for (const b of boxes) for (const i of b.items) units[i.sku] = (units[i.sku] ?? 0) + 1;
+    const picking = Object.entries(units).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([sku, n]) => ({ sku, title: `Tea ${sku}`, units: n, stock: this.teaStock[sku] ?? null }));
+    const due = this.subs.filter((s) => s.status === 'active' && s.next_due?.startsWith(month) && !this.planned.some((b) => b.subscription === s.external_id && b.cycle_on === s.next_due));
+    return { month, unplanned: this.setup.plan.some((p) => p.items > 0) ? due.length : 0, boxes: structuredClone(boxes), shortages: boxes.filter((b) => b.short !== null).length, picking };
+  }
+  async subsCuration(month: string) {
+    this.check('subsCuration');
+    return this.curationOf(month);
+  }
+  async subsCurate(month: string) {
+    this.check('subsCurate');
+    const gold = this.setup.plan.find((p) => p.name === 'Gold' && p.items > 0);
+    if (!gold) throw new BackendError({ code: 'invalid_input', message: 'no plan sends boxes yet: set each plan\'s items per box and what they are made of' });
+    for (const s of this.subs.filter((x) => x.status === 'active' && x.next_due?.startsWith(month))) {
+      if (this.planned.some((b) => b.subscription === s.external_id && b.cycle_on === s.next_due)) continue;
+      const had = new Set(this.planned.filter((b) => b.subscription === s.external_id).flatMap((b) => b.items.map((i) => i.sku)));
+      const open = Object.entries(this.teaStock).filter(([sku, n]) => n > 0 && !had.has(sku)).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+      const items = open.slice(0, gold.items).map(([sku]) => ({ sku, title: `Tea ${sku}` }));
+      for (const i of items) this.teaStock[i.sku] -= 1;
+      this.planned.push({ subscription: s.external_id, customer: s.customer, email: s.email, plan: s.plan, cycle_on: s.next_due!, wanted: gold.items, items, short: items.length < gold.items ? 'stock' : null });
+    }
+    return this.curationOf(month);
+  }
+  async subsPickingCsv(month: string, path: string) {
+    this.check('subsPickingCsv');
+    const c = this.curationOf(month);
+    this.savedFiles[path] = ['renewal_on,subscription_id,customer,email,plan,sku,title', ...c.boxes.flatMap((b) => b.items.map((i) => [b.cycle_on, b.subscription, b.customer, b.email ?? '', b.plan, i.sku, i.title].join(',')))].join('\n') + '\n';
+    return c;
+  }
+  async subsDunningCsv(path: string) {
+    this.check('subsDunningCsv');
+    const d = await this.subsDunning();
+    this.savedFiles[path] = 'subscription_id,customer,email,plan,failed_on,next_action,next_on,contacted_at\n' + d.queue.map((q) => `${q.subscription.external_id},${q.subscription.customer},${q.subscription.email ?? ''},${q.subscription.plan},${q.failed_on},${q.next_action},${q.next_on},${q.contacted_at ?? ''}\n`).join('');
+    return d;
+  }
+  async subsForecast(): Promise<ForecastLine[]> {
+    this.check('subsForecast');
+    const units: Record<string, number> = {};
+    for (const b of this.planned) for (const i of b.items) units[i.sku] = (units[i.sku] ?? 0) + 1;
+    return Object.entries(units).map(([sku, n]) => ({ sku, title: `Tea ${sku}`, stock: this.teaStock[sku] + n, days_7: 0, days_30: n, days_60: n }));
+  }
+  async pickSavePath(suggested: string) {
+    this.check('pickSavePath');
+    return `/tmp/${suggested}`;
   }
   async pickFile() {
     this.check('pickFile');

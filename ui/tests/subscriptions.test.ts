@@ -72,3 +72,71 @@ describe('failed renewals', () => {
     await waitFor(() => expect((within(screen.getByTestId('subs-queue')).getAllByRole('row')[1] as HTMLTableRowElement).cells[4].textContent).not.toBe('—'));
   });
 });
+
+describe('set-up, renewals and boxes', () => {
+  it('saves the set-up (a wrong field named), runs the renewals due, plans the month’s boxes and saves the picking list', async () => {
+    const backend = new MockBackend(demoShop);
+    render(App, { props: { backend } });
+    await fireEvent.click(await screen.findByTestId('nav-subscriptions'));
+    const gold = await screen.findByTestId('subs-setup-Gold');
+    // Renewals wait for "Merchant Desk bills".
+    expect((screen.getByTestId('subs-renew-run') as HTMLButtonElement).disabled).toBe(true);
+
+    // Items per box as a word: named before anything is sent.
+    await fireEvent.input(within(gold).getByTestId('setup-items'), { target: { value: 'two' } });
+    await fireEvent.click(screen.getByTestId('subs-setup-save'));
+    await waitFor(() => expect(screen.getByTestId('subs-setup-error').textContent).toBe('Gold: items per box: give a whole number from 0 to 50.'));
+    // Items but nothing to make them of: the backend names it.
+    await fireEvent.input(within(gold).getByTestId('setup-items'), { target: { value: '2' } });
+    await fireEvent.click(screen.getByTestId('subs-setup-save'));
+    await waitFor(() => expect(screen.getByTestId('subs-setup-error').textContent).toBe('From categories: plan "Gold": name the categories or products its boxes are made of.'));
+    await fireEvent.input(within(gold).getByTestId('setup-categories'), { target: { value: 'Teas' } });
+    await fireEvent.click(screen.getByTestId('subs-setup-save'));
+    await waitFor(() => expect(screen.getByTestId('subs-setup-error').textContent).toContain('no product is in the category "Teas"'));
+    await fireEvent.input(within(gold).getByTestId('setup-categories'), { target: { value: 'Tea' } });
+    await fireEvent.change(screen.getByTestId('subs-billing'), { target: { value: 'desk' } });
+    await fireEvent.click(screen.getByTestId('subs-setup-save'));
+    await waitFor(() => expect(screen.getByTestId('subs-setup-notice').textContent).toBe('Set-up saved.'));
+    expect(backend.setup.plan[0]).toMatchObject({ name: 'Gold', items: 2, categories: ['Tea'], box_sku: null });
+
+    // Renewals: without a box product the renewal is not sent, and says why.
+    await waitFor(() => expect((screen.getByTestId('subs-renew-run') as HTMLButtonElement).disabled).toBe(false));
+    await fireEvent.click(screen.getByTestId('subs-renew-run'));
+    const renewals = await screen.findByTestId('subs-renewals');
+    expect(renewals.textContent).toContain('Not sent');
+    expect(renewals.textContent).toContain('plan "Gold" has no box product');
+    await fireEvent.input(within(gold).getByTestId('setup-box'), { target: { value: 'BOX-G' } });
+    await fireEvent.click(screen.getByTestId('subs-setup-save'));
+    await waitFor(() => expect(screen.getByTestId('subs-setup-notice').textContent).toBe('Set-up saved.'));
+    await fireEvent.click(screen.getByTestId('subs-renew-run'));
+    await waitFor(() => expect(screen.getByTestId('subs-renew-notice').textContent).toBe('1 billed, 0 failed, 0 being processed, 0 not sent.'));
+    expect(screen.getByTestId('subs-renewals').textContent).toContain('Billed: order S1-20111215');
+    // Contracts need a connected Shopify store: said in the owner's words.
+    await fireEvent.click(screen.getByTestId('subs-sync'));
+    await waitFor(() => expect(screen.getByTestId('subs-renew-error').textContent).toContain('no Shopify store is connected'));
+
+    // Boxes: December's one box, most stock first, with the picking totals.
+    await waitFor(() => expect(screen.getByTestId('curation-summary').textContent).toContain('1 due and not planned yet'));
+    await fireEvent.click(screen.getByTestId('curation-plan'));
+    await waitFor(() => expect(screen.getByTestId('curation-notice').textContent).toBe('1 box planned; their items are reserved.'));
+    const box = within(screen.getByTestId('curation-boxes')).getAllByRole('row')[1] as HTMLTableRowElement;
+    expect(box.cells[4].textContent).toBe('T3 — Tea T3T1 — Tea T1');
+    const pick = within(screen.getByTestId('curation-picking')).getAllByRole('row').slice(1).map((r) => (r as HTMLTableRowElement).cells[0].textContent);
+    expect(pick).toEqual(['T1', 'T3']);
+    // Planning again plans nothing more.
+    await fireEvent.click(screen.getByTestId('curation-plan'));
+    await waitFor(() => expect(screen.getByTestId('curation-notice').textContent).toBe('Every box due this month is planned already.'));
+    // The picking list needs a place; then it is saved.
+    await fireEvent.click(screen.getByTestId('picking-save'));
+    await waitFor(() => expect(screen.getByTestId('curation-error').textContent).toBe('Save to: choose where the picking list goes.'));
+    await fireEvent.click(screen.getByText('Choose…', { selector: '[data-testid="subs-curation"] button' }));
+    await waitFor(() => expect((screen.getByTestId('picking-path') as HTMLInputElement).value).toBe('/tmp/picking-2011-12.csv'));
+    await fireEvent.click(screen.getByTestId('picking-save'));
+    await waitFor(() => expect(screen.getByTestId('curation-notice').textContent).toBe('Picking list saved to /tmp/picking-2011-12.csv.'));
+    expect(backend.savedFiles['/tmp/picking-2011-12.csv'].split('\n')[1]).toBe('2011-12-15,S1,17850,a@example.com,Gold,T3,Tea T3');
+    // A wrong month is named.
+    await fireEvent.input(screen.getByTestId('curation-month'), { target: { value: 'December' } });
+    await fireEvent.click(screen.getByTestId('curation-plan'));
+    await waitFor(() => expect(screen.getByTestId('curation-error').textContent).toBe('Month: write it as 2026-12.'));
+  });
+});

@@ -1,10 +1,12 @@
-//! `merchant-desk subs import|plans|list|pause|skip|resume|cancel|metrics|boxes`.
+//! `merchant-desk subs import|plans|list|pause|skip|resume|cancel|dunning|
+//! contacted|metrics|boxes|setup|renew|curate|picking|forecast`.
 
 use crate::context::{import_bar, Context};
 use crate::output::money;
 use merchant_desk::import::ImportKind;
 use merchant_desk::money::format_major;
 use merchant_desk::subscriptions::book::Subscription;
+use merchant_desk::subscriptions::curate::{Curation, Short};
 use merchant_desk::Result;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,6 +69,80 @@ pub enum Command {
         #[arg(long)]
         month: String,
     },
+    /// The subscriptions set-up (who bills, what each plan's boxes hold);
+    /// with FILE (TOML), check it against the shop and store it.
+    Setup { file: Option<PathBuf> },
+    /// Bring the connected Shopify store's subscription contracts into the
+    /// book (the connected app needs Shopify's subscription scopes).
+    Sync,
+    /// Run the renewals due and the dunning plan's retries and final
+    /// actions ("desk bills" mode).
+    Renew,
+    /// Plan the month's boxes not planned yet (reserving their items), then
+    /// show the month's boxes, shortages and picking totals.
+    Curate {
+        #[arg(long)]
+        month: String,
+    },
+    /// The month's planned boxes and picking totals; --csv writes the list.
+    Picking {
+        #[arg(long)]
+        month: String,
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+    /// The units each box item needs over the next 7, 30 and 60 days.
+    Forecast,
+}
+
+fn show_curation(out: &crate::output::Output, c: &Curation) {
+    out.rows(&c.boxes, "no boxes planned this month", |b| {
+        let items: Vec<&str> = b.items.iter().map(|i| i.sku.as_str()).collect();
+        out.line(format!(
+            "{} {:<10} {:<22} {:<12} {}{}",
+            b.cycle_on,
+            b.subscription,
+            b.customer,
+            b.plan,
+            items.join(" "),
+            match b.short {
+                Some(Short::Stock) => format!(
+                    "  short {}: out of stock",
+                    b.wanted as usize - b.items.len()
+                ),
+                Some(Short::History) => format!(
+                    "  short {}: has had the plan's other items",
+                    b.wanted as usize - b.items.len()
+                ),
+                None => String::new(),
+            }
+        ))
+    });
+    out.line(format!(
+        "{}: {} boxes planned, {} short{}",
+        c.month,
+        c.boxes.len(),
+        c.shortages,
+        if c.unplanned > 0 {
+            format!(
+                ", {} due and not planned yet (`merchant-desk subs curate --month {}`)",
+                c.unplanned, c.month
+            )
+        } else {
+            String::new()
+        }
+    ));
+    for p in &c.picking {
+        out.line(format!(
+            "  pick {:>4} × {:<10} {}{}",
+            p.units,
+            p.sku,
+            p.title,
+            p.stock
+                .map(|s| format!("  (stock {s})"))
+                .unwrap_or_default()
+        ));
+    }
 }
 
 fn line(s: &Subscription) -> String {
@@ -164,13 +240,10 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
                 }
                 desk.subs_dunning_plan_set(plan)?;
             }
-            let d = desk.subs_dunning()?;
-            if let Some(path) = csv {
-                let text = merchant_desk::subscriptions::dunning::contacts_csv(&d.queue)?;
-                std::fs::write(&path, text).map_err(|e| {
-                    merchant_desk::Error::io(format!("writing {}", path.display()), e)
-                })?;
-            }
+            let d = match csv {
+                Some(path) => desk.subs_dunning_csv(path)?,
+                None => desk.subs_dunning()?,
+            };
             ctx.out.show(&d, |out| {
                 let days: Vec<String> = d.plan.retry_days.iter().map(u32::to_string).collect();
                 out.line(format!(
@@ -242,6 +315,109 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
                     "{:<20} {:>6} boxes in {}",
                     "total", b.total, b.month
                 ));
+            });
+        }
+        Command::Setup { file } => {
+            let setup = match file {
+                Some(path) => desk.subs_setup_set(merchant_desk::toml_file::read(&path)?)?,
+                None => desk.subs_setup()?,
+            };
+            ctx.out.show(&setup, |out| {
+                out.line(format!("billing: {}", setup.billing));
+                out.rows(
+                    &setup.plans,
+                    "no plan set up yet: `merchant-desk subs setup FILE`",
+                    |p| {
+                        out.line(format!(
+                            "{:<16} rank {}  {} items a box from {}{}",
+                            p.name,
+                            p.rank,
+                            p.items,
+                            [p.categories.join(", "), p.products.join(", ")]
+                                .into_iter()
+                                .filter(|s| !s.is_empty())
+                                .collect::<Vec<_>>()
+                                .join("; "),
+                            p.box_sku
+                                .as_deref()
+                                .map(|s| format!("  box product {s}"))
+                                .unwrap_or_default()
+                        ))
+                    },
+                );
+            });
+        }
+        Command::Sync => {
+            let r = desk.subs_sync()?;
+            ctx.out.show(&r, |out| {
+                out.line(format!(
+                    "{} contracts: {} new or changed, {} as they were",
+                    r.contracts, r.written, r.unchanged
+                ));
+                for why in &r.left_out {
+                    out.line(format!("  left out: {why}"));
+                }
+            });
+        }
+        Command::Renew => {
+            let r = desk.subs_renew()?;
+            ctx.out.show(&r, |out| {
+                for x in &r.renewals {
+                    out.line(format!(
+                        "{} {:<10} {:<22} {} {}{}",
+                        x.cycle_on,
+                        x.subscription,
+                        x.customer,
+                        money(x.price_minor, &x.currency),
+                        x.outcome,
+                        x.order
+                            .as_deref()
+                            .map(|o| format!(": order {o}"))
+                            .or(x.error.as_deref().map(|e| format!(": {e}")))
+                            .unwrap_or_default()
+                    ));
+                }
+                for d in &r.dunning {
+                    out.line(format!(
+                        "{} {:<10} {:<22} dunning: {} after the last retry",
+                        d.cycle_on, d.subscription, d.customer, d.action
+                    ));
+                }
+                out.line(format!(
+                    "{} billed, {} failed, {} processing, {} refused, {} waiting for a retry",
+                    r.billed, r.failed, r.processing, r.refused, r.waiting
+                ));
+            });
+        }
+        Command::Curate { month } => {
+            let c = desk.subs_curate(month)?;
+            ctx.out.show(&c, |out| show_curation(out, &c));
+        }
+        Command::Picking { month, csv } => {
+            let c = match csv {
+                Some(path) => desk.subs_picking_csv(month, path)?,
+                None => desk.subs_curation(month)?,
+            };
+            ctx.out.show(&c, |out| show_curation(out, &c));
+        }
+        Command::Forecast => {
+            let f = desk.subs_forecast()?;
+            ctx.out.show(&serde_json::json!({ "items": f }), |out| {
+                out.line(format!(
+                    "{:<10} {:>6} {:>6} {:>6} {:>7}  item",
+                    "SKU", "7 d", "30 d", "60 d", "stock"
+                ));
+                out.rows(&f, "no boxes ahead: set up the plans' boxes first", |l| {
+                    out.line(format!(
+                        "{:<10} {:>6} {:>6} {:>6} {:>7}  {}",
+                        l.sku,
+                        l.days_7,
+                        l.days_30,
+                        l.days_60,
+                        l.stock.map_or("—".into(), |s| s.to_string()),
+                        l.title
+                    ))
+                });
             });
         }
     }

@@ -7,6 +7,7 @@
 pub mod client;
 mod pull;
 mod push;
+pub mod subscriptions;
 #[cfg(test)]
 mod tests;
 mod wire;
@@ -28,6 +29,7 @@ const BULK_PRODUCTS: &str = include_str!("graphql/bulk_products.graphql");
 const BULK_CUSTOMERS: &str = include_str!("graphql/bulk_customers.graphql");
 const BULK_ORDERS: &str = include_str!("graphql/bulk_orders.graphql");
 const PUSH: &str = include_str!("graphql/push.graphql");
+const SUBSCRIPTIONS: &str = include_str!("graphql/subscriptions.graphql");
 
 /// Records per committed batch of a bulk export.
 const BULK_BATCH: usize = 500;
@@ -177,6 +179,7 @@ impl Storefront for Shopify {
                 Target::Discount { id: Some(id) } => {
                     Value::Discount(self.read_discount(id)?.map(|(d, _)| d))
                 }
+                Target::Renewal { .. } => self.renewal_made(t)?,
             });
         }
         Ok(out)
@@ -229,6 +232,10 @@ impl Storefront for Shopify {
             }
         }
         Ok(out)
+    }
+
+    fn renewal_outcome(&mut self, target: &Target) -> Result<super::RenewalOutcome> {
+        self.renewal_state(target)
     }
 }
 

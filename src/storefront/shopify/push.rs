@@ -202,6 +202,7 @@ impl Shopify {
                     value,
                 })
             }
+            (Target::Renewal { .. }, Value::Renewal(true)) => self.create_renewal(target),
             (Target::Discount { id }, Value::Discount(want)) => {
                 let current = match id {
                     Some(id) => self.read_discount(id)?,

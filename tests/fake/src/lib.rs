@@ -135,6 +135,45 @@ pub struct Order {
     pub refunds: Vec<Refund>,
 }
 
+/// A subscription contract (the app's own: Shopify shows an app only the
+/// contracts it created).
+#[derive(Debug, Clone)]
+pub struct Contract {
+    pub id: u64,
+    /// `ACTIVE`, `PAUSED`, `CANCELLED`, `EXPIRED` or `FAILED`.
+    pub status: String,
+    pub created: i64,
+    pub updated: i64,
+    pub next_billing: Option<i64>,
+    pub customer: Option<u64>,
+    pub email: Option<String>,
+    /// `DAY`, `WEEK`, `MONTH` or `YEAR`.
+    pub interval: String,
+    pub interval_count: u32,
+    pub plan: String,
+    pub title: String,
+    pub price: i64,
+    pub quantity: i64,
+    /// The payment method's answer to a charge: `None` pays; a
+    /// `SubscriptionBillingAttemptErrorCode` such as `CARD_DECLINED` fails.
+    pub declines: Option<String>,
+}
+
+/// A billing attempt.
+#[derive(Debug, Clone)]
+pub struct BillingAttempt {
+    pub id: u64,
+    pub contract: u64,
+    pub key: String,
+    pub created: i64,
+    /// Read back once: Shopify processes an attempt asynchronously
+    /// (`ready` false at first); the fake is ready from the first read
+    /// after its creation (assumed timing).
+    pub read: bool,
+    pub error: Option<String>,
+    pub order: Option<u64>,
+}
+
 struct Bulk {
     entity: &'static str,
     started: Instant,
@@ -162,6 +201,15 @@ pub struct State {
     /// Every access token seen.
     pub tokens: HashMap<String, Instant>,
     pub grants: u64,
+    /// Subscription contracts and billing attempts, and whether the app has
+    /// the `read/write_own_subscription_contracts` scopes (Shopify grants
+    /// them only to approved apps: off unless a test turns it on).
+    pub contracts: BTreeMap<u64, Contract>,
+    pub attempts: Vec<BillingAttempt>,
+    pub subscription_scopes: bool,
+    /// Holds the next request of this operation for this long, then carries
+    /// it out (its sender may be gone by then).
+    pub hold: Option<(String, Duration)>,
     /// The shop's money format (`currencyFormats.moneyFormat`): a real store
     /// always has one, `£{{amount}}` for a new GBP shop; tests change it.
     pub money_format: String,
@@ -638,6 +686,20 @@ fn serve(conn: TcpStream, state: Arc<Mutex<State>>, url: String) {
             continue;
         }
         let body: Json = serde_json::from_slice(&req.body).unwrap_or(Json::Null);
+        let held = {
+            let mut s = state.lock().unwrap();
+            match &s.hold {
+                Some((op, d)) if body["operationName"] == json!(op) => {
+                    let d = *d;
+                    s.hold = None;
+                    Some(d)
+                }
+                _ => None,
+            }
+        };
+        if let Some(d) = held {
+            std::thread::sleep(d);
+        }
         let answer = graphql(&state, &url, &body);
         if matches!(fault, Some(Fault::DropAnswer)) {
             return;
@@ -686,6 +748,11 @@ fn requested_cost(op: &str, vars: &Json) -> f64 {
         "ProductVariantsPage" => 1.0 + 2.0 + 100.0 * 3.0,
         "OrderLinesPage" => 1.0 + 2.0 + 100.0 * 2.0,
         "ReadNodes" => 1.0 + vars["ids"].as_array().map(|a| a.len()).unwrap_or(1) as f64,
+        // Contract 1, customer 1, its email 1, billing policy 1, lines of
+        // 5 × (line 1 + price 1) + 2.
+        "ContractsPage" => 2.0 + first * 16.0,
+        "ContractBillingAttempts" => 1.0 + 2.0 + 25.0 * 2.0,
+        "BillingAttemptCreate" => 10.0,
         "BulkRun"
         | "VariantPrices"
         | "TagsAdd"
@@ -860,6 +927,141 @@ fn user_error(field: &[&str], message: &str) -> Json {
 
 fn run(s: &mut State, url: &str, op: &str, vars: &Json) -> Result<(Json, f64), String> {
     Ok(match op {
+        // Documented: without the subscription scopes the fields are
+        // refused. The wording is assumed.
+        "ContractsPage" | "ContractBillingAttempts" | "BillingAttemptCreate"
+            if !s.subscription_scopes =>
+        {
+            let field = match op {
+                "ContractsPage" => "subscriptionContracts",
+                "ContractBillingAttempts" => "subscriptionContract",
+                _ => "subscriptionBillingAttemptCreate",
+            };
+            return Err(format!(
+                "Access denied for {field} field. Required access: `read_own_subscription_contracts` access scope."
+            ));
+        }
+        "ContractsPage" => {
+            let items = s
+                .contracts
+                .values()
+                .map(|c| (c.created, c.id, c.clone()))
+                .collect();
+            let (nodes, more, cursor) = page(items, vars);
+            let cost = 2.0 + 16.0 * nodes.len() as f64;
+            let nodes: Vec<Json> = nodes.iter().map(|c| contract_json(s, c)).collect();
+            (
+                json!({"subscriptionContracts": {"pageInfo": {"hasNextPage": more, "endCursor": cursor}, "nodes": nodes}}),
+                cost,
+            )
+        }
+        "ContractBillingAttempts" => {
+            let id = vars["id"].as_str().unwrap_or("");
+            let Some(c) = s
+                .contracts
+                .get(&num(id))
+                .filter(|_| id.contains("SubscriptionContract"))
+            else {
+                return Ok((json!({"subscriptionContract": null}), 1.0));
+            };
+            let cid = c.id;
+            let mut mine: Vec<&mut BillingAttempt> = s
+                .attempts
+                .iter_mut()
+                .filter(|a| a.contract == cid)
+                .collect();
+            mine.reverse();
+            let nodes: Vec<Json> = mine
+                .into_iter()
+                .take(25)
+                .map(|a| {
+                    a.read = true;
+                    attempt_json(a)
+                })
+                .collect();
+            let cost = 3.0 + 2.0 * nodes.len() as f64;
+            (
+                json!({"subscriptionContract": {"id": id, "billingAttempts": {"nodes": nodes}}}),
+                cost,
+            )
+        }
+        "BillingAttemptCreate" => {
+            let field = "subscriptionBillingAttemptCreate";
+            let refuse = |path: &[&str], message: &str, code: &str| {
+                let mut e = user_error(path, message);
+                e[0]["code"] = json!(code);
+                Ok((
+                    json!({field: {"subscriptionBillingAttempt": null, "userErrors": e}}),
+                    10.0,
+                ))
+            };
+            let id = vars["contract"].as_str().unwrap_or("");
+            let key = vars["input"]["idempotencyKey"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            // Documented: the key is required (`String!`), and a key seen
+            // before returns that attempt rather than charging again.
+            if key.is_empty() {
+                return refuse(
+                    &["idempotencyKey"],
+                    "Idempotency key can't be blank",
+                    "BLANK",
+                );
+            }
+            let Some(c) = s
+                .contracts
+                .get(&num(id))
+                .filter(|_| id.contains("SubscriptionContract"))
+                .cloned()
+            else {
+                return refuse(
+                    &["subscriptionContractId"],
+                    "Contract does not exist",
+                    "CONTRACT_NOT_FOUND",
+                );
+            };
+            if let Some(a) = s
+                .attempts
+                .iter()
+                .find(|a| a.contract == c.id && a.key == key)
+            {
+                let a = BillingAttempt {
+                    read: false,
+                    ..a.clone()
+                };
+                return Ok((
+                    json!({field: {"subscriptionBillingAttempt": attempt_json(&a), "userErrors": []}}),
+                    10.0,
+                ));
+            }
+            // Assumed: a paused, cancelled or expired contract is not billed.
+            if !matches!(c.status.as_str(), "ACTIVE" | "FAILED") {
+                return refuse(
+                    &["subscriptionContractId"],
+                    "Contract is not active",
+                    "CONTRACT_TERMINATED",
+                );
+            }
+            let aid = s.id();
+            let created = s.tick();
+            let order = c.declines.is_none().then(|| aid + 1_000_000);
+            let a = BillingAttempt {
+                id: aid,
+                contract: c.id,
+                key,
+                created,
+                read: false,
+                error: c.declines.clone(),
+                order,
+            };
+            let answer = attempt_json(&a);
+            s.attempts.push(a);
+            (
+                json!({field: {"subscriptionBillingAttempt": answer, "userErrors": []}}),
+                10.0,
+            )
+        }
         "ShopInfo" => (
             json!({"shop": {"name": "Online Retail (fake Shopify)", "currencyCode": "GBP",
                    "ianaTimezone": "Europe/London", "myshopifyDomain": "online-retail.myshopify.com",
@@ -1480,6 +1682,40 @@ fn run(s: &mut State, url: &str, op: &str, vars: &Json) -> Result<(Json, f64), S
             )
         }
         other => return Err(format!("Field '{other}' doesn't exist on type 'QueryRoot'")),
+    })
+}
+
+fn contract_json(s: &State, c: &Contract) -> Json {
+    let email = c.email.clone();
+    json!({
+        "id": gid("SubscriptionContract", c.id),
+        "status": c.status,
+        "createdAt": time(c.created),
+        "updatedAt": time(c.updated),
+        "nextBillingDate": c.next_billing.map(time),
+        "currencyCode": "GBP",
+        "customer": c.customer.and_then(|id| s.customers.get(&id)).map(|cu| json!({
+            "id": gid("Customer", cu.id), "displayName": cu.name,
+            "defaultEmailAddress": email.as_ref().map(|e| json!({"emailAddress": e})),
+        })),
+        "billingPolicy": {"interval": c.interval, "intervalCount": c.interval_count},
+        "lines": {"nodes": [{
+            "title": c.title, "sellingPlanName": c.plan, "quantity": c.quantity,
+            "currentPrice": {"amount": money(c.price), "currencyCode": "GBP"},
+        }]},
+    })
+}
+
+/// An attempt as Shopify answers it: not ready when just made.
+fn attempt_json(a: &BillingAttempt) -> Json {
+    let ready = a.read;
+    json!({
+        "id": gid("SubscriptionBillingAttempt", a.id),
+        "idempotencyKey": a.key,
+        "ready": ready,
+        "errorCode": if ready { a.error.clone() } else { None },
+        "errorMessage": if ready { a.error.as_ref().map(|_| "Your card was declined.") } else { None },
+        "order": if ready { a.order.map(|o| json!({"id": gid("Order", o), "name": format!("#R{o}")})) } else { None },
     })
 }
 

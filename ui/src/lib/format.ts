@@ -182,6 +182,8 @@ export function describeValue(v: Value, currency: string): string {
       return v.value === null ? 'absent' : `“${v.value.value}”`;
     case 'discount':
       return v.value === null ? 'absent' : `discount “${v.value.title}”${v.value.ends_at ? ` ending ${v.value.ends_at}` : ''}`;
+    case 'renewal':
+      return v.value ? 'renewal attempted' : 'not attempted';
   }
 }
 

@@ -1,6 +1,6 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import { open } from '@tauri-apps/plugin-dialog';
+import { open, save } from '@tauri-apps/plugin-dialog';
 import type { WatchEvent } from './bindings/WatchEvent';
 import { commands } from './bindings/commands';
 import { type Backend, toBackendError } from './transport';
@@ -27,6 +27,10 @@ export const tauriBackend: Backend = {
       directory: false,
       filters: [{ name: 'CSV files', extensions: ['csv', 'gz', 'txt'] }],
     });
+    return typeof picked === 'string' ? picked : null;
+  },
+  pickSavePath: async (suggested) => {
+    const picked = await save({ defaultPath: suggested, filters: [{ name: 'CSV files', extensions: ['csv'] }] });
     return typeof picked === 'string' ? picked : null;
   },
   painted: () => call('app_painted', { pageMs: performance.now() }),

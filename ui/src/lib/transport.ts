@@ -10,6 +10,8 @@ import { FieldError } from './fields';
 export interface Backend extends Commands {
   /** Asks the user for a file to import; null when they cancel. */
   pickFile(): Promise<string | null>;
+  /** Asks the user where to save a file (`suggested` its name); null when they cancel. */
+  pickSavePath(suggested: string): Promise<string | null>;
   /** Tells the backend the first dashboard is on screen (startup benchmark). */
   painted(): Promise<void>;
   /** Hears the background loop (rounds, syncs); returns how to stop listening. */

@@ -10,12 +10,15 @@ import type { BundleSuggestions } from './BundleSuggestions';
 import type { CompareRequest } from './CompareRequest';
 import type { Compared } from './Compared';
 import type { ConnectRequest } from './ConnectRequest';
+import type { ContractsSynced } from './ContractsSynced';
+import type { Curation } from './Curation';
 import type { Dashboard } from './Dashboard';
 import type { DashboardRequest } from './DashboardRequest';
 import type { Dunning } from './Dunning';
 import type { DunningPlan } from './DunningPlan';
 import type { Entry } from './Entry';
 import type { Estimate } from './Estimate';
+import type { ForecastLine } from './ForecastLine';
 import type { ImportKind } from './ImportKind';
 import type { ImportReport } from './ImportReport';
 import type { ItemStatus } from './ItemStatus';
@@ -42,6 +45,7 @@ import type { RecommendPicks } from './RecommendPicks';
 import type { RecommendProductList } from './RecommendProductList';
 import type { RecommendPush } from './RecommendPush';
 import type { Redeemed } from './Redeemed';
+import type { RenewRun } from './RenewRun';
 import type { RevertScope } from './RevertScope';
 import type { RuleSet } from './RuleSet';
 import type { RuleSets } from './RuleSets';
@@ -61,6 +65,7 @@ import type { StorefrontStatus } from './StorefrontStatus';
 import type { Subscription } from './Subscription';
 import type { SubscriptionMetrics } from './SubscriptionMetrics';
 import type { SubscriptionPlan } from './SubscriptionPlan';
+import type { SubscriptionSetup } from './SubscriptionSetup';
 import type { SyncProgress } from './SyncProgress';
 import type { Synced } from './Synced';
 import type { TierFile } from './TierFile';
@@ -214,6 +219,24 @@ export interface Commands {
   subsResume(id: string): Promise<Subscription>;
   /** Cancels a subscription today, for a reason. */
   subsCancel(id: string, reason: string): Promise<Subscription>;
+  /** The subscriptions set-up: who bills, what each plan's boxes hold. */
+  subsSetup(): Promise<SubscriptionSetup>;
+  /** Checks the subscriptions set-up against the shop and stores it. */
+  subsSetupSet(setup: SubscriptionSetup): Promise<SubscriptionSetup>;
+  /** Brings the connected Shopify store's subscription contracts into the book. */
+  subsSync(): Promise<ContractsSynced>;
+  /** Runs the renewals due and the dunning plan's steps ("desk bills"). */
+  subsRenew(): Promise<RenewRun>;
+  /** Plans a month's boxes not planned yet, then shows the month. */
+  subsCurate(month: string): Promise<Curation>;
+  /** A month's planned boxes with the picking totals. */
+  subsCuration(month: string): Promise<Curation>;
+  /** Writes a month's picking list as CSV. */
+  subsPickingCsv(month: string, path: string): Promise<Curation>;
+  /** Writes the list of past-due customers to contact as CSV. */
+  subsDunningCsv(path: string): Promise<Dunning>;
+  /** The units each box item needs over the next 7, 30 and 60 days. */
+  subsForecast(): Promise<Array<ForecastLine>>;
   /** Pairs and triples worth selling together, each priced as a bundle under the margin floor. */
   bundleSuggest(limit: number | null): Promise<BundleSuggestions>;
   /** Every bundle, newest first. */
@@ -324,6 +347,15 @@ export function commands(call: Call, channel: MakeChannel): Commands {
     subsSkip: (id) => call('subs_skip', { id }),
     subsResume: (id) => call('subs_resume', { id }),
     subsCancel: (id, reason) => call('subs_cancel', { id, reason }),
+    subsSetup: () => call('subs_setup'),
+    subsSetupSet: (setup) => call('subs_setup_set', { setup }),
+    subsSync: () => call('subs_sync'),
+    subsRenew: () => call('subs_renew'),
+    subsCurate: (month) => call('subs_curate', { month }),
+    subsCuration: (month) => call('subs_curation', { month }),
+    subsPickingCsv: (month, path) => call('subs_picking_csv', { month, path }),
+    subsDunningCsv: (path) => call('subs_dunning_csv', { path }),
+    subsForecast: () => call('subs_forecast'),
     bundleSuggest: (limit) => call('bundle_suggest', { limit }),
     bundles: () => call('bundles'),
     checkBundle: (file) => call('check_bundle', { file }),
