@@ -24,6 +24,8 @@ stored_enum! {
         Changed = "changed",
         /// A background sync failed.
         SyncFailed = "sync_failed",
+        /// Renewals ran ("desk bills").
+        Renewals = "renewals",
     }
 }
 
@@ -74,6 +76,50 @@ fn add(
         body: body.into(),
         read: false,
     })
+}
+
+/// Keeps what a background run of the renewals did, when it did anything.
+pub fn renewals(
+    conn: &Connection,
+    run: &crate::subscriptions::renew::RenewRun,
+    now: DateTime<Utc>,
+) -> Result<Option<Notice>> {
+    let done = run.billed + run.failed + run.dunning.len() as u32;
+    if done == 0 {
+        return Ok(None);
+    }
+    let mut parts = vec![format!("{} billed", run.billed)];
+    if run.failed > 0 {
+        parts.push(format!(
+            "{} payment{} failed",
+            run.failed,
+            if run.failed == 1 { "" } else { "s" }
+        ));
+    }
+    for d in &run.dunning {
+        parts.push(format!(
+            "{} {} after its last retry",
+            d.subscription,
+            match d.action.as_str() {
+                "skip" => "skipped a renewal",
+                "cancel" => "was cancelled",
+                _ => "was paused",
+            }
+        ));
+    }
+    if run.refused > 0 {
+        parts.push(format!("{} not sent (see Subscriptions)", run.refused));
+    }
+    add(
+        conn,
+        NoticeKind::Renewals,
+        "subscriptions",
+        None,
+        "Renewals ran",
+        &format!("{}.", parts.join(", ")),
+        now,
+    )
+    .map(Some)
 }
 
 /// Keeps what settling did as notifications.

@@ -187,16 +187,21 @@ impl Desk {
 
     /// Runs the renewals due and the dunning plan's steps ("desk bills").
     pub fn subs_renew(&self) -> Result<RenewRun> {
+        self.with_store(|store| self.renew_in(store.conn()))
+    }
+
+    /// [`Desk::subs_renew`] on the shop in `conn` (the background loop's own
+    /// connection), one job at a time.
+    pub(super) fn renew_in(&self, conn: &rusqlite::Connection) -> Result<RenewRun> {
         self.exclusive(|| {
-            self.with_store(|store| {
-                let conn = store.conn();
-                let now = Utc::now();
-                let today = store.require_shop()?.today(now)?;
-                match self.connected(conn)? {
-                    Some(mut sf) => renew::run(conn, Some(&mut sf), today, now),
-                    None => renew::run(conn, None, today, now),
-                }
-            })
+            let now = Utc::now();
+            let today = crate::store::read_shop(conn)?
+                .ok_or(Error::NoShop)?
+                .today(now)?;
+            match self.connected(conn)? {
+                Some(mut sf) => renew::run(conn, Some(&mut sf), today, now),
+                None => renew::run(conn, None, today, now),
+            }
         })
     }
 

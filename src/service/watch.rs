@@ -184,6 +184,19 @@ impl Desk {
             Err(Error::Busy) => true,
             Err(e) => return Err(e),
         };
+        // In "desk bills" mode, the renewals due (each exactly once).
+        if !skipped
+            && crate::subscriptions::setup::Setup::load(store.conn())?.billing
+                == crate::subscriptions::setup::Billing::Desk
+        {
+            match self.renew_in(store.conn()) {
+                Ok(run) => {
+                    notify::renewals(store.conn(), &run, Utc::now())?;
+                }
+                Err(Error::Busy) => {}
+                Err(e) => tracing::warn!("background renewals failed: {e}"),
+            }
+        }
         let mut synced = None;
         let conn = store.conn();
         let connected = crate::storefront::connection::load(conn)?.is_some();

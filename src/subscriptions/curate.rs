@@ -74,12 +74,14 @@ pub struct Chosen {
 /// stock count, and any number may go); `received` what each subscription
 /// already had. Both are updated as boxes are filled. Among the items a box
 /// may take, those with most units left go first (so no item runs out
-/// early), then by SKU.
+/// early), then by SKU. With `within_stock` false the stock orders the
+/// choice but does not limit it (the forecast: the need in full).
 pub fn choose(
     dues: &[Due],
     pools: &HashMap<String, Vec<Candidate>>,
     available: &mut HashMap<i64, i64>,
     received: &mut HashMap<i64, HashSet<i64>>,
+    within_stock: bool,
 ) -> Vec<Chosen> {
     let empty = Vec::new();
     dues.iter()
@@ -98,7 +100,7 @@ pub fn choose(
                         available.get(&c.variant_id).copied().unwrap_or(i64::MAX),
                     )
                 })
-                .filter(|(_, left)| *left > 0)
+                .filter(|(_, left)| *left > 0 || !within_stock)
                 .collect();
             open.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.sku.cmp(&b.0.sku)));
             let items: Vec<i64> = open
@@ -266,7 +268,7 @@ pub fn curate(
     let pools = pools(conn, &setup)?;
     let mut available = available(conn, today)?;
     let mut received = received(conn)?;
-    let chosen = choose(&dues, &pools, &mut available, &mut received);
+    let chosen = choose(&dues, &pools, &mut available, &mut received, true);
     let tx = conn.unchecked_transaction()?;
     let stamp = fmt_utc(now);
     for c in &chosen {
@@ -480,7 +482,8 @@ pub struct ForecastLine {
 
 /// What the boxes due in the next 60 days need of each item, from the
 /// renewal calendar: planned boxes as planned, the rest chosen as
-/// `curate` would (stock not limiting, so the need shows in full).
+/// `curate` would, the stock ordering the choice without limiting it (so
+/// the need shows in full).
 pub fn forecast(conn: &Connection, today: NaiveDate) -> Result<Vec<ForecastLine>> {
     let setup = Setup::load(conn)?;
     if setup.plans.iter().all(|p| p.items == 0) {
@@ -515,8 +518,9 @@ pub fn forecast(conn: &Connection, today: NaiveDate) -> Result<Vec<ForecastLine>
     let chosen = choose(
         &dues,
         &pools(conn, &setup)?,
-        &mut HashMap::new(),
+        &mut available(conn, today)?,
         &mut received(conn)?,
+        false,
     );
     for c in &chosen {
         for v in &c.items {
@@ -577,6 +581,7 @@ mod tests {
             &pools,
             &mut available,
             &mut received,
+            true,
         );
         // 10 has had C: B (5 left) then A (1 left).
         assert_eq!(out[0].items, vec![2, 1]);
@@ -625,7 +630,7 @@ mod tests {
                     dues.push(Due { subscription_id: s, cycle_on: day(c * 30), plan: "P".into(), wanted });
                 }
             }
-            let out = choose(&dues, &pools, &mut available, &mut received);
+            let out = choose(&dues, &pools, &mut available, &mut received, true);
             let mut given: HashMap<i64, HashSet<i64>> = HashMap::new();
             let mut used: HashMap<i64, i64> = HashMap::new();
             for c in &out {

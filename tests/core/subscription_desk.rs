@@ -136,7 +136,29 @@ fn boxes_are_planned_once_within_stock_never_repeating_and_picked() {
     // December: Bob (1st), Cy (10th), Ann (15th). Gold (rank 2) may take the
     // premium P1; Silver (rank 1) may not, and takes the cup too. The cup
     // has no stock count, so it goes first; then most units left, by SKU.
+    let ahead = js(&db, &["subs", "forecast"]);
     let dec = js(&db, &["subs", "curate", "--month", "2026-12"]);
+    // The forecast chose December's boxes as planning then did.
+    let within_30: Vec<(String, u64)> = {
+        let mut v: Vec<(String, u64)> = ahead["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["days_30"].as_u64().unwrap() > 0)
+            .map(|l| {
+                (
+                    l["sku"].as_str().unwrap().into(),
+                    l["days_30"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v
+    };
+    assert_eq!(
+        within_30,
+        vec![("T3".into(), 3), ("P1".into(), 2), ("C1".into(), 1)]
+    );
     assert_eq!(box_of(&dec, "S2"), (vec!["P1".into(), "T3".into()], None));
     assert_eq!(box_of(&dec, "S3"), (vec!["C1".into(), "T3".into()], None));
     assert_eq!(box_of(&dec, "S1"), (vec!["P1".into(), "T3".into()], None));
@@ -201,8 +223,14 @@ fn boxes_are_planned_once_within_stock_never_repeating_and_picked() {
     };
     assert_eq!(line("T3"), (1, 3, 3));
     assert_eq!(line("P1"), (1, 2, 2));
+    // January, ordered by the units left after December's boxes (T1 2, T2
+    // 1, T4 0) but not limited by them: Bob T1 T2, Cy T1 T2, Ann T1 T4.
     assert_eq!(line("T1"), (0, 0, 3));
-    assert_eq!(line("T2"), (0, 0, 3));
+    assert_eq!(line("T2"), (0, 0, 2));
+    assert_eq!(line("T4"), (0, 0, 1));
+    // The same before December was planned: planning chose what the
+    // forecast did.
+    assert_eq!(ahead, f);
 
     // January, once December has gone out (the 16th): T1 has 2, T2 1, T4
     // none; nobody gets a tea they had. Bob takes T1 and T2; Cy the last
@@ -557,4 +585,39 @@ fn a_renewal_killed_mid_attempt_is_billed_once() {
     let r = js(&db, &["subs", "renew"]);
     assert_eq!(r["renewals"].as_array().unwrap().len(), 0, "{r}");
     assert_eq!(fake.state.lock().unwrap().attempts.len(), 1);
+}
+
+/// The background loop (the app while open, `merchant-desk watch`) runs the
+/// renewals due in "desk bills" mode, once, and says so in a notification.
+#[test]
+fn the_background_loop_runs_the_renewals_due_once() {
+    let (dir, db) = boxed_shop();
+    let f = dir.path().join("subs.toml");
+    std::fs::write(&f, SETUP).unwrap();
+    ok(&mut cli(&db, &["subs", "setup", f.to_str().unwrap()]));
+    today(&db, "2026-12-02");
+    let desk = merchant_desk::service::Desk::for_file(db.clone(), false);
+    let round = desk.round(chrono::Utc::now(), 0, |_| {}).unwrap();
+    let notice = round
+        .notices
+        .iter()
+        .find(|n| n.kind == merchant_desk::notify::NoticeKind::Renewals)
+        .expect("a renewals notice");
+    assert_eq!(notice.body, "1 billed.");
+    let again = desk.round(chrono::Utc::now(), 0, |_| {}).unwrap();
+    let renewals = again
+        .notices
+        .iter()
+        .filter(|n| n.kind == merchant_desk::notify::NoticeKind::Renewals)
+        .count();
+    assert_eq!(renewals, 1, "the second round billed nothing");
+    let n: i64 = Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM orders WHERE source = 'desk'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 1);
 }

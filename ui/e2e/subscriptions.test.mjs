@@ -4,7 +4,7 @@
 // the page, seen by the CLI.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -90,4 +90,62 @@ test('the subscription book on the demo shop', { timeout: 300_000 }, async () =>
   const s1 = JSON.parse(run('--json', 'subs', 'list', '--status', 'cancelled')).subscriptions;
   assert.deepEqual(s1.map((s) => [s.external_id, s.cancelled_on, s.cancel_reason]), [['S1', '2011-12-09', 'moved abroad']]);
   await shot('book', '[data-testid="subs-book"]');
+});
+
+test('the set-up, a run of the renewals and the month’s boxes on the demo shop', { timeout: 300_000 }, async () => {
+  await session.waitFor('[data-testid="subs-setup-Gold"]', 60_000);
+  // A category the shop does not have is named.
+  await session.type('[data-testid="subs-setup-Weekly"] [data-testid="setup-items"]', '1');
+  await session.type('[data-testid="subs-setup-Weekly"] [data-testid="setup-categories"]', 'Xmas');
+  await session.click('[data-testid="subs-setup-save"]');
+  await session.waitForText('[data-testid="subs-setup-error"]', /plan "Weekly": no product is in the category "Xmas"/, 30_000);
+  // A word for a number is named before anything is sent.
+  await session.type('[data-testid="subs-setup-Weekly"] [data-testid="setup-categories"]', 'Christmas');
+  await session.type('[data-testid="subs-setup-Weekly"] [data-testid="setup-items"]', 'one');
+  await session.click('[data-testid="subs-setup-save"]');
+  await session.waitForText('[data-testid="subs-setup-error"]', /Weekly: items per box: give a whole number from 0 to 50\./, 30_000);
+  await session.type('[data-testid="subs-setup-Weekly"] [data-testid="setup-items"]', '1');
+  await session.type('[data-testid="subs-setup-Weekly"] [data-testid="setup-box"]', '22086');
+  await session.click('[data-testid="subs-billing"] option[value="desk"]');
+  await session.click('[data-testid="subs-setup-save"]');
+  await session.waitForText('[data-testid="subs-setup-notice"]', /Set-up saved\./, 30_000);
+  const setup = JSON.parse(run('--json', 'subs', 'setup'));
+  assert.equal(setup.billing, 'desk');
+  assert.deepEqual(setup.plan.find((p) => p.name === 'Weekly'), { name: 'Weekly', rank: 1, items: 1, categories: ['Christmas'], products: [], box_sku: '22086' });
+  await shot('setup', '[data-testid="subs-setup"]');
+
+  // S4's renewal of 20 November is due: a local renewal order, once.
+  await session.click('[data-testid="subs-renew-run"]');
+  await session.waitForText('[data-testid="subs-renew-notice"]', /^1 billed, 0 failed, 0 being processed, 0 not sent\.$/, 60_000);
+  await session.waitForText('[data-testid="subs-renewals"]', /2011-11-20.*S4.*Billed: order S4-20111120/s, 30_000);
+  await shot('renewals', '[data-testid="subs-renew"]');
+  const again = JSON.parse(run('--json', 'subs', 'renew'));
+  assert.equal(again.billed, 0);
+  assert.equal(JSON.parse(run('--json', 'subs', 'list')).subscriptions.find((s) => s.external_id === 'S4').status, 'active');
+
+  // December's boxes from today (the 9th): as the CLI plans them.
+  await session.click('[data-testid="curation-plan"]');
+  await session.waitForText('[data-testid="curation-notice"]', /boxes? planned; their items are reserved\./, 60_000);
+  const pick = JSON.parse(run('--json', 'subs', 'picking', '--month', '2011-12'));
+  assert.ok(pick.boxes.length >= 2, JSON.stringify(pick));
+  assert.match(await session.text('[data-testid="curation-summary"]'), new RegExp(`^${pick.boxes.length} boxes planned for 2011-12`));
+  const first = pick.boxes[0];
+  assert.match(await session.text('[data-testid="curation-boxes"] tbody tr:first-child'), new RegExp(`${first.cycle_on}.*${first.subscription}.*${first.items[0].sku}`, 's'));
+  // Never the same item twice for one subscriber.
+  for (const sub of new Set(pick.boxes.map((b) => b.subscription))) {
+    const items = pick.boxes.filter((b) => b.subscription === sub).flatMap((b) => b.items.map((i) => i.sku));
+    assert.equal(new Set(items).size, items.length, sub);
+  }
+  await shot('boxes', '[data-testid="subs-curation"]');
+  // The picking list: a place is asked for, then the CSV is written.
+  await session.click('[data-testid="picking-save"]');
+  await session.waitForText('[data-testid="curation-error"]', /Save to: choose where the picking list goes\./, 30_000);
+  const file = join(dataDir, 'picking.csv');
+  await session.type('[data-testid="picking-path"]', file);
+  await session.click('[data-testid="picking-save"]');
+  await session.waitForText('[data-testid="curation-notice"]', /Picking list saved to/, 30_000);
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'renewal_on,subscription_id,customer,email,plan,sku,title');
+  assert.equal(lines.length - 1, pick.boxes.reduce((n, b) => n + b.items.length, 0));
+  await shot('forecast', '[data-testid="curation-forecast"]');
 });
