@@ -142,6 +142,8 @@ macro_rules! desk_commands {
             subs_list(status: Option<String>) -> Vec<$crate::subscriptions::book::Subscription>;
             /// A month's MRR, churn, new and ARPU (`YYYY-MM`, shop-local).
             subs_metrics(month: String) -> $crate::subscriptions::metrics::Month;
+            /// The last months' figures and the retention cohorts by start month.
+            subs_trends(months: Option<u32>) -> $crate::service::subscriptions::Trends;
             /// The boxes due in a month, per plan.
             subs_boxes(month: String) -> $crate::service::subscriptions::Boxes;
             /// The dunning plan and queue: each past-due subscription's next action.

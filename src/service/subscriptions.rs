@@ -32,6 +32,15 @@ pub struct Dunning {
     pub queue: Vec<Dunned>,
 }
 
+/// The book over the last months: each month's figures (MRR, churn, …)
+/// and the retention cohorts by start month.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, rename = "SubscriptionTrends"))]
+pub struct Trends {
+    pub months: Vec<Month>,
+    pub cohorts: Vec<metrics::Cohort>,
+}
+
 /// A skipped renewal.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, rename = "SkippedRenewal"))]
@@ -158,6 +167,30 @@ impl Desk {
                 first,
                 last,
             ))
+        })
+    }
+
+    /// The last `months` months (12 when not given, at most 36) to this
+    /// one: each month's figures and the retention cohorts.
+    pub fn subs_trends(&self, months: Option<u32>) -> Result<Trends> {
+        let n = months.unwrap_or(12);
+        if !(1..=36).contains(&n) {
+            return Err(Error::InvalidArgument(format!(
+                "--months {n}: give 1 to 36 months"
+            )));
+        }
+        self.with_store(|s| {
+            let shop = s.require_shop()?;
+            let today = shop.today(Utc::now())?;
+            let subs = book::for_metrics(s.conn(), &shop.currency)?;
+            let span = metrics::months_to(today, n);
+            Ok(Trends {
+                months: span
+                    .iter()
+                    .map(|(first, last)| metrics::month(&subs, *first, *last))
+                    .collect(),
+                cohorts: metrics::cohorts(&subs, &span, today),
+            })
         })
     }
 

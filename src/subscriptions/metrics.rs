@@ -164,6 +164,61 @@ pub fn boxes(subs: &[Sub], first: NaiveDate, last: NaiveDate) -> Vec<PlanBoxes> 
         .collect()
 }
 
+/// The subscriptions that started in one month, and how many of them were
+/// still active (paused or not) at the end of each month since.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Cohort {
+    /// The start month, `YYYY-MM`.
+    pub month: String,
+    pub started: u32,
+    /// Active on the last day of the start month, the month after, …, up
+    /// to the current month (whose figure is as of today).
+    pub active: Vec<u32>,
+}
+
+/// The months `count` back from `today`'s month to it, oldest first, each
+/// as its first and last day.
+pub fn months_to(today: NaiveDate, count: u32) -> Vec<(NaiveDate, NaiveDate)> {
+    let this = today.with_day(1).expect("day 1 exists");
+    (0..count)
+        .rev()
+        .filter_map(|back| {
+            let first = this.checked_sub_months(Months::new(back))?;
+            Some((
+                first,
+                first.checked_add_months(Months::new(1))? - Days::new(1),
+            ))
+        })
+        .collect()
+}
+
+/// The retention cohorts of the start months in `months` (oldest first; the
+/// last is the current one), counted up to `today`.
+pub fn cohorts(subs: &[Sub], months: &[(NaiveDate, NaiveDate)], today: NaiveDate) -> Vec<Cohort> {
+    months
+        .iter()
+        .enumerate()
+        .map(|(i, (first, last))| {
+            let members: Vec<&Sub> = subs
+                .iter()
+                .filter(|s| (*first..=*last).contains(&s.terms.started_on))
+                .collect();
+            Cohort {
+                month: format!("{:04}-{:02}", first.year(), first.month()),
+                started: members.len() as u32,
+                active: months[i..]
+                    .iter()
+                    .map(|(_, end)| {
+                        let on = (*end).min(today);
+                        members.iter().filter(|s| s.terms.active_on(on)).count() as u32
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::calendar::SubscriptionStatus as S;
@@ -202,5 +257,70 @@ mod tests {
         );
         assert_eq!(month_days("2026-2"), None);
         assert_eq!(month_days("2026-13"), None);
+    }
+
+    #[test]
+    fn cohorts_count_who_is_still_active_at_each_month_end() {
+        let sub = |started: &str, cancelled: Option<&str>| Sub {
+            terms: Terms {
+                status: if cancelled.is_some() {
+                    S::Cancelled
+                } else {
+                    S::Active
+                },
+                started_on: d(started),
+                cancelled_on: cancelled.map(d),
+                paused_until: None,
+                unit: IntervalUnit::Month,
+                count: 1,
+                next_renewal_on: None,
+            },
+            price_minor: 1000,
+            plan: "Gold".into(),
+            skips: BTreeSet::new(),
+        };
+        let subs = [
+            sub("2026-09-03", None),
+            sub("2026-09-20", Some("2026-10-31")),
+            sub("2026-09-30", Some("2026-11-15")),
+            sub("2026-10-01", Some("2026-10-02")),
+            sub("2026-11-10", None),
+        ];
+        let months = months_to(d("2026-11-12"), 3);
+        assert_eq!(months[0], (d("2026-09-01"), d("2026-09-30")));
+        assert_eq!(months[2], (d("2026-11-01"), d("2026-11-30")));
+        let c = cohorts(&subs, &months, d("2026-11-12"));
+        // September: 3 at its end; the one cancelled on 31 October is gone at
+        // October's end; the one cancelled on the 15th is still there on the
+        // 12th (today).
+        assert_eq!(
+            c[0],
+            Cohort {
+                month: "2026-09".into(),
+                started: 3,
+                active: vec![3, 2, 2]
+            }
+        );
+        assert_eq!(
+            c[1],
+            Cohort {
+                month: "2026-10".into(),
+                started: 1,
+                active: vec![0, 0]
+            }
+        );
+        // The one starting on the 10th is active today, the 12th.
+        assert_eq!(
+            c[2],
+            Cohort {
+                month: "2026-11".into(),
+                started: 1,
+                active: vec![1]
+            }
+        );
+        assert_eq!(
+            months_to(d("2026-01-31"), 2)[0],
+            (d("2025-12-01"), d("2025-12-31"))
+        );
     }
 }

@@ -295,3 +295,40 @@ A1,c4,,Gold,active,2026-01-01,,,month,1,30.00,GBP,2026-12-01
         );
     }
 }
+
+#[test]
+fn trends_give_each_month_as_metrics_does_and_the_cohorts() {
+    let (_t, _dir, db, file) = on_the_28th();
+    std::fs::write(&file, BOOK).unwrap();
+    ok(&mut cli(&db, &["subs", "import", file.to_str().unwrap()]));
+    let t = js(&db, &["--json", "subs", "trends", "--months", "3"]);
+    let months: Vec<&str> = t["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["month"].as_str().unwrap())
+        .collect();
+    assert_eq!(months, ["2026-09", "2026-10", "2026-11"]);
+    // November as `subs metrics` gives it (money in minor units here).
+    let nov = &t["months"][2];
+    assert_eq!(nov["mrr_minor"], 12667);
+    assert_eq!(
+        (nov["active_start"].as_u64(), nov["cancelled"].as_u64()),
+        (Some(6), Some(2))
+    );
+    // November's cohort: S6 (the 20th) and S7 (the 5th, cancelled on the
+    // 25th): one left today, the 28th. None started in September.
+    let cohort = |i: usize| {
+        (
+            t["cohorts"][i]["started"].as_u64().unwrap(),
+            t["cohorts"][i]["active"].clone(),
+        )
+    };
+    assert_eq!(cohort(2), (2, serde_json::json!([1])));
+    assert_eq!(cohort(0), (0, serde_json::json!([0, 0, 0])));
+    let bad = cli(&db, &["subs", "trends", "--months", "0"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("give 1 to 36 months"));
+}

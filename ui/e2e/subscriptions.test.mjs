@@ -64,6 +64,15 @@ test('the subscription book on the demo shop', { timeout: 300_000 }, async () =>
   assert.equal(await session.text('[data-testid="subs-boxes-total"]'), String(boxes.total));
   await shot('month', '[data-testid="subs-month"]');
 
+  // Twelve months of MRR and the cohorts, as the CLI gives them.
+  const trends = JSON.parse(run('--json', 'subs', 'trends'));
+  await session.waitFor('[data-testid="subs-mrr-chart"] circle', 30_000);
+  const started = trends.cohorts.filter((c) => c.started > 0);
+  await session.waitForText('[data-testid="subs-cohorts"] tbody', new RegExp(started.map((c) => c.month).join('.*'), 's'), 30_000);
+  assert.equal(trends.months.length, 12);
+  assert.equal(trends.months[11].mrr, cliMonth.mrr);
+  await shot('trends', '[data-testid="subs-trends"]');
+
   await session.type('[data-testid="subs-month-input"]', 'December');
   await session.click('[data-testid="subs-month-show"]');
   await session.waitForText('[data-testid="subs-month-error"]', /Month: write it as 2026-11\./, 30_000);

@@ -1015,6 +1015,17 @@ export class MockBackend implements Backend {
     const mrr = paying.reduce((t, s) => t + s.price_minor, 0);
     return { month, mrr_minor: mrr, active_start: 2, active_end: this.subs.filter((s) => s.status !== 'cancelled').length, paused_end: this.subs.filter((s) => s.status === 'paused').length, new: 0, cancelled: this.subs.filter((s) => s.status === 'cancelled').length, churn_rate: this.subs.filter((s) => s.status === 'cancelled').length / 2, arpu_minor: paying.length ? Math.round(mrr / paying.length) : null, revenue_churn_rate: null };
   }
+  async subsTrends(months: number | null) {
+    this.check('subsTrends');
+    const n = months ?? 12;
+    const list = await Promise.all(Array.from({ length: n }, (_, i) => {
+      const d = new Date(Date.UTC(2011, 11 - (n - 1 - i), 1));
+      return this.subsMetrics(`${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`);
+    }));
+    // Gold's two started in January and March; one is left active in each.
+    const cohorts = list.map((m, i) => ({ month: m.month, started: m.month === '2011-01' || m.month === '2011-03' ? 1 : 0, active: Array(n - i).fill(m.month === '2011-01' || m.month === '2011-03' ? 1 : 0) }));
+    return { months: list, cohorts };
+  }
   async subsBoxes(month: string) {
     this.check('subsBoxes');
     const n = this.subs.filter((s) => s.status === 'active' && !s.skipped.length).length;

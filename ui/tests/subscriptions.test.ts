@@ -140,3 +140,19 @@ describe('set-up, renewals and boxes', () => {
     await waitFor(() => expect(screen.getByTestId('curation-error').textContent).toBe('Month: write it as 2026-12.'));
   });
 });
+
+describe('the last twelve months', () => {
+  it('draws MRR month by month and the cohorts as shares of who started', async () => {
+    const backend = new MockBackend(demoShop);
+    render(App, { props: { backend } });
+    await fireEvent.click(await screen.findByTestId('nav-subscriptions'));
+    const chart = await screen.findByTestId('subs-mrr-chart');
+    const points = chart.querySelectorAll('circle');
+    expect(points).toHaveLength(12);
+    expect(points[11].querySelector('title')!.textContent).toBe('2011-12: MRR £30.00, 2 active, 0 new, 0 cancelled');
+    const rows = within(screen.getByTestId('subs-cohorts')).getAllByRole('row').slice(1) as HTMLTableRowElement[];
+    // Only the months something started in; January's share in its month.
+    expect(rows.map((r) => r.cells[0].textContent)).toEqual(['2011-01', '2011-03']);
+    expect(rows[0].cells[2].textContent).toBe('100 %');
+  });
+});

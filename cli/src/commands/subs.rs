@@ -64,6 +64,13 @@ pub enum Command {
         #[arg(long)]
         month: String,
     },
+    /// MRR, churn and new subscriptions month by month, and the retention
+    /// cohorts by start month, up to this month.
+    Trends {
+        /// How many months (12 unless given).
+        #[arg(long)]
+        months: Option<u32>,
+    },
     /// The boxes due in a month, per plan.
     Boxes {
         #[arg(long)]
@@ -303,6 +310,47 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
                     m.churn_rate.map_or("—".into(), |r| format!("{:.1} %", r * 100.0)),
                     m.arpu_minor.map_or("—".into(), |a| money(a, c)),
                 ))
+            });
+        }
+        Command::Trends { months } => {
+            let t = desk.subs_trends(months)?;
+            ctx.out.show(&t, |out| {
+                out.line(format!(
+                    "{:<8} {:>12} {:>7} {:>5} {:>9} {:>7}",
+                    "month", "MRR", "active", "new", "cancelled", "churn"
+                ));
+                for m in &t.months {
+                    out.line(format!(
+                        "{:<8} {:>12} {:>7} {:>5} {:>9} {:>7}",
+                        m.month,
+                        money(m.mrr_minor, c),
+                        m.active_end,
+                        m.new,
+                        m.cancelled,
+                        m.churn_rate
+                            .map_or("—".into(), |r| format!("{:.1} %", r * 100.0))
+                    ));
+                }
+                out.line("retention by start month (share still active at each month's end):");
+                for k in &t.cohorts {
+                    let shares: Vec<String> = k
+                        .active
+                        .iter()
+                        .map(|a| {
+                            if k.started == 0 {
+                                "—".into()
+                            } else {
+                                format!("{:.0} %", *a as f64 * 100.0 / k.started as f64)
+                            }
+                        })
+                        .collect();
+                    out.line(format!(
+                        "{} {:>4} started  {}",
+                        k.month,
+                        k.started,
+                        shares.join("  ")
+                    ));
+                }
             });
         }
         Command::Boxes { month } => {

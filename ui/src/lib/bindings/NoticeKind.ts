@@ -3,4 +3,4 @@
 /**
  * What a notification is about.
  */
-export type NoticeKind = "started" | "ended" | "stock_cap" | "changed" | "sync_failed";
+export type NoticeKind = "started" | "ended" | "stock_cap" | "changed" | "sync_failed" | "renewals";

@@ -66,6 +66,7 @@ import type { Subscription } from './Subscription';
 import type { SubscriptionMetrics } from './SubscriptionMetrics';
 import type { SubscriptionPlan } from './SubscriptionPlan';
 import type { SubscriptionSetup } from './SubscriptionSetup';
+import type { SubscriptionTrends } from './SubscriptionTrends';
 import type { SyncProgress } from './SyncProgress';
 import type { Synced } from './Synced';
 import type { TierFile } from './TierFile';
@@ -203,6 +204,8 @@ export interface Commands {
   subsList(status: string | null): Promise<Array<Subscription>>;
   /** A month's MRR, churn, new and ARPU (`YYYY-MM`, shop-local). */
   subsMetrics(month: string): Promise<SubscriptionMetrics>;
+  /** The last months' figures and the retention cohorts by start month. */
+  subsTrends(months: number | null): Promise<SubscriptionTrends>;
   /** The boxes due in a month, per plan. */
   subsBoxes(month: string): Promise<MonthBoxes>;
   /** The dunning plan and queue: each past-due subscription's next action. */
@@ -339,6 +342,7 @@ export function commands(call: Call, channel: MakeChannel): Commands {
     subsPlans: () => call('subs_plans'),
     subsList: (status) => call('subs_list', { status }),
     subsMetrics: (month) => call('subs_metrics', { month }),
+    subsTrends: (months) => call('subs_trends', { months }),
     subsBoxes: (month) => call('subs_boxes', { month }),
     subsDunning: () => call('subs_dunning'),
     subsDunningPlanSet: (plan) => call('subs_dunning_plan_set', { plan }),
