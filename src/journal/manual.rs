@@ -27,6 +27,9 @@ pub fn describe_with(v: &Value, money: &dyn Fn(i64) -> String) -> String {
         Value::Metafield(Some(m)) => format!("\"{}\"", m.value),
         Value::Renewal(true) => "renewal attempted".into(),
         Value::Renewal(false) => "not attempted".into(),
+        Value::ContractStatus(s) => s.to_ascii_lowercase(),
+        Value::Skipped(true) => "skipped".into(),
+        Value::Skipped(false) => "not skipped".into(),
         Value::Discount(Some(d)) => format!(
             "discount \"{}\"{}",
             d.title,

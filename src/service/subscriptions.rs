@@ -1,8 +1,12 @@
-//! Subscriptions: the book (import, plans, list), the owner's pause, skip,
-//! resume and cancel, and the month's metrics and boxes.
+//! Subscriptions: the book (import, plans, list, contracts from Shopify),
+//! the owner's pause, skip, resume and cancel (pushed to Shopify for its
+//! contracts), the month's metrics and boxes, dunning, the set-up,
+//! renewals, curation and picking.
 
 use super::Desk;
 use crate::error::{Error, Result};
+use crate::journal::{self, Change, EntryStatus, Why};
+use crate::storefront::{Target, Value};
 use crate::subscriptions::book::{self, Plan, Subscription};
 use crate::subscriptions::calendar::SubscriptionStatus;
 use crate::subscriptions::contracts::ContractsSynced;
@@ -11,6 +15,7 @@ use crate::subscriptions::dunning::{self, Dunned, DunningPlan};
 use crate::subscriptions::metrics::{self, Month, PlanBoxes};
 use crate::subscriptions::renew::{self, RenewRun};
 use crate::subscriptions::setup::Setup;
+use crate::time::fmt_day;
 use chrono::Utc;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -90,45 +95,112 @@ impl Desk {
                 "--until \"{until}\" is not a date (use 2026-12-24)"
             ))
         })?;
-        self.with_store(|s| {
-            let shop = s.require_shop()?;
-            let now = Utc::now();
-            let today = shop.today(now)?;
-            book::pause(s.conn(), &id, day, today, now)?.with_next_due(today)
+        self.owner_change(&id, |conn, today, now| {
+            let s = book::pause(conn, &id, day, today, now)?;
+            let label = format!("Pause of {} until {}", s.external_id, fmt_day(day));
+            Ok((s, Some((label, ContractChange::Status("PAUSED")))))
         })
     }
 
     /// Skips a subscription's next renewal; returns it and the day skipped.
     pub fn subs_skip(&self, id: String) -> Result<Skipped> {
-        self.with_store(|s| {
-            let shop = s.require_shop()?;
-            let now = Utc::now();
-            let today = shop.today(now)?;
-            let (subscription, skipped) = book::skip(s.conn(), &id, today, now)?;
-            Ok(Skipped {
-                subscription: subscription.with_next_due(today)?,
-                skipped,
-            })
+        let mut day = String::new();
+        let subscription = self.owner_change(&id, |conn, today, now| {
+            let (s, skipped) = book::skip(conn, &id, today, now)?;
+            day = skipped.clone();
+            let label = format!("Skip of {}'s renewal of {skipped}", s.external_id);
+            Ok((s, Some((label, ContractChange::Skip(skipped)))))
+        })?;
+        Ok(Skipped {
+            subscription,
+            skipped: day,
         })
     }
 
     /// Ends a subscription's pause today.
     pub fn subs_resume(&self, id: String) -> Result<Subscription> {
-        self.with_store(|s| {
-            let shop = s.require_shop()?;
-            let now = Utc::now();
-            let today = shop.today(now)?;
-            book::resume(s.conn(), &id, today, now)?.with_next_due(today)
+        self.owner_change(&id, |conn, today, now| {
+            let s = book::resume(conn, &id, today, now)?;
+            let label = format!("Resume of {}", s.external_id);
+            Ok((s, Some((label, ContractChange::Status("ACTIVE")))))
         })
     }
 
     /// Cancels a subscription today, for a reason.
     pub fn subs_cancel(&self, id: String, reason: String) -> Result<Subscription> {
-        self.with_store(|s| {
-            let shop = s.require_shop()?;
-            let now = Utc::now();
-            let today = shop.today(now)?;
-            book::cancel(s.conn(), &id, &reason, today, now)?.with_next_due(today)
+        self.owner_change(&id, |conn, today, now| {
+            let s = book::cancel(conn, &id, &reason, today, now)?;
+            let label = format!("Cancellation of {} ({})", s.external_id, reason.trim());
+            Ok((s, Some((label, ContractChange::Status("CANCELLED")))))
+        })
+    }
+
+    /// Makes the owner's change to the book, and for a Shopify contract on
+    /// a connected store pushes it there through the journal; a change
+    /// Shopify refuses is taken back out of the book and named.
+    fn owner_change(
+        &self,
+        id: &str,
+        change: impl FnOnce(
+            &rusqlite::Connection,
+            chrono::NaiveDate,
+            chrono::DateTime<Utc>,
+        ) -> Result<(Subscription, Option<(String, ContractChange)>)>,
+    ) -> Result<Subscription> {
+        self.exclusive(|| {
+            self.with_store(|store| {
+                let conn = store.conn();
+                let shop = store.require_shop()?;
+                let now = Utc::now();
+                let today = shop.today(now)?;
+                let before = book::find(conn, id)?;
+                let (after, push) = change(conn, today, now)?;
+                if let (Some((label, what)), "shopify") = (push, before.source.as_str()) {
+                    if let Some(mut sf) = self.connected(conn)? {
+                        let target = match &what {
+                            ContractChange::Status(_) => Target::Contract {
+                                id: before.external_id.clone(),
+                            },
+                            ContractChange::Skip(day) => Target::BillingCycle {
+                                contract: before.external_id.clone(),
+                                at: late_on(day, shop.tz()?)?,
+                            },
+                        };
+                        let value = match what {
+                            ContractChange::Status(s) => Value::ContractStatus(s.into()),
+                            ContractChange::Skip(_) => Value::Skipped(true),
+                        };
+                        let pushed = journal::push(
+                            conn,
+                            &mut sf,
+                            vec![Change {
+                                target,
+                                label,
+                                value,
+                            }],
+                            &Why {
+                                playbook: "subscriptions".into(),
+                                reason: "the owner's change".into(),
+                            },
+                            now,
+                        );
+                        let refused = match &pushed {
+                            Ok(entries) => entries
+                                .iter()
+                                .find(|e| e.status == EntryStatus::Failed)
+                                .map(|e| e.error.clone().unwrap_or_default()),
+                            Err(e) => Some(e.to_string()),
+                        };
+                        if let Some(why) = refused {
+                            book::restore(conn, &before, now)?;
+                            return Err(Error::Storefront(format!(
+                                "Shopify did not take the change, so the book is as it was: {why}"
+                            )));
+                        }
+                    }
+                }
+                after.with_next_due(today)
+            })
         })
     }
 
@@ -297,6 +369,24 @@ impl Desk {
             curate::forecast(s.conn(), today)
         })
     }
+}
+
+/// What the owner changes on a Shopify contract.
+enum ContractChange {
+    Status(&'static str),
+    /// The renewal day skipped.
+    Skip(String),
+}
+
+/// An instant late on a shop-local day (23:00 there), in UTC: inside the
+/// billing cycle that starts that day (assumed: Shopify's cycles start at
+/// the billing time on the renewal day).
+fn late_on(day: &str, tz: chrono_tz::Tz) -> Result<String> {
+    let d = crate::time::parse_day(day)?;
+    Ok(crate::time::fmt_utc(crate::time::local_to_utc(
+        tz,
+        d.and_hms_opt(23, 0, 0).expect("23:00 exists"),
+    )))
 }
 
 fn write_file(path: &std::path::Path, text: &str) -> Result<()> {

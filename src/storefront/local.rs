@@ -220,6 +220,12 @@ impl<'c> Local<'c> {
                     ),
                     Target::Discount { id: None } => Value::Discount(None),
                     Target::Discount { id: Some(id) } => Value::Discount(self.discount(id)?),
+                    Target::Contract { .. } | Target::BillingCycle { .. } => {
+                        return Err(Error::InvalidArgument(
+                            "subscription contracts live on the platform, not in the local store"
+                                .into(),
+                        ))
+                    }
                 })
             })
             .collect()
@@ -228,8 +234,12 @@ impl<'c> Local<'c> {
     /// Mirrors a value confirmed by another storefront into the local copy;
     /// a target the local copy does not have yet is left to the next pull.
     pub fn mirror(&self, applied: &Applied) -> Result<()> {
-        // A renewal billed elsewhere comes with its order at the next pull.
-        if matches!(applied.target, Target::Renewal { .. }) {
+        // A renewal billed elsewhere comes with its order at the next pull;
+        // a contract's own changes are the book's, written by the service.
+        if matches!(
+            applied.target,
+            Target::Renewal { .. } | Target::Contract { .. } | Target::BillingCycle { .. }
+        ) {
             return Ok(());
         }
         match self.set(&applied.target, &applied.value) {

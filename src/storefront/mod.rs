@@ -246,6 +246,11 @@ pub enum Target {
     },
     /// A discount; `id` is `None` until a new one is created.
     Discount { id: Option<String> },
+    /// A subscription contract's status on the platform.
+    Contract { id: String },
+    /// Whether the billing cycle of a contract holding the instant `at`
+    /// (UTC: late on the renewal day, in the shop's time zone) is skipped.
+    BillingCycle { contract: String, at: String },
     /// One renewal attempt of a subscription (its id where it came from)
     /// for one cycle (the shop-local renewal day); `attempt` 1, then each
     /// dunning retry. Its idempotency key is [`renewal_key`].
@@ -462,6 +467,11 @@ pub enum Value {
     /// A renewal attempt was made (`false`: not yet). It cannot be unmade:
     /// a renewal is taken back by refunding its order.
     Renewal(bool),
+    /// A contract's status: `ACTIVE`, `PAUSED`, `CANCELLED`, … as the
+    /// platform writes it.
+    ContractStatus(String),
+    /// A billing cycle is skipped.
+    Skipped(bool),
 }
 
 impl Value {
@@ -490,6 +500,8 @@ impl Value {
                 | (Target::Metafield { .. }, Value::Metafield(_))
                 | (Target::Discount { .. }, Value::Discount(_))
                 | (Target::Renewal { .. }, Value::Renewal(true))
+                | (Target::Contract { .. }, Value::ContractStatus(_))
+                | (Target::BillingCycle { .. }, Value::Skipped(_))
         )
     }
 }

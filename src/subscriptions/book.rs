@@ -270,6 +270,27 @@ pub fn cancel(
     find(conn, &s.id.to_string())
 }
 
+/// Puts a subscription's status, pause, cancellation and skips back as
+/// `before` had them (a change the platform refused).
+pub fn restore(conn: &Connection, before: &Subscription, now: DateTime<Utc>) -> Result<()> {
+    conn.execute(
+        "UPDATE subscriptions SET status = ?2, paused_until = ?3, cancelled_on = ?4, cancel_reason = ?5, updated_at = ?6 WHERE id = ?1",
+        params![before.id, before.status, before.paused_until, before.cancelled_on, before.cancel_reason, fmt_utc(now)],
+    )?;
+    let mut keep =
+        conn.prepare("SELECT renewal_on FROM subscription_skips WHERE subscription_id = ?1")?;
+    let now_skipped: Vec<String> = keep
+        .query_map([before.id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for day in now_skipped.iter().filter(|d| !before.skipped.contains(d)) {
+        conn.execute(
+            "DELETE FROM subscription_skips WHERE subscription_id = ?1 AND renewal_on = ?2",
+            params![before.id, day],
+        )?;
+    }
+    Ok(())
+}
+
 /// One plan with its subscribers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, rename = "SubscriptionPlan"))]

@@ -621,3 +621,74 @@ fn the_background_loop_runs_the_renewals_due_once() {
         .unwrap();
     assert_eq!(n, 1);
 }
+
+/// Pause, resume, skip and cancel of a Shopify contract go to Shopify
+/// through the journal; one Shopify refuses leaves the book as it was.
+#[test]
+fn the_owners_changes_to_a_shopify_contract_are_pushed_and_journaled() {
+    let (fake, _dir, db) = contracts_fake();
+    fake.state.lock().unwrap().subscription_scopes = true;
+    ok(&mut cli(&db, &["subs", "sync"]));
+    today(&db, "2026-11-28");
+    let monthly = contract_id(&db, "Monthly box");
+    let weekly = contract_id(&db, "Weekly box");
+    let status = |fake: &FakeShop, gid: &str| {
+        let n: u64 = gid.rsplit('/').next().unwrap().parse().unwrap();
+        fake.state.lock().unwrap().contracts[&n].status.clone()
+    };
+    ok(&mut cli(
+        &db,
+        &["subs", "pause", &monthly, "--until", "2027-01-15"],
+    ));
+    assert_eq!(status(&fake, &monthly), "PAUSED");
+    assert_eq!(row_status(&db, &monthly), "paused");
+    ok(&mut cli(&db, &["subs", "resume", &monthly]));
+    assert_eq!(status(&fake, &monthly), "ACTIVE");
+    let skipped = js(&db, &["subs", "skip", &weekly]);
+    assert_eq!(skipped["skipped"], "2026-12-03");
+    let n: u64 = weekly.rsplit('/').next().unwrap().parse().unwrap();
+    assert!(fake
+        .state
+        .lock()
+        .unwrap()
+        .skipped_cycles
+        .contains(&(n, "2026-12-03".to_string())));
+    let journal = js(&db, &["journal", "list"]);
+    let labels: Vec<&str> = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["label"].as_str().unwrap())
+        .collect();
+    assert!(
+        labels
+            .iter()
+            .any(|l| l.starts_with("Pause of gid://shopify/SubscriptionContract/")),
+        "{labels:?}"
+    );
+    assert!(
+        labels.iter().any(|l| l.starts_with("Skip of ")),
+        "{labels:?}"
+    );
+    // Cancelled on Shopify meanwhile: pausing it is refused there, and the
+    // book keeps it active.
+    fake.state
+        .lock()
+        .unwrap()
+        .contracts
+        .get_mut(&n)
+        .unwrap()
+        .status = "CANCELLED".into();
+    let text = fails(&db, &["subs", "pause", &weekly, "--until", "2027-01-15"]);
+    assert!(
+        text.contains("Shopify did not take the change, so the book is as it was"),
+        "{text}"
+    );
+    assert!(text.contains("already cancelled"), "{text}");
+    assert_eq!(row_status(&db, &weekly), "active");
+    ok(&mut cli(
+        &db,
+        &["subs", "cancel", &monthly, "--reason", "moving abroad"],
+    ));
+    assert_eq!(status(&fake, &monthly), "CANCELLED");
+}

@@ -180,6 +180,8 @@ impl Storefront for Shopify {
                     Value::Discount(self.read_discount(id)?.map(|(d, _)| d))
                 }
                 Target::Renewal { .. } => self.renewal_made(t)?,
+                Target::Contract { id } => self.contract_status(id)?,
+                Target::BillingCycle { contract, at } => self.cycle_skipped(contract, at)?,
             });
         }
         Ok(out)

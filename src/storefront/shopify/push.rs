@@ -203,6 +203,12 @@ impl Shopify {
                 })
             }
             (Target::Renewal { .. }, Value::Renewal(true)) => self.create_renewal(target),
+            (Target::Contract { id }, Value::ContractStatus(status)) => {
+                self.set_contract_status(id, status)
+            }
+            (Target::BillingCycle { contract, at }, Value::Skipped(skip)) => {
+                self.set_cycle_skipped(contract, at, *skip)
+            }
             (Target::Discount { id }, Value::Discount(want)) => {
                 let current = match id {
                     Some(id) => self.read_discount(id)?,

@@ -213,6 +213,113 @@ impl Shopify {
     }
 }
 
+impl Shopify {
+    /// A contract's status, as Shopify writes it.
+    pub(super) fn contract_status(&mut self, id: &str) -> Result<Value> {
+        let data = self
+            .client
+            .graphql(
+                SUBSCRIPTIONS,
+                "ContractStatus",
+                json!({ "id": id }),
+                Retry::Safe,
+            )
+            .map_err(scopes)?;
+        data["subscriptionContract"]["status"]
+            .as_str()
+            .map(|s| Value::ContractStatus(s.to_string()))
+            .ok_or_else(|| {
+                Error::Storefront(format!(
+                    "the subscription contract {id} is not in the store"
+                ))
+            })
+    }
+
+    /// Pauses, activates or cancels a contract.
+    pub(super) fn set_contract_status(&mut self, id: &str, status: &str) -> Result<Applied> {
+        let (op, field) = match status {
+            "PAUSED" => ("ContractPause", "subscriptionContractPause"),
+            "ACTIVE" => ("ContractActivate", "subscriptionContractActivate"),
+            "CANCELLED" => ("ContractCancel", "subscriptionContractCancel"),
+            other => {
+                return Err(Error::InvalidArgument(format!(
+                    "a contract cannot be set to {other} from here"
+                )))
+            }
+        };
+        let data = self
+            .client
+            .graphql(SUBSCRIPTIONS, op, json!({ "id": id }), Retry::Safe)
+            .map_err(scopes)?;
+        user_errors(&data[field]["userErrors"])?;
+        let now = data[field]["contract"]["status"].as_str().unwrap_or(status);
+        Ok(Applied {
+            target: Target::Contract { id: id.to_string() },
+            value: Value::ContractStatus(now.to_string()),
+        })
+    }
+
+    fn cycle_input(contract: &str, at: &str) -> Json {
+        json!({ "input": { "contractId": contract, "selector": { "date": at } } })
+    }
+
+    /// Whether the billing cycle holding `at` is skipped.
+    pub(super) fn cycle_skipped(&mut self, contract: &str, at: &str) -> Result<Value> {
+        let data = self
+            .client
+            .graphql(
+                SUBSCRIPTIONS,
+                "BillingCycleSkipped",
+                Self::cycle_input(contract, at),
+                Retry::Safe,
+            )
+            .map_err(scopes)?;
+        data["subscriptionBillingCycle"]["skipped"]
+            .as_bool()
+            .map(Value::Skipped)
+            .ok_or_else(|| {
+                Error::Storefront(format!(
+                    "the contract {contract} has no billing cycle at {at}"
+                ))
+            })
+    }
+
+    /// Skips or unskips the billing cycle holding `at`.
+    pub(super) fn set_cycle_skipped(
+        &mut self,
+        contract: &str,
+        at: &str,
+        skip: bool,
+    ) -> Result<Applied> {
+        let (op, field) = if skip {
+            ("BillingCycleSkip", "subscriptionBillingCycleSkip")
+        } else {
+            ("BillingCycleUnskip", "subscriptionBillingCycleUnskip")
+        };
+        let data = self
+            .client
+            .graphql(
+                SUBSCRIPTIONS,
+                op,
+                Self::cycle_input(contract, at),
+                Retry::Safe,
+            )
+            .map_err(scopes)?;
+        user_errors(&data[field]["userErrors"])?;
+        Ok(Applied {
+            target: Target::BillingCycle {
+                contract: contract.to_string(),
+                at: at.to_string(),
+            },
+            value: Value::Skipped(
+                data[field]["billingCycle"]["skipped"]
+                    .as_bool()
+                    .unwrap_or(skip),
+            ),
+        })
+    }
+}
+
 fn text_of(v: &Json) -> Option<String> {
     v.as_str().map(str::to_string)
 }

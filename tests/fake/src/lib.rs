@@ -207,6 +207,9 @@ pub struct State {
     pub contracts: BTreeMap<u64, Contract>,
     pub attempts: Vec<BillingAttempt>,
     pub subscription_scopes: bool,
+    /// Billing cycles skipped, by contract and the UTC day of the instant
+    /// that selected them (assumed: a cycle is known by its day).
+    pub skipped_cycles: std::collections::BTreeSet<(u64, String)>,
     /// Holds the next request of this operation for this long, then carries
     /// it out (its sender may be gone by then).
     pub hold: Option<(String, Duration)>,
@@ -753,6 +756,9 @@ fn requested_cost(op: &str, vars: &Json) -> f64 {
         "ContractsPage" => 2.0 + first * 16.0,
         "ContractBillingAttempts" => 1.0 + 2.0 + 25.0 * 2.0,
         "BillingAttemptCreate" => 10.0,
+        "ContractStatus" | "BillingCycleSkipped" => 2.0,
+        "ContractPause" | "ContractActivate" | "ContractCancel" | "BillingCycleSkip"
+        | "BillingCycleUnskip" => 10.0,
         "BulkRun"
         | "VariantPrices"
         | "TagsAdd"
@@ -929,17 +935,118 @@ fn run(s: &mut State, url: &str, op: &str, vars: &Json) -> Result<(Json, f64), S
     Ok(match op {
         // Documented: without the subscription scopes the fields are
         // refused. The wording is assumed.
-        "ContractsPage" | "ContractBillingAttempts" | "BillingAttemptCreate"
+        "ContractsPage"
+        | "ContractBillingAttempts"
+        | "BillingAttemptCreate"
+        | "ContractStatus"
+        | "ContractPause"
+        | "ContractActivate"
+        | "ContractCancel"
+        | "BillingCycleSkipped"
+        | "BillingCycleSkip"
+        | "BillingCycleUnskip"
             if !s.subscription_scopes =>
         {
             let field = match op {
                 "ContractsPage" => "subscriptionContracts",
-                "ContractBillingAttempts" => "subscriptionContract",
+                "ContractBillingAttempts" | "ContractStatus" => "subscriptionContract",
+                "BillingCycleSkipped" => "subscriptionBillingCycle",
                 _ => "subscriptionBillingAttemptCreate",
             };
             return Err(format!(
                 "Access denied for {field} field. Required access: `read_own_subscription_contracts` access scope."
             ));
+        }
+        "ContractStatus" => {
+            let id = vars["id"].as_str().unwrap_or("");
+            let c = s
+                .contracts
+                .get(&num(id))
+                .filter(|_| id.contains("SubscriptionContract"));
+            (
+                json!({"subscriptionContract": c.map(|c| json!({"id": id, "status": c.status}))}),
+                2.0,
+            )
+        }
+        "ContractPause" | "ContractActivate" | "ContractCancel" => {
+            let field = match op {
+                "ContractPause" => "subscriptionContractPause",
+                "ContractActivate" => "subscriptionContractActivate",
+                _ => "subscriptionContractCancel",
+            };
+            let id = vars["id"].as_str().unwrap_or("").to_string();
+            let refuse = |message: &str| {
+                Ok((
+                    json!({field: {"contract": null, "userErrors": user_error(&["subscriptionContractId"], message)}}),
+                    10.0,
+                ))
+            };
+            let at = s.tick();
+            let Some(c) = s
+                .contracts
+                .get_mut(&num(&id))
+                .filter(|_| id.contains("SubscriptionContract"))
+            else {
+                return refuse("Contract does not exist");
+            };
+            // Assumed (the wording too): a cancelled or expired contract
+            // stays so; nothing else is refused.
+            if matches!(c.status.as_str(), "CANCELLED" | "EXPIRED") {
+                return refuse("Contract is already cancelled or expired");
+            }
+            c.status = match op {
+                "ContractPause" => "PAUSED",
+                "ContractActivate" => "ACTIVE",
+                _ => "CANCELLED",
+            }
+            .into();
+            let status = c.status.clone();
+            c.updated = at;
+            (
+                json!({field: {"contract": {"id": id, "status": status}, "userErrors": []}}),
+                10.0,
+            )
+        }
+        "BillingCycleSkipped" | "BillingCycleSkip" | "BillingCycleUnskip" => {
+            let input = &vars["input"];
+            let id = input["contractId"].as_str().unwrap_or("");
+            let day: String = input["selector"]["date"]
+                .as_str()
+                .unwrap_or("")
+                .chars()
+                .take(10)
+                .collect();
+            let Some(c) = s
+                .contracts
+                .get(&num(id))
+                .filter(|_| id.contains("SubscriptionContract"))
+            else {
+                return Ok((json!({"subscriptionBillingCycle": null}), 1.0));
+            };
+            let key = (c.id, day);
+            let field = match op {
+                "BillingCycleSkipped" => "subscriptionBillingCycle",
+                "BillingCycleSkip" => "subscriptionBillingCycleSkip",
+                _ => "subscriptionBillingCycleUnskip",
+            };
+            match op {
+                "BillingCycleSkip" => {
+                    s.skipped_cycles.insert(key.clone());
+                }
+                "BillingCycleUnskip" => {
+                    s.skipped_cycles.remove(&key);
+                }
+                _ => {}
+            }
+            let cycle = json!({"cycleIndex": 0, "skipped": s.skipped_cycles.contains(&key)});
+            if op == "BillingCycleSkipped" {
+                (json!({field: cycle}), 2.0)
+            } else {
+                (
+                    json!({field: {"billingCycle": cycle, "userErrors": []}}),
+                    10.0,
+                )
+            }
         }
         "ContractsPage" => {
             let items = s

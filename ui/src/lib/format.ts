@@ -184,6 +184,10 @@ export function describeValue(v: Value, currency: string): string {
       return v.value === null ? 'absent' : `discount “${v.value.title}”${v.value.ends_at ? ` ending ${v.value.ends_at}` : ''}`;
     case 'renewal':
       return v.value ? 'renewal attempted' : 'not attempted';
+    case 'contract_status':
+      return v.value.toLowerCase();
+    case 'skipped':
+      return v.value ? 'skipped' : 'not skipped';
   }
 }
 

@@ -3,4 +3,4 @@
 /**
  * A thing Merchant Desk can change on a storefront.
  */
-export type Target = { "kind": "variant_price", product: string, variant: string, } | { "kind": "customer_tags", customer: string, } | { "kind": "metafield", owner: string, namespace: string, key: string, } | { "kind": "discount", id: string | null, } | { "kind": "renewal", subscription: string, cycle: string, attempt: number, };
+export type Target = { "kind": "variant_price", product: string, variant: string, } | { "kind": "customer_tags", customer: string, } | { "kind": "metafield", owner: string, namespace: string, key: string, } | { "kind": "discount", id: string | null, } | { "kind": "contract", id: string, } | { "kind": "billing_cycle", contract: string, at: string, } | { "kind": "renewal", subscription: string, cycle: string, attempt: number, };

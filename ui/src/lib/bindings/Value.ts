@@ -7,4 +7,4 @@ import type { Price } from "./Price";
  * The value of a [`Target`]. `Metafield(None)` and `Discount(None)` mean
  * "does not exist": setting them deletes.
  */
-export type Value = { "kind": "price", "value": Price } | { "kind": "tags", "value": Array<string> } | { "kind": "metafield", "value": Metafield | null } | { "kind": "discount", "value": Discount | null } | { "kind": "renewal", "value": boolean };
+export type Value = { "kind": "price", "value": Price } | { "kind": "tags", "value": Array<string> } | { "kind": "metafield", "value": Metafield | null } | { "kind": "discount", "value": Discount | null } | { "kind": "renewal", "value": boolean } | { "kind": "contract_status", "value": string } | { "kind": "skipped", "value": boolean };
