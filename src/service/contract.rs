@@ -166,6 +166,8 @@ macro_rules! desk_commands {
             subs_setup_set(setup: $crate::subscriptions::setup::Setup) -> $crate::subscriptions::setup::Setup;
             /// Brings the connected Shopify store's subscription contracts into the book.
             subs_sync() -> $crate::subscriptions::contracts::ContractsSynced;
+            /// Every subscriber's plan to the storefront as a customer tag and metafield, journaled.
+            subs_push_plans() -> $crate::subscriptions::tags::PlansPushed;
             /// Runs the renewals due and the dunning plan's steps ("desk bills").
             subs_renew() -> $crate::subscriptions::renew::RenewRun;
             /// Plans a month's boxes not planned yet, then shows the month.

@@ -328,6 +328,18 @@ impl Desk {
         })
     }
 
+    /// Every subscriber's plan to the storefront: the tag `plan:gold` and
+    /// the metafield `merchant_desk.plan`, journaled.
+    pub fn subs_push_plans(&self) -> Result<crate::subscriptions::tags::PlansPushed> {
+        self.storefront_job(|conn, sf| {
+            let now = Utc::now();
+            let today = crate::store::read_shop(conn)?
+                .ok_or(Error::NoShop)?
+                .today(now)?;
+            crate::subscriptions::tags::push(conn, sf, today, now)
+        })
+    }
+
     /// Plans the boxes of a month not planned yet, then shows the month.
     pub fn subs_curate(&self, month: String) -> Result<Curation> {
         let (first, last) = month_of(&month)?;

@@ -13,3 +13,4 @@ pub mod dunning;
 pub mod metrics;
 pub mod renew;
 pub mod setup;
+pub mod tags;

@@ -692,3 +692,66 @@ fn the_owners_changes_to_a_shopify_contract_are_pushed_and_journaled() {
     ));
     assert_eq!(status(&fake, &monthly), "CANCELLED");
 }
+
+/// Each subscriber's plan goes to the storefront as a tag and a metafield,
+/// journaled; pushing again sends nothing; a plan that ends loses its tag.
+#[test]
+fn subscribers_plans_go_to_the_storefront_as_tags_and_a_metafield() {
+    let (fake, _dir, db) = contracts_fake();
+    fake.state.lock().unwrap().subscription_scopes = true;
+    ok(&mut cli(&db, &["subs", "sync"]));
+    today(&db, "2026-11-28");
+    let (customer, gid) = {
+        let s = fake.state.lock().unwrap();
+        let id = *s.customers.keys().next().unwrap();
+        (id, crate::fake::gid("Customer", id))
+    };
+    let tags = |fake: &FakeShop| {
+        let mut t: Vec<String> = fake.state.lock().unwrap().customers[&customer]
+            .tags
+            .iter()
+            .filter(|t| t.starts_with("plan:"))
+            .cloned()
+            .collect();
+        t.sort();
+        t
+    };
+    let p = js(&db, &["subs", "push-plans"]);
+    assert_eq!(
+        (
+            p["customers"].as_u64(),
+            p["confirmed"].as_u64(),
+            p["failed"].as_u64()
+        ),
+        (Some(1), Some(2), Some(0)),
+        "{p}"
+    );
+    assert_eq!(tags(&fake), ["plan:monthly-box", "plan:weekly-box"]);
+    let field = fake
+        .state
+        .lock()
+        .unwrap()
+        .metafields
+        .get(&(gid.clone(), "merchant_desk".into(), "plan".into()))
+        .cloned();
+    assert_eq!(
+        field,
+        Some((
+            "single_line_text_field".into(),
+            "Monthly box, Weekly box".into()
+        ))
+    );
+    let again = js(&db, &["subs", "push-plans"]);
+    assert_eq!(
+        (again["confirmed"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(2)),
+        "{again}"
+    );
+    let weekly = contract_id(&db, "Weekly box");
+    ok(&mut cli(
+        &db,
+        &["subs", "cancel", &weekly, "--reason", "too much tea"],
+    ));
+    js(&db, &["subs", "push-plans"]);
+    assert_eq!(tags(&fake), ["plan:monthly-box"]);
+}

@@ -121,7 +121,17 @@ test('the set-up, a run of the renewals and the month’s boxes on the demo shop
   const setup = JSON.parse(run('--json', 'subs', 'setup'));
   assert.equal(setup.billing, 'desk');
   assert.deepEqual(setup.plan.find((p) => p.name === 'Weekly'), { name: 'Weekly', rank: 1, items: 1, categories: ['Christmas'], products: [], box_sku: '22086' });
+  // Each subscriber's plan to the (local) storefront, journaled; again: nothing new.
+  await session.click('[data-testid="subs-push-plans"]');
+  await session.waitForText('[data-testid="subs-setup-notice"]', /^\d+ customers: [1-9]\d* changes sent, \d+ already so\./, 60_000);
   await shot('setup', '[data-testid="subs-setup"]');
+  const pushed = JSON.parse(run('--json', 'subs', 'push-plans'));
+  assert.equal(pushed.confirmed, 0);
+  assert.ok(pushed.unchanged > 0);
+  const journal = JSON.parse(run('--json', 'journal', 'list'));
+  // S2 (paused, on Gold) keeps its plan; S1 was cancelled above: no tag.
+  assert.ok(journal.some((e) => e.label === 'plan tag of 13047' && e.new.value.includes('plan:gold')), JSON.stringify(journal.slice(0, 3)));
+  assert.ok(!journal.some((e) => e.label === 'plan tag of 17850' && e.new.value.includes('plan:gold')));
 
   // S4's renewal of 20 November is due: a local renewal order, once.
   await session.click('[data-testid="subs-renew-run"]');

@@ -1076,6 +1076,11 @@ export class MockBackend implements Backend {
     this.setup = structuredClone(setup);
     return structuredClone(setup);
   }
+  async subsPushPlans() {
+    this.check('subsPushPlans');
+    // S1 and S2's customers; both on Gold.
+    return { customers: 2, unlinked: 0, unchanged: 0, confirmed: 4, failed: 0, errors: [], batch: 7 };
+  }
   async subsSync(): Promise<ContractsSynced> {
     this.check('subsSync');
     throw new BackendError({ code: 'invalid_input', message: "no Shopify store is connected: connect it in Settings, or import your subscription app's CSV export" });

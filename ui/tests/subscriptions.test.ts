@@ -99,6 +99,10 @@ describe('set-up, renewals and boxes', () => {
     await waitFor(() => expect(screen.getByTestId('subs-setup-notice').textContent).toBe('Set-up saved.'));
     expect(backend.setup.plan[0]).toMatchObject({ name: 'Gold', items: 2, categories: ['Tea'], box_sku: null });
 
+    // Each subscriber's plan goes to the storefront.
+    await fireEvent.click(screen.getByTestId('subs-push-plans'));
+    await waitFor(() => expect(screen.getByTestId('subs-setup-notice').textContent).toBe('2 customers: 4 changes sent, 0 already so.'));
+
     // Renewals: without a box product the renewal is not sent, and says why.
     await waitFor(() => expect((screen.getByTestId('subs-renew-run') as HTMLButtonElement).disabled).toBe(false));
     await fireEvent.click(screen.getByTestId('subs-renew-run'));

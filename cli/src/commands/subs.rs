@@ -82,6 +82,9 @@ pub enum Command {
     /// Bring the connected Shopify store's subscription contracts into the
     /// book (the connected app needs Shopify's subscription scopes).
     Sync,
+    /// Send every subscriber's plan to the storefront: the customer tag
+    /// `plan:gold` and the metafield `merchant_desk.plan`, journaled.
+    PushPlans,
     /// Run the renewals due and the dunning plan's retries and final
     /// actions ("desk bills" mode).
     Renew,
@@ -404,6 +407,18 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
                 ));
                 for why in &r.left_out {
                     out.line(format!("  left out: {why}"));
+                }
+            });
+        }
+        Command::PushPlans => {
+            let p = desk.subs_push_plans()?;
+            ctx.out.show(&p, |out| {
+                out.line(format!(
+                    "{} customers: {} changes confirmed, {} refused, {} already so; {} subscriptions have no customer in the shop",
+                    p.customers, p.confirmed, p.failed, p.unchanged, p.unlinked
+                ));
+                for e in &p.errors {
+                    out.line(format!("  refused: {e}"));
                 }
             });
         }

@@ -30,6 +30,7 @@ import type { MembersPage } from './MembersPage';
 import type { MembersQuery } from './MembersQuery';
 import type { MonthBoxes } from './MonthBoxes';
 import type { Notice } from './Notice';
+import type { PlansPushed } from './PlansPushed';
 import type { Programme } from './Programme';
 import type { ProgrammeCheck } from './ProgrammeCheck';
 import type { Progress } from './Progress';
@@ -228,6 +229,8 @@ export interface Commands {
   subsSetupSet(setup: SubscriptionSetup): Promise<SubscriptionSetup>;
   /** Brings the connected Shopify store's subscription contracts into the book. */
   subsSync(): Promise<ContractsSynced>;
+  /** Every subscriber's plan to the storefront as a customer tag and metafield, journaled. */
+  subsPushPlans(): Promise<PlansPushed>;
   /** Runs the renewals due and the dunning plan's steps ("desk bills"). */
   subsRenew(): Promise<RenewRun>;
   /** Plans a month's boxes not planned yet, then shows the month. */
@@ -354,6 +357,7 @@ export function commands(call: Call, channel: MakeChannel): Commands {
     subsSetup: () => call('subs_setup'),
     subsSetupSet: (setup) => call('subs_setup_set', { setup }),
     subsSync: () => call('subs_sync'),
+    subsPushPlans: () => call('subs_push_plans'),
     subsRenew: () => call('subs_renew'),
     subsCurate: (month) => call('subs_curate', { month }),
     subsCuration: (month) => call('subs_curation', { month }),
