@@ -12,6 +12,7 @@ mod loyalty;
 mod online_retail;
 mod shopify;
 mod signals;
+mod subscription_exports;
 mod subscriptions;
 
 pub use catalog::ProductKind;
@@ -55,11 +56,15 @@ pub enum ImportKind {
     CustomerBirthdays,
     /// The subscription book: `subscription_id, customer, email, plan, status, …`.
     Subscriptions,
+    /// Shopify Subscriptions' contract CSV export.
+    ShopifySubscriptions,
+    /// Recharge's subscriptions export.
+    RechargeSubscriptions,
 }
 
 impl ImportKind {
     /// Every format, in the order the command line lists them.
-    pub const ALL: [ImportKind; 11] = [
+    pub const ALL: [ImportKind; 13] = [
         ImportKind::OnlineRetail,
         ImportKind::Orders,
         ImportKind::Products,
@@ -71,6 +76,8 @@ impl ImportKind {
         ImportKind::LoyaltyActions,
         ImportKind::CustomerBirthdays,
         ImportKind::Subscriptions,
+        ImportKind::ShopifySubscriptions,
+        ImportKind::RechargeSubscriptions,
     ];
 
     /// The format with this [`ImportKind::name`].
@@ -92,6 +99,8 @@ impl ImportKind {
             ImportKind::LoyaltyActions => "loyalty-actions",
             ImportKind::CustomerBirthdays => "customer-birthdays",
             ImportKind::Subscriptions => "subscriptions",
+            ImportKind::ShopifySubscriptions => "shopify-subscriptions",
+            ImportKind::RechargeSubscriptions => "recharge-subscriptions",
         }
     }
 
@@ -106,6 +115,8 @@ impl ImportKind {
                 | ImportKind::LoyaltyActions
                 | ImportKind::CustomerBirthdays
                 | ImportKind::Subscriptions
+                | ImportKind::ShopifySubscriptions
+                | ImportKind::RechargeSubscriptions
         )
     }
 }
@@ -387,6 +398,12 @@ fn import_in_transaction(
         ImportKind::LoyaltyActions => loyalty::actions(&mut ctx, input, &mut tick)?,
         ImportKind::CustomerBirthdays => loyalty::birthdays(&mut ctx, input, &mut tick)?,
         ImportKind::Subscriptions => subscriptions::run(&mut ctx, input, &mut tick)?,
+        ImportKind::ShopifySubscriptions => {
+            subscription_exports::shopify(&mut ctx, input, &mut tick)?
+        }
+        ImportKind::RechargeSubscriptions => {
+            subscription_exports::recharge(&mut ctx, input, &mut tick)?
+        }
     }
     tick(input, ctx.tally.rows_read)?;
     let t = ctx.tally;

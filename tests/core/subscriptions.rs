@@ -332,3 +332,178 @@ fn trends_give_each_month_as_metrics_does_and_the_cohorts() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("give 1 to 36 months"));
 }
+
+/// Shopify Subscriptions' contract CSV (a contract's lines grouped by its
+/// handle) and Recharge's subscriptions into the same book, by hand.
+#[test]
+fn the_apps_exports_import_into_the_book() {
+    let (_t, dir, db, _file) = on_the_28th();
+    let shopify = dir.path().join("contracts.csv");
+    std::fs::write(
+        &shopify,
+        "handle,upcoming_billing_date,customer_id,currency_code,status,cadence_interval,cadence_interval_count,customer_payment_method_id,delivery_price,delivery_method_type,line_variant_id,line_quantity,line_current_price,line_selling_plan_id,line_selling_plan_name
+coffee-1,2026-12-12T23:30:00Z,6320530986896,GBP,ACTIVE,MONTH,3,24e8c839,0,SHIPPING,53154087005812,1,50,3607724288,\"Subscription, delivery every 3 months\"
+coffee-1,,,,,,,,,,53174099004429,2,5.50,3607724288,\"Subscription, delivery every 3 months\"
+tea-2,2026-12-03T10:00:00Z,6320530986897,GBP,paused,WEEK,2,x,0,SHIPPING,1,1,12.00,,Fortnightly tea
+old-3,2026-12-01T10:00:00Z,6320530986898,GBP,CANCELLED,MONTH,1,x,0,SHIPPING,1,1,9.00,,Monthly
+old-3,,,,,,,,,,2,1,4.00,,Monthly
+",
+    )
+    .unwrap();
+    let r = js(
+        &db,
+        &[
+            "--json",
+            "subs",
+            "import",
+            shopify.to_str().unwrap(),
+            "--format",
+            "shopify",
+        ],
+    );
+    // Five rows, the cancelled contract's two left out (the export has no
+    // cancellation day).
+    assert_eq!(
+        (r["rows_read"].as_u64(), r["rows_skipped"].as_u64()),
+        (Some(5), Some(2)),
+        "{r}"
+    );
+    let list = js(&db, &["--json", "subs", "list"]);
+    let by = |id: &str| {
+        list["subscriptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["external_id"] == id)
+            .unwrap_or_else(|| panic!("{id}: {list}"))
+            .clone()
+    };
+    let coffee = by("coffee-1");
+    // 50.00 + 2 × 5.50; 23:30 UTC on the 12th is the 12th in London; the
+    // start, one interval (3 months) before.
+    assert_eq!(coffee["price_minor"], 6100);
+    assert_eq!(coffee["plan"], "Subscription, delivery every 3 months");
+    assert_eq!(
+        (
+            coffee["interval"].as_str(),
+            coffee["interval_count"].as_u64()
+        ),
+        (Some("month"), Some(3))
+    );
+    assert_eq!(coffee["next_renewal_on"], "2026-12-12");
+    assert_eq!(coffee["started_on"], "2026-09-12");
+    assert_eq!(by("tea-2")["status"], "paused");
+    assert_eq!(by("tea-2")["source"], "shopify-app");
+    let again = js(
+        &db,
+        &[
+            "--json",
+            "subs",
+            "import",
+            shopify.to_str().unwrap(),
+            "--format",
+            "shopify",
+        ],
+    );
+    assert_eq!(again["rows_skipped"], 4, "{again}");
+    // A line whose contract row is missing is named with its line.
+    std::fs::write(&shopify, "handle,upcoming_billing_date,customer_id,currency_code,status,cadence_interval,cadence_interval_count,line_quantity,line_current_price\nlonely,,,,,,,1,5\n").unwrap();
+    let bad = cli(
+        &db,
+        &[
+            "subs",
+            "import",
+            shopify.to_str().unwrap(),
+            "--format",
+            "shopify",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(!bad.status.success());
+    let text = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        text.contains("line 2")
+            && text.contains("a line of contract \"lonely\" without its first row"),
+        "{text}"
+    );
+
+    let recharge = dir.path().join("recharge.csv");
+    std::fs::write(
+        &recharge,
+        "id,customer_id,email,status,created_at,cancelled_at,cancellation_reason,next_charge_scheduled_at,order_interval_unit,order_interval_frequency,charge_interval_frequency,price,quantity,product_title,presentment_currency
+389002912,36885812,ann@example.com,ACTIVE,2026-07-25T09:50:55+00:00,,,2026-12-05T00:00:00,month,1,1,22.00,2,Unseen Sunscreen,GBP
+389002913,36885813,bob@example.com,CANCELLED,2026-04-04T14:28:15+00:00,2026-11-12T17:30:47+00:00,Other reason,,month,1,1,10.00,1,Tea,GBP
+389002914,36885814,cy@example.com,active,2026-10-01T08:00:00+00:00,,,2026-12-10,day,14,14,8.00,1,Biscuits,GBP
+",
+    )
+    .unwrap();
+    let r = js(
+        &db,
+        &[
+            "--json",
+            "subs",
+            "import",
+            recharge.to_str().unwrap(),
+            "--format",
+            "recharge",
+        ],
+    );
+    assert_eq!(r["rows_imported"], 3, "{r}");
+    let list = js(&db, &["--json", "subs", "list"]);
+    let by = |id: &str| {
+        list["subscriptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["external_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let ann = by("389002912");
+    assert_eq!(
+        (
+            ann["price_minor"].as_u64(),
+            ann["plan"].as_str(),
+            ann["next_renewal_on"].as_str()
+        ),
+        (Some(4400), Some("Unseen Sunscreen"), Some("2026-12-05"))
+    );
+    assert_eq!(ann["started_on"], "2026-07-25");
+    let bob = by("389002913");
+    assert_eq!(
+        (
+            bob["status"].as_str(),
+            bob["cancelled_on"].as_str(),
+            bob["cancel_reason"].as_str()
+        ),
+        (Some("cancelled"), Some("2026-11-12"), Some("Other reason"))
+    );
+    // Every 14 days is every 2 weeks.
+    let cy = by("389002914");
+    assert_eq!(
+        (cy["interval"].as_str(), cy["interval_count"].as_u64()),
+        (Some("week"), Some(2))
+    );
+    // November: Bob cancelled; the MRR counts Ann (44.00) and Cy (8.00 × 52 / 24).
+    let m = js(&db, &["--json", "subs", "metrics", "--month", "2026-11"]);
+    assert!(m["cancelled"].as_u64().unwrap() >= 1, "{m}");
+    std::fs::write(&recharge, "id,status,created_at,next_charge_scheduled_at,order_interval_unit,order_interval_frequency,price\n9,active,2026-10-01,2026-12-10,day,10,8.00\n").unwrap();
+    let bad = cli(
+        &db,
+        &[
+            "subs",
+            "import",
+            recharge.to_str().unwrap(),
+            "--format",
+            "recharge",
+        ],
+    )
+    .output()
+    .unwrap();
+    let text = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        text.contains("every 10 days: the book keeps weeks, months and years"),
+        "{text}"
+    );
+}

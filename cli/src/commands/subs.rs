@@ -14,8 +14,15 @@ use std::process::ExitCode;
 #[derive(clap::Subcommand)]
 pub enum Command {
     /// Import the subscription book from CSV (`subscription_id, customer,
-    /// email, plan, status, started_on, …`); importing it again changes nothing.
-    Import { file: PathBuf },
+    /// email, plan, status, started_on, …`, or a subscription app's export
+    /// with --format); importing it again changes nothing.
+    Import {
+        file: PathBuf,
+        /// generic (the default), shopify (Shopify Subscriptions' contract
+        /// CSV) or recharge (Recharge's subscriptions).
+        #[arg(long, default_value = "generic")]
+        format: String,
+    },
     /// Every plan with its subscribers and MRR today.
     Plans,
     /// The subscriptions, or those with one status.
@@ -177,11 +184,19 @@ fn line(s: &Subscription) -> String {
 }
 
 pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
-    if let Command::Import { file } = command {
+    if let Command::Import { file, format } = command {
+        let kind = match format.trim() {
+            "generic" => ImportKind::Subscriptions,
+            "shopify" => ImportKind::ShopifySubscriptions,
+            "recharge" => ImportKind::RechargeSubscriptions,
+            other => {
+                return Err(merchant_desk::Error::InvalidArgument(format!(
+                    "--format {other:?}: choose generic, shopify or recharge"
+                )))
+            }
+        };
         let (bar, progress) = import_bar();
-        let report = ctx
-            .desk_creating()
-            .import_file(ImportKind::Subscriptions, file, progress);
+        let report = ctx.desk_creating().import_file(kind, file, progress);
         bar.finish_and_clear();
         let report = report?;
         ctx.out

@@ -3,4 +3,4 @@
 /**
  * The file formats Merchant Desk imports.
  */
-export type ImportKind = "online-retail" | "orders" | "products" | "shopify-orders" | "shopify-products" | "competitor-prices" | "demand-events" | "unit-costs" | "loyalty-actions" | "customer-birthdays" | "subscriptions";
+export type ImportKind = "online-retail" | "orders" | "products" | "shopify-orders" | "shopify-products" | "competitor-prices" | "demand-events" | "unit-costs" | "loyalty-actions" | "customer-birthdays" | "subscriptions" | "shopify-subscriptions" | "recharge-subscriptions";
