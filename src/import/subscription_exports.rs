@@ -30,13 +30,13 @@ fn find(input: &CsvInput, names: &[&str]) -> Result<Option<usize>> {
 }
 
 fn need(input: &CsvInput, names: &[&str]) -> Result<usize> {
-    find(input, names)?.ok_or_else(|| {
-        // The usual message, naming the first of its names.
-        input
+    match find(input, names)? {
+        Some(i) => Ok(i),
+        // Missing: the usual message, naming the first of its names.
+        None => input
             .columns(&names[..1], &[])
-            .err()
-            .expect("the column is missing")
-    })
+            .map(|c| c[0].unwrap_or_default()),
+    }
 }
 
 /// An interval as the apps write it: day (whole weeks only), week, month,
