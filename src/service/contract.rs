@@ -144,6 +144,8 @@ macro_rules! desk_commands {
             subs_metrics(month: String) -> $crate::subscriptions::metrics::Month;
             /// The last months' figures and the retention cohorts by start month.
             subs_trends(months: Option<u32>) -> $crate::service::subscriptions::Trends;
+            /// A month's renewal calendar: each day's renewals.
+            subs_calendar(month: String) -> Vec<$crate::subscriptions::book::CalendarDay>;
             /// The boxes due in a month, per plan.
             subs_boxes(month: String) -> $crate::service::subscriptions::Boxes;
             /// The dunning plan and queue: each past-due subscription's next action.

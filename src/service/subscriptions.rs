@@ -266,6 +266,13 @@ impl Desk {
         })
     }
 
+    /// A month's renewal calendar: each day's renewals (skipped ones
+    /// marked).
+    pub fn subs_calendar(&self, month: String) -> Result<Vec<book::CalendarDay>> {
+        let (first, last) = month_of(&month)?;
+        self.with_store(|s| book::calendar(s.conn(), first, last))
+    }
+
     /// The boxes due in a month, per plan.
     pub fn subs_boxes(&self, month: String) -> Result<Boxes> {
         let (first, last) = month_of(&month)?;

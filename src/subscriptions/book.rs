@@ -403,3 +403,51 @@ pub fn write(conn: &Connection, source: &str, row: &BookRow, now: &str) -> Resul
         ])?;
     Ok(changed > 0)
 }
+
+/// One renewal on the calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct CalendarRenewal {
+    pub subscription: String,
+    pub customer: String,
+    pub plan: String,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub price_minor: i64,
+    pub currency: String,
+    /// The owner skipped it.
+    pub skipped: bool,
+}
+
+/// A day of the renewal calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct CalendarDay {
+    /// Shop-local, `YYYY-MM-DD`.
+    pub day: String,
+    pub renewals: Vec<CalendarRenewal>,
+}
+
+/// The renewals falling in `first..=last`, by day (paused ones are not
+/// renewals; skipped ones are shown as such), days without any left out.
+pub fn calendar(conn: &Connection, first: NaiveDate, last: NaiveDate) -> Result<Vec<CalendarDay>> {
+    let mut days: std::collections::BTreeMap<NaiveDate, Vec<CalendarRenewal>> = Default::default();
+    for s in list(conn, None)? {
+        for d in s.terms()?.renewals(first, last) {
+            days.entry(d).or_default().push(CalendarRenewal {
+                subscription: s.external_id.clone(),
+                customer: s.customer.clone(),
+                plan: s.plan.clone(),
+                price_minor: s.price_minor,
+                currency: s.currency.clone(),
+                skipped: s.skipped.contains(&fmt_day(d)),
+            });
+        }
+    }
+    Ok(days
+        .into_iter()
+        .map(|(d, renewals)| CalendarDay {
+            day: fmt_day(d),
+            renewals,
+        })
+        .collect())
+}

@@ -507,3 +507,41 @@ old-3,,,,,,,,,,2,1,4.00,,Monthly
         "{text}"
     );
 }
+
+#[test]
+fn the_calendar_gives_each_days_renewals() {
+    let (_t, _dir, db, file) = on_the_28th();
+    std::fs::write(&file, BOOK).unwrap();
+    ok(&mut cli(&db, &["subs", "import", file.to_str().unwrap()]));
+    ok(&mut cli(&db, &["subs", "skip", "S8"]));
+    let c = js(&db, &["--json", "subs", "calendar", "--month", "2026-12"]);
+    let day = |d: &str| -> Vec<String> {
+        c["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["day"] == d)
+            .map(|x| {
+                x["renewals"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{}{}",
+                            r["subscription"].as_str().unwrap(),
+                            if r["skipped"] == true { "*" } else { "" }
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // S4 is paused until the 5th: its renewal of the 1st is not one; S2 is
+    // cancelled. S8's first renewal (the 9th) was skipped.
+    assert_eq!(day("2026-12-01"), ["S5"]);
+    assert_eq!(day("2026-12-15"), ["S1", "S4"]);
+    assert_eq!(day("2026-12-09"), ["S8*"]);
+    assert_eq!(day("2026-12-07"), ["S3"]);
+    assert_eq!(day("2026-12-02"), Vec::<String>::new());
+}

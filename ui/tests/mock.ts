@@ -1026,6 +1026,15 @@ export class MockBackend implements Backend {
     const cohorts = list.map((m, i) => ({ month: m.month, started: m.month === '2011-01' || m.month === '2011-03' ? 1 : 0, active: Array(n - i).fill(m.month === '2011-01' || m.month === '2011-03' ? 1 : 0) }));
     return { months: list, cohorts };
   }
+  async subsCalendar(month: string) {
+    this.check('subsCalendar');
+    const days = this.subs
+      .filter((s) => s.status !== 'cancelled' && (s.next_due?.startsWith(month) || s.skipped.some((d) => d.startsWith(month))))
+      .flatMap((s) => [...s.skipped.filter((d) => d.startsWith(month)).map((d) => [d, s, true] as const), ...(s.next_due?.startsWith(month) ? [[s.next_due, s, false] as const] : [])]);
+    return days
+      .sort((a, b) => a[0].localeCompare(b[0]))
+      .map(([day, s, skipped]) => ({ day, renewals: [{ subscription: s.external_id, customer: s.customer, plan: s.plan, price_minor: s.price_minor, currency: s.currency, skipped }] }));
+  }
   async subsBoxes(month: string) {
     this.check('subsBoxes');
     const n = this.subs.filter((s) => s.status === 'active' && !s.skipped.length).length;

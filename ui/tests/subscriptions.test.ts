@@ -12,6 +12,7 @@ describe('the Subscriptions page', () => {
     await waitFor(() => expect(screen.getByTestId('subs-mrr').textContent).toBe('£30.00'));
     expect((screen.getByTestId('subs-month-input') as HTMLInputElement).value).toBe('2011-12');
     expect(screen.getByTestId('subs-boxes-total').textContent).toBe('1');
+    await waitFor(() => expect(screen.getByTestId('subs-calendar').textContent).toContain('2011-12-15S1 17850 (Gold, £30.00)'));
     const rows = () => within(screen.getByTestId('subs-list')).getAllByRole('row').slice(1) as HTMLTableRowElement[];
     await waitFor(() => expect(rows()).toHaveLength(2));
     expect(rows()[1].textContent).toContain('until 2012-01-05');
@@ -28,6 +29,7 @@ describe('the Subscriptions page', () => {
     await fireEvent.click(within(rows()[0]).getByTestId('subs-skip'));
     await waitFor(() => expect(screen.getByTestId('subs-notice').textContent).toBe('Subscription S1: the renewal of 2011-12-15 is skipped.'));
     await waitFor(() => expect(screen.getByTestId('subs-boxes-total').textContent).toBe('0'));
+    await waitFor(() => expect(screen.getByTestId('subs-calendar').textContent).toContain('S1 17850 (Gold, £30.00), skipped'));
     expect(rows()[0].cells[5].textContent).toContain('2012-01-15');
     await fireEvent.click(within(rows()[0]).getByText('Cancel'));
     await fireEvent.click(screen.getByTestId('subs-cancel'));
@@ -42,6 +44,8 @@ describe('the Subscriptions page', () => {
     await waitFor(() => expect(rows()[1].cells[3].textContent).toContain('Active'));
 
     await fireEvent.input(screen.getByTestId('subs-month-input'), { target: { value: '2011-13' } });
+    // Once the month has loaded again after the change.
+    await waitFor(() => expect((screen.getByTestId('subs-month-show') as HTMLButtonElement).disabled).toBe(false));
     await fireEvent.click(screen.getByTestId('subs-month-show'));
     await waitFor(() => expect(screen.getByTestId('subs-month-error').textContent).toBe('Month: write it as 2026-11.'));
   });

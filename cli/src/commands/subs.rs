@@ -78,6 +78,12 @@ pub enum Command {
         #[arg(long)]
         months: Option<u32>,
     },
+    /// The month's renewal calendar: each day's renewals (skipped ones
+    /// marked).
+    Calendar {
+        #[arg(long)]
+        month: String,
+    },
     /// The boxes due in a month, per plan.
     Boxes {
         #[arg(long)]
@@ -369,6 +375,27 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
                         shares.join("  ")
                     ));
                 }
+            });
+        }
+        Command::Calendar { month } => {
+            let days = desk.subs_calendar(month)?;
+            ctx.out.show(&serde_json::json!({ "days": days }), |out| {
+                out.rows(&days, "no renewals that month", |d| {
+                    let each: Vec<String> = d
+                        .renewals
+                        .iter()
+                        .map(|r| {
+                            format!(
+                                "{} {} {}{}",
+                                r.subscription,
+                                r.customer,
+                                money(r.price_minor, &r.currency),
+                                if r.skipped { " (skipped)" } else { "" }
+                            )
+                        })
+                        .collect();
+                    out.line(format!("{}  {}", d.day, each.join("; ")))
+                })
             });
         }
         Command::Boxes { month } => {

@@ -7,6 +7,7 @@ import type { Bundle } from './Bundle';
 import type { BundleCheck } from './BundleCheck';
 import type { BundleFile } from './BundleFile';
 import type { BundleSuggestions } from './BundleSuggestions';
+import type { CalendarDay } from './CalendarDay';
 import type { CompareRequest } from './CompareRequest';
 import type { Compared } from './Compared';
 import type { ConnectRequest } from './ConnectRequest';
@@ -207,6 +208,8 @@ export interface Commands {
   subsMetrics(month: string): Promise<SubscriptionMetrics>;
   /** The last months' figures and the retention cohorts by start month. */
   subsTrends(months: number | null): Promise<SubscriptionTrends>;
+  /** A month's renewal calendar: each day's renewals. */
+  subsCalendar(month: string): Promise<Array<CalendarDay>>;
   /** The boxes due in a month, per plan. */
   subsBoxes(month: string): Promise<MonthBoxes>;
   /** The dunning plan and queue: each past-due subscription's next action. */
@@ -346,6 +349,7 @@ export function commands(call: Call, channel: MakeChannel): Commands {
     subsList: (status) => call('subs_list', { status }),
     subsMetrics: (month) => call('subs_metrics', { month }),
     subsTrends: (months) => call('subs_trends', { months }),
+    subsCalendar: (month) => call('subs_calendar', { month }),
     subsBoxes: (month) => call('subs_boxes', { month }),
     subsDunning: () => call('subs_dunning'),
     subsDunningPlanSet: (plan) => call('subs_dunning_plan_set', { plan }),
