@@ -537,6 +537,15 @@ pub fn revert(
                 e.id
             )));
         }
+        if matches!(
+            e.target,
+            Target::Contract { .. } | Target::BillingCycle { .. }
+        ) {
+            return Err(Error::InvalidArgument(format!(
+                "journal entry {} changed a subscription contract: change it again on the Subscriptions page (or `merchant-desk subs resume|pause|cancel`), which keeps the book and Shopify together",
+                e.id
+            )));
+        }
         if e.status != "confirmed" {
             return Err(Error::InvalidArgument(format!(
                 "journal entry {} is {}: only a confirmed change can be reverted",
