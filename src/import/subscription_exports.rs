@@ -24,6 +24,7 @@ use crate::error::Result;
 use crate::subscriptions::book::{self, BookRow};
 use crate::subscriptions::calendar::{IntervalUnit, SubscriptionStatus};
 use chrono::{Days, Months, NaiveDate};
+use rusqlite::OptionalExtension;
 
 fn find(input: &CsvInput, names: &[&str]) -> Result<Option<usize>> {
     Ok(input.columns(&[], names)?.into_iter().flatten().next())
@@ -226,15 +227,14 @@ pub(super) fn shopify(
         }
         .unwrap_or(next);
         // Kept from an earlier import: the next billing moves on.
-        let started: NaiveDate = match ctx
+        let kept: Option<String> = ctx
             .tx
             .prepare_cached("SELECT started_on FROM subscriptions WHERE source = 'shopify-app' AND external_id = ?1")?
-            .query_row([&handle], |r| r.get::<_, String>(0))
-        {
-            Ok(text) => crate::time::parse_day(&text).unwrap_or(started),
-            Err(rusqlite::Error::QueryReturnedNoRows) => started,
-            Err(e) => return Err(e.into()),
-        };
+            .query_row([&handle], |r| r.get(0))
+            .optional()?;
+        let started = kept
+            .and_then(|text| crate::time::parse_day(&text).ok())
+            .unwrap_or(started);
         ctx.tally.flag(
             "no start date in the export: taken as one interval before the next billing",
             r.line,

@@ -40,8 +40,7 @@ pub struct Pushed {
 
 /// A tier's tag: `tier:` and the name in lower case, spaces as hyphens.
 pub fn tier_tag(tier: &str) -> String {
-    let slug: Vec<String> = tier.split_whitespace().map(|w| w.to_lowercase()).collect();
-    format!("{TAG_PREFIX}{}", slug.join("-"))
+    crate::storefront::name_tag(TAG_PREFIX, tier)
 }
 
 /// Pushes every member's balance and tier of the live programme (as of

@@ -261,6 +261,14 @@ pub enum Target {
     },
 }
 
+/// A customer tag naming something the shop gives people (a loyalty tier,
+/// a subscription plan): `prefix` and the name in lower case, spaces as
+/// hyphens (`tier:gold`, `plan:tea-lovers`).
+pub fn name_tag(prefix: &str, name: &str) -> String {
+    let slug: Vec<String> = name.split_whitespace().map(|w| w.to_lowercase()).collect();
+    format!("{prefix}{}", slug.join("-"))
+}
+
 /// A [`Target::Renewal`]'s parts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RenewalRef<'a> {

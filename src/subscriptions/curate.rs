@@ -430,39 +430,31 @@ pub fn month(
 
 /// The picking list as CSV: one row per item per box.
 pub fn picking_csv(c: &Curation) -> Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let io = |e: csv::Error| {
-        Error::InvalidArgument(format!("the picking list could not be written: {e}"))
-    };
-    w.write_record([
-        "renewal_on",
-        "subscription_id",
-        "customer",
-        "email",
-        "plan",
-        "sku",
-        "title",
-    ])
-    .map_err(io)?;
-    for b in &c.boxes {
-        for i in &b.items {
-            w.write_record([
-                b.cycle_on.as_str(),
-                b.subscription.as_str(),
-                b.customer.as_str(),
-                b.email.as_deref().unwrap_or(""),
-                b.plan.as_str(),
-                i.sku.as_str(),
-                i.title.as_str(),
-            ])
-            .map_err(io)?;
-        }
-    }
-    String::from_utf8(
-        w.into_inner()
-            .map_err(|e| Error::InvalidArgument(e.to_string()))?,
+    super::csv_text(
+        "the picking list",
+        &[
+            "renewal_on",
+            "subscription_id",
+            "customer",
+            "email",
+            "plan",
+            "sku",
+            "title",
+        ],
+        c.boxes.iter().flat_map(|b| {
+            b.items.iter().map(move |i| {
+                vec![
+                    b.cycle_on.as_str(),
+                    b.subscription.as_str(),
+                    b.customer.as_str(),
+                    b.email.as_deref().unwrap_or(""),
+                    b.plan.as_str(),
+                    i.sku.as_str(),
+                    i.title.as_str(),
+                ]
+            })
+        }),
     )
-    .map_err(|e| Error::InvalidArgument(e.to_string()))
 }
 
 /// The units one item needs over the coming days.

@@ -182,38 +182,30 @@ pub fn mark_contacted(
 
 /// The contact list as CSV: `subscription_id,customer,email,plan,failed_on,next_action,next_on,contacted_at`.
 pub fn contacts_csv(queue: &[Dunned]) -> Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let io = |e: csv::Error| {
-        Error::InvalidArgument(format!("the contact list could not be written: {e}"))
-    };
-    w.write_record([
-        "subscription_id",
-        "customer",
-        "email",
-        "plan",
-        "failed_on",
-        "next_action",
-        "next_on",
-        "contacted_at",
-    ])
-    .map_err(io)?;
-    for d in queue {
-        let s = &d.subscription;
-        w.write_record([
-            s.external_id.as_str(),
-            s.customer.as_str(),
-            s.email.as_deref().unwrap_or(""),
-            s.plan.as_str(),
-            d.failed_on.as_deref().unwrap_or(""),
-            d.next_action.as_str(),
-            d.next_on.as_deref().unwrap_or(""),
-            d.contacted_at.as_deref().unwrap_or(""),
-        ])
-        .map_err(io)?;
-    }
-    String::from_utf8(
-        w.into_inner()
-            .map_err(|e| Error::InvalidArgument(e.to_string()))?,
+    super::csv_text(
+        "the contact list",
+        &[
+            "subscription_id",
+            "customer",
+            "email",
+            "plan",
+            "failed_on",
+            "next_action",
+            "next_on",
+            "contacted_at",
+        ],
+        queue.iter().map(|d| {
+            let s = &d.subscription;
+            vec![
+                s.external_id.as_str(),
+                s.customer.as_str(),
+                s.email.as_deref().unwrap_or(""),
+                s.plan.as_str(),
+                d.failed_on.as_deref().unwrap_or(""),
+                d.next_action.as_str(),
+                d.next_on.as_deref().unwrap_or(""),
+                d.contacted_at.as_deref().unwrap_or(""),
+            ]
+        }),
     )
-    .map_err(|e| Error::InvalidArgument(e.to_string()))
 }

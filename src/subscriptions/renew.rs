@@ -251,11 +251,14 @@ fn attempt_once(
     why: &str,
     now: DateTime<Utc>,
 ) -> Result<Renewed> {
-    conn.execute(
+    // A row already there: an earlier run recorded this attempt and may
+    // have sent it before it stopped. A new row: nothing was ever sent
+    // with this key.
+    let sent_before = conn.execute(
         "INSERT OR IGNORE INTO subscription_renewals (subscription_id, cycle_on, attempt, status, attempted_at)
          VALUES (?1, ?2, ?3, 'pending', ?4)",
         params![s.id, cycle, attempt, fmt_utc(now)],
-    )?;
+    )? == 0;
     let t = target(s, cycle, attempt);
     let mut done = Renewed {
         attempt,
@@ -263,7 +266,11 @@ fn attempt_once(
         error: None,
         ..refused(s, cycle, String::new())
     };
-    let already = sf.renewal_outcome(&t)?;
+    let already = if sent_before {
+        sf.renewal_outcome(&t)?
+    } else {
+        RenewalOutcome::Missing
+    };
     let outcome = if already == RenewalOutcome::Missing {
         let entries = journal::push(
             conn,

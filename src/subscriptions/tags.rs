@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::journal::{self, Change, Why};
 use crate::storefront::{Metafield, Storefront, Target, Value};
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,8 +22,7 @@ pub const TAG_PREFIX: &str = "plan:";
 
 /// A plan's tag: `plan:` and the name in lower case, spaces as hyphens.
 pub fn plan_tag(plan: &str) -> String {
-    let slug: Vec<String> = plan.split_whitespace().map(|w| w.to_lowercase()).collect();
-    format!("{TAG_PREFIX}{}", slug.join("-"))
+    crate::storefront::name_tag(TAG_PREFIX, plan)
 }
 
 /// What a push of the plans did.
@@ -58,13 +57,7 @@ pub fn push(
     let mut plans: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut unlinked = 0u32;
     for s in book::list(conn, None)? {
-        let customer: Option<String> = customer_of
-            .query_row([s.id], |r| r.get(0))
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            })?;
+        let customer: Option<String> = customer_of.query_row([s.id], |r| r.get(0)).optional()?;
         let Some(customer) = customer else {
             unlinked += 1;
             continue;
