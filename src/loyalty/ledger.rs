@@ -6,8 +6,10 @@
 //!
 //! - An order with a customer placed on or after `starts_on` earns
 //!   `floor(S × points_per_unit × m)`: S its merchandise total in major
-//!   units, m the multiplier of the customer's tier at the order's moment.
-//!   Exact decimals, rounded down once per order.
+//!   units, m the multiplier of the customer's tier at the order's moment,
+//!   or of a subscription plan they are on at that moment when it is
+//!   higher (the higher one, never both). Exact decimals, rounded down once
+//!   per order.
 //! - The tier at t is the highest whose `min_spend` ≤ the merchandise spend
 //!   of orders placed in [t − 365 days, t) less refunds created in that
 //!   span (not below zero), orders from before `starts_on` included.
@@ -203,6 +205,18 @@ pub struct History {
     pub actions: Vec<ActionEvent>,
     pub redemptions: Vec<Redemption>,
     pub birthdays: Vec<Birthday>,
+    /// Subscription plans' points multipliers over their customers' spans.
+    pub plans: Vec<PlanMultiplier>,
+}
+
+/// A subscription plan's points multiplier for a customer from `from`
+/// until `until` (excluded; none: still subscribed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanMultiplier {
+    pub customer: i64,
+    pub from: DateTime<Utc>,
+    pub until: Option<DateTime<Utc>>,
+    pub multiplier: Decimal,
 }
 
 /// The actions as the ledger counts them: a referral moved to the moment
@@ -372,14 +386,21 @@ pub fn standings(
     replay_with(programme, setting, history, as_of, false)
 }
 
+/// A plan span as a replay reads it: from, until, the multiplier and the
+/// index of its rate.
+type PlanRate = (DateTime<Utc>, Option<DateTime<Utc>>, Decimal, usize);
+
 /// The rules of one replay with the currency's units worked in.
 struct Rules<'p> {
     p: &'p Compiled,
     setting: Setting,
     starts: DateTime<Utc>,
     thresholds: super::programme::Thresholds,
-    /// Per tier: points per minor unit as an exact fraction.
+    /// Per tier, then per plan multiplier span: points per minor unit as an
+    /// exact fraction.
     rates: Vec<Rate>,
+    /// Each customer's plan spans: from, until, the multiplier and its rate.
+    plans: HashMap<i64, Vec<PlanRate>>,
     badges: Vec<(Rule, i64)>,
     challenges: Vec<(NaiveDate, NaiveDate, Rule, i64)>,
     /// Whether an order's shop-local day matters (months in a row, a
@@ -438,7 +459,19 @@ impl Rate {
 }
 
 impl<'p> Rules<'p> {
-    fn new(p: &'p Compiled, setting: Setting) -> Rules<'p> {
+    /// The rate an order of `customer` at `at` earns at, with the tier it
+    /// reached: the tier's, or a plan's when its multiplier is higher.
+    fn rate(&self, customer: i64, tier: usize, at: DateTime<Utc>) -> usize {
+        let mut best = (self.p.tiers.get(tier).map_or(Decimal::ONE, |t| t.1), tier);
+        for (from, until, m, rate) in self.plans.get(&customer).into_iter().flatten() {
+            if *from <= at && until.is_none_or(|u| at < u) && *m > best.0 {
+                best = (*m, *rate);
+            }
+        }
+        best.1
+    }
+
+    fn new(p: &'p Compiled, setting: Setting, plans: &[PlanMultiplier]) -> Rules<'p> {
         let mpm = setting.minor_per_major;
         let rule = |r: CompiledRule| match r {
             CompiledRule::Orders(n) => Rule::Orders(n),
@@ -455,8 +488,22 @@ impl<'p> Rules<'p> {
             rates: p
                 .tiers
                 .iter()
-                .map(|(_, m)| Rate::new(p.points_per_unit, *m, mpm))
+                .map(|(_, m)| m)
+                .chain(plans.iter().map(|s| &s.multiplier))
+                .map(|m| Rate::new(p.points_per_unit, *m, mpm))
                 .collect(),
+            plans: {
+                let mut by: HashMap<i64, Vec<_>> = HashMap::new();
+                for (i, s) in plans.iter().enumerate() {
+                    by.entry(s.customer).or_default().push((
+                        s.from,
+                        s.until,
+                        s.multiplier,
+                        p.tiers.len() + i,
+                    ));
+                }
+                by
+            },
             local_days: !p.challenges.is_empty()
                 || badges
                     .iter()
@@ -497,7 +544,7 @@ fn replay_with(
         .chain(history.redemptions.iter().map(Event::Redeem))
         .collect();
     let (mut events, groups) = by_customer(events);
-    let rules = Rules::new(programme, setting);
+    let rules = Rules::new(programme, setting, &history.plans);
     // Customers are independent: replayed on every core, in id order, each
     // core taking about as many events as the others.
     let threads = std::thread::available_parallelism()
@@ -774,7 +821,8 @@ impl Lots {
 /// refunds took so far.
 struct Earning {
     order: i64,
-    tier: usize,
+    /// The rate it earned at (`Rules::rates`).
+    rate: usize,
     points: i64,
     taken: i64,
 }
@@ -863,7 +911,8 @@ fn replay_customer(
                 if o.at < rules.starts {
                     continue;
                 }
-                let points = rules.rates[tier].points(o.merchandise_minor);
+                let rate = rules.rate(customer, tier, o.at);
+                let points = rules.rates[rate].points(o.merchandise_minor);
                 let source = || Source::Order(o.id);
                 lots.add(rules, o.at, points, p.pending_days > 0, keep.then(source));
                 push(o.at, Kind::Earn, points, &source);
@@ -872,7 +921,7 @@ fn replay_customer(
                 ids_rise &= earnings.last().is_none_or(|l| l.order < o.id);
                 earnings.push(Earning {
                     order: o.id,
-                    tier,
+                    rate,
                     points,
                     taken: 0,
                 });
@@ -927,7 +976,7 @@ fn replay_customer(
                 let Some(earning) = found.map(|i| &mut earnings[i]) else {
                     continue;
                 };
-                let due = rules.rates[earning.tier]
+                let due = rules.rates[earning.rate]
                     .points(r.merchandise_minor)
                     .min(earning.points - earning.taken);
                 if due == 0 {
@@ -1119,6 +1168,48 @@ bonus = 11
         assert_eq!(lines(&r, Kind::Available), vec![(at(1, 24, 10), 60)]);
         assert_eq!((s.balance, s.pending), (60, 15));
         assert_eq!(s.year_spend_minor, 4_000 + 6_099 + 1_033);
+    }
+
+    #[test]
+    fn a_plan_multiplier_applies_while_subscribed_when_higher_than_the_tier() {
+        let p = programme(BASE);
+        let span = |from, until, m: &str| PlanMultiplier {
+            customer: 1,
+            from,
+            until,
+            multiplier: m.parse().unwrap(),
+        };
+        let h = History {
+            orders: vec![
+                // On Gold (× 2) from 5 to 20 January: 10.33 × 2 = 20.66 → 20.
+                order(1, at(1, 10, 10), 1_033, &[1]),
+                // Gold ended: Bronze's × 1.
+                order(2, at(1, 25, 10), 1_033, &[1]),
+                order(3, at(1, 26, 10), 8_500, &[1]),
+                // Silver (× 1.5) beats the plan's × 1.2: 15.495 → 15.
+                order(4, at(2, 2, 10), 1_033, &[1]),
+            ],
+            // Taken back at the rate its order earned at: 5.00 × 2.
+            refunds: vec![refund(1, Some(1), at(1, 12, 10), 500)],
+            plans: vec![
+                span(at(1, 5, 0), Some(at(1, 20, 0)), "2"),
+                span(at(2, 1, 0), None, "1.2"),
+            ],
+            ..History::default()
+        };
+        let r = replay(&p, setting(), &h, at(2, 3, 0));
+        let earned: Vec<i64> = lines(&r, Kind::Earn).iter().map(|l| l.1).collect();
+        assert_eq!(earned, vec![20, 10, 85, 15]);
+        assert_eq!(lines(&r, Kind::TakeBack), vec![(at(1, 12, 10), -10)]);
+        // Another customer's plan changes nothing for this one.
+        let mut other = h.clone();
+        other.plans = vec![PlanMultiplier {
+            customer: 2,
+            ..span(at(1, 1, 0), None, "3")
+        }];
+        let r = replay(&p, setting(), &other, at(2, 3, 0));
+        let earned: Vec<i64> = lines(&r, Kind::Earn).iter().map(|l| l.1).collect();
+        assert_eq!(earned, vec![10, 10, 85, 15]);
     }
 
     #[test]
@@ -1438,6 +1529,7 @@ bonus = 11
                     actions: Vec::new(),
                     redemptions,
                     birthdays: Vec::new(),
+                    plans: Vec::new(),
                 }
             })
     }

@@ -175,12 +175,27 @@ pub fn read_history_of(
             });
         }
     }
+    let tz = shop.tz()?;
+    let start = |d: chrono::NaiveDate| {
+        crate::time::local_to_utc(tz, d.and_hms_opt(0, 0, 0).unwrap_or_default())
+    };
+    let plans = crate::subscriptions::gating::multiplier_spans(conn)?
+        .into_iter()
+        .filter(|s| customers.is_none_or(|c| c.contains(&s.customer)))
+        .map(|s| ledger::PlanMultiplier {
+            customer: s.customer,
+            from: start(s.from),
+            until: s.until.map(start),
+            multiplier: s.multiplier,
+        })
+        .collect();
     Ok(ledger::History {
         orders,
         refunds,
         actions: Vec::new(),
         redemptions: Vec::new(),
         birthdays,
+        plans,
     })
 }
 

@@ -7,7 +7,7 @@ use super::programme::{Discount as RewardValue, Programme, Reward};
 use crate::error::{Error, Result};
 use crate::journal::{self, Change, Entry, EntryStatus, Why};
 use crate::money::MoneyFormat;
-use crate::promotions::floor::MarginFloor;
+use crate::promotions::floor::Catalog;
 use crate::store::Shop;
 use crate::storefront::{
     Discount, DiscountMethod, DiscountValue, Items, Minimum, Storefront, Target, Value,
@@ -43,21 +43,7 @@ pub fn storefront_value(r: &Reward, currency: &str) -> Result<(DiscountValue, Mi
     Ok((value, minimum))
 }
 
-/// An item a reward would take below the margin floor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, rename = "RewardFloorItem"))]
-pub struct FloorItem {
-    pub sku: String,
-    pub title: String,
-    #[cfg_attr(test, ts(type = "number"))]
-    pub price_minor: i64,
-    /// The lowest the item can sell at with the reward (and any automatic
-    /// discount that stacks with it).
-    #[cfg_attr(test, ts(type = "number"))]
-    pub worst_minor: i64,
-    #[cfg_attr(test, ts(type = "number"))]
-    pub floor_minor: i64,
-}
+pub use crate::promotions::floor::FloorItem;
 
 /// A reward against the margin floor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -91,48 +77,12 @@ pub fn check_floor(
     programme: &Programme,
     now: DateTime<Utc>,
 ) -> Result<Vec<RewardFloor>> {
-    let floor = MarginFloor::load(conn)?;
     let money = MoneyFormat::for_shop(
         &shop.currency,
         Some(&crate::store::money_pattern(conn, &shop.currency)?),
     );
     let money = |m: i64| money.format(m, &shop.currency);
-    let stamp = fmt_utc(now);
-    let automatic: Vec<Discount> =
-        crate::storefront::local::discounts_overlapping(conn, &stamp, &stamp)?
-            .into_iter()
-            .filter(|d| d.method == DiscountMethod::Automatic)
-            .collect();
-    // (sku, title, price, cost, category, product, variant)
-    type Item = (
-        String,
-        String,
-        i64,
-        Option<i64>,
-        Option<String>,
-        String,
-        String,
-    );
-    let mut stmt = conn.prepare(
-        "SELECT coalesce(v.sku, v.external_id), p.title, v.price_minor, v.cost_minor, p.category,
-                p.external_id, v.external_id
-         FROM variants v JOIN products p ON p.id = v.product_id
-         WHERE p.kind = 'merchandise' AND v.active = 1 AND v.price_minor > 0 AND v.currency = ?1
-         ORDER BY v.id",
-    )?;
-    let items: Vec<Item> = stmt
-        .query_map([&shop.currency], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+    let catalog = Catalog::load(conn, &shop.currency, now)?;
     let mut out = Vec::new();
     for reward in &programme.reward {
         let (value, minimum) = storefront_value(reward, &shop.currency)?;
@@ -140,110 +90,28 @@ pub fn check_floor(
             title: reward.name.clone(),
             method: DiscountMethod::Code,
             code: None,
-            value: value.clone(),
-            minimum: minimum.clone(),
+            value,
+            minimum,
             items: Items::All,
-            starts_at: stamp.clone(),
+            starts_at: fmt_utc(now),
             ends_at: None,
             usage_limit: Some(1),
             once_per_customer: true,
             customers: Vec::new(),
         };
-        let mut check = RewardFloor {
+        let check = catalog.check(&d);
+        let message = check.message(&reward.name, "with the reward", &money);
+        let mut items = check.below;
+        let below = items.len();
+        items.truncate(20);
+        out.push(RewardFloor {
             reward: reward.name.clone(),
-            items: Vec::new(),
-            below: 0,
-            already_below: 0,
-            no_cost: 0,
-            message: None,
-        };
-        // The largest amount (or share) that would keep every item.
-        let mut largest_minor: Option<i64> = None;
-        let mut largest_bp: Option<i64> = None;
-        for (sku, title, price, cost, category, product, variant) in &items {
-            let Some(cost) = cost else {
-                check.no_cost += 1;
-                continue;
-            };
-            let category = category.as_deref();
-            if !floor.allows(*price, *cost, category) {
-                check.already_below += 1;
-                continue;
-            }
-            let floor_minor = floor.min_price(*cost, category);
-            let mut worst = crate::promotions::sale::stack(*price, &d);
-            for a in automatic
-                .iter()
-                .filter(|a| a.items.covers(product, variant))
-            {
-                worst = crate::promotions::sale::stack(worst, a);
-            }
-            let room = price - floor_minor;
-            match (&value, &minimum) {
-                (DiscountValue::Amount { .. }, m) => {
-                    let cart = match m {
-                        Minimum::Subtotal { amount_minor } => (*amount_minor).max(*price),
-                        _ => *price,
-                    };
-                    // amount × price / cart ≤ room.
-                    let keep = (room as i128 * cart as i128 / *price as i128) as i64;
-                    largest_minor = Some(largest_minor.map_or(keep, |l| l.min(keep)));
-                }
-                (DiscountValue::Percentage { .. }, _) => {
-                    let keep = (room as i128 * 10_000 / *price as i128) as i64;
-                    largest_bp = Some(largest_bp.map_or(keep, |l| l.min(keep)));
-                }
-                _ => {}
-            }
-            if worst < floor_minor {
-                check.below += 1;
-                check.items.push(FloorItem {
-                    sku: sku.clone(),
-                    title: title.clone(),
-                    price_minor: *price,
-                    worst_minor: worst.max(0),
-                    floor_minor,
-                });
-            }
-        }
-        check
-            .items
-            .sort_by_key(|i| (i.worst_minor - i.floor_minor, i.sku.clone()));
-        check.items.truncate(20);
-        if check.below > 0 {
-            let first: Vec<String> = check
-                .items
-                .iter()
-                .take(3)
-                .map(|i| {
-                    format!(
-                        "{} at {} with the reward, floor {}",
-                        i.sku,
-                        money(i.worst_minor),
-                        money(i.floor_minor)
-                    )
-                })
-                .collect();
-            let would_pass = match (largest_minor, largest_bp) {
-                (Some(l), _) | (_, Some(l)) if l <= 0 => {
-                    "; some sell at their floor already, so any discount takes them below".into()
-                }
-                (Some(l), _) => format!("; at most {} off would keep every item", money(l)),
-                (_, Some(bp)) => format!(
-                    "; at most {}% off would keep every item",
-                    rust_decimal::Decimal::new(bp, 2).normalize()
-                ),
-                _ => String::new(),
-            };
-            check.message = Some(format!(
-                "{}: {} item{} would sell below the margin floor ({}){would_pass}",
-                reward.name,
-                check.below,
-                if check.below == 1 { "" } else { "s" },
-                first.join("; "),
-            ));
-        }
-        out.push(check);
+            items,
+            below,
+            already_below: check.already_below,
+            no_cost: check.no_cost,
+            message,
+        });
     }
     Ok(out)
 }

@@ -16,13 +16,18 @@ use crate::store::Shop;
 use crate::storefront::{
     Discount, DiscountMethod, DiscountValue, Items, Minimum, Price, Storefront, Target, Value,
 };
-use crate::time::fmt_utc;
+use crate::time::{fmt_utc, parse_utc};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
 use std::collections::BTreeMap;
 
 /// The journal changes that put `s` on the storefront.
-pub fn changes(conn: &Connection, shop: &Shop, s: &Sale) -> Result<Vec<Change>> {
+pub fn changes(
+    conn: &Connection,
+    shop: &Shop,
+    s: &Sale,
+    now: DateTime<Utc>,
+) -> Result<Vec<Change>> {
     let items = sale::items(conn, shop, &s.file)?;
     let money = |m: i64| crate::money::format_major(m, &shop.currency);
     Ok(match s.file.mode {
@@ -57,50 +62,113 @@ pub fn changes(conn: &Connection, shop: &Shop, s: &Sale) -> Result<Vec<Change>> 
                     .push(i.variant_external.clone());
             }
             let several = groups.len() > 1;
-            groups
-                .into_iter()
+            let discount = |title: String,
+                            value: i64,
+                            variants: Vec<String>,
+                            code: Option<String>,
+                            window: (&str, &str),
+                            customers: Vec<String>| Discount {
+                title,
+                method: if code.is_some() {
+                    DiscountMethod::Code
+                } else {
+                    DiscountMethod::Automatic
+                },
+                code,
+                value: match s.file.discount.percent {
+                    Some(_) => DiscountValue::Percentage {
+                        basis_points: value,
+                    },
+                    None => DiscountValue::Amount {
+                        amount_minor: value,
+                        each_item: true,
+                    },
+                },
+                minimum: Minimum::None,
+                items: Items::Some {
+                    products: Vec::new(),
+                    variants,
+                },
+                starts_at: window.0.to_string(),
+                ends_at: Some(window.1.to_string()),
+                usage_limit: None,
+                once_per_customer: s.file.per_customer_limit == Some(1),
+                customers,
+            };
+            let mut out: Vec<Change> = groups
+                .iter()
                 .map(|(value, variants)| {
                     let title = if several {
-                        format!("{} ({} off)", s.file.name, money(value))
+                        format!("{} ({} off)", s.file.name, money(*value))
                     } else {
                         s.file.name.clone()
                     };
                     Change {
                         target: Target::Discount { id: None },
                         label: format!("Discount \"{title}\" (sale {})", s.id),
-                        value: Value::Discount(Some(Discount {
+                        value: Value::Discount(Some(discount(
                             title,
-                            method: if s.file.code.is_some() {
-                                DiscountMethod::Code
-                            } else {
-                                DiscountMethod::Automatic
-                            },
-                            code: s.file.code.clone(),
-                            value: match s.file.discount.percent {
-                                Some(_) => DiscountValue::Percentage {
-                                    basis_points: value,
-                                },
-                                None => DiscountValue::Amount {
-                                    amount_minor: value,
-                                    each_item: true,
-                                },
-                            },
-                            minimum: Minimum::None,
-                            items: Items::Some {
-                                products: Vec::new(),
-                                variants,
-                            },
-                            starts_at: s.starts_at.clone(),
-                            ends_at: Some(s.ends_at.clone()),
-                            usage_limit: None,
-                            once_per_customer: s.file.per_customer_limit == Some(1),
-                            customers: Vec::new(),
-                        })),
+                            *value,
+                            variants.clone(),
+                            s.file.code.clone(),
+                            (&s.starts_at, &s.ends_at),
+                            Vec::new(),
+                        ))),
                     }
                 })
-                .collect()
+                .collect();
+            // Early access: each plan that brings it gets a code of its
+            // own at the sale's price, for its customers alone, from the
+            // hours before the public start until it.
+            for (plan, hours, customers) in early_access(conn, shop, now)? {
+                let opens = parse_utc(&s.starts_at)? - chrono::Duration::hours(hours.into());
+                let opens = fmt_utc(opens.max(now));
+                if opens >= s.starts_at {
+                    continue;
+                }
+                for (n, (value, variants)) in groups.iter().enumerate() {
+                    let mut code =
+                        crate::subscriptions::gating::code(&plan, &format!("EARLY-{}", s.id));
+                    if several {
+                        code.push_str(&format!("-{}", n + 1));
+                    }
+                    let title = format!("{}: early access for {plan}", s.file.name);
+                    out.push(Change {
+                        target: Target::Discount { id: None },
+                        label: format!("Early access code {code} (sale {})", s.id),
+                        value: Value::Discount(Some(discount(
+                            title,
+                            *value,
+                            variants.clone(),
+                            Some(code),
+                            (&opens, &s.starts_at),
+                            customers.clone(),
+                        ))),
+                    });
+                }
+            }
+            out
         }
     })
+}
+
+/// The plans that bring early access to sales, with their hours and their
+/// customers today (plans without customers left out).
+pub fn early_access(
+    conn: &Connection,
+    shop: &Shop,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, u32, Vec<String>)>> {
+    let setup = crate::subscriptions::setup::Setup::load(conn)?;
+    let today = shop.today(now)?;
+    let mut out = Vec::new();
+    for p in setup.plans.iter().filter(|p| p.early_access_hours > 0) {
+        let customers = crate::subscriptions::tags::members(conn, &p.name, today)?;
+        if !customers.is_empty() {
+            out.push((p.name.clone(), p.early_access_hours, customers));
+        }
+    }
+    Ok(out)
 }
 
 /// Marks a sale ended at `at` (UTC text).
@@ -156,7 +224,7 @@ fn push(
     push_all_or_nothing(
         conn,
         sf,
-        changes(conn, shop, s)?,
+        changes(conn, shop, s, now)?,
         &why,
         now,
         &mut own,

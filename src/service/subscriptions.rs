@@ -336,14 +336,16 @@ impl Desk {
     }
 
     /// Every subscriber's plan to the storefront: the tag `plan:gold` and
-    /// the metafield `merchant_desk.plan`, journaled.
+    /// the metafield `merchant_desk.plan`, then each plan's member discount
+    /// and free-shipping codes for its customers, journaled.
     pub fn subs_push_plans(&self) -> Result<crate::subscriptions::tags::PlansPushed> {
         self.storefront_job(|conn, sf| {
             let now = Utc::now();
-            let today = crate::store::read_shop(conn)?
-                .ok_or(Error::NoShop)?
-                .today(now)?;
-            crate::subscriptions::tags::push(conn, sf, today, now)
+            let shop = crate::store::read_shop(conn)?.ok_or(Error::NoShop)?;
+            let today = shop.today(now)?;
+            let mut pushed = crate::subscriptions::tags::push(conn, sf, today, now)?;
+            pushed.benefits = crate::subscriptions::gating::push(conn, &shop, sf, today, now)?;
+            Ok(pushed)
         })
     }
 

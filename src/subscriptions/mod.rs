@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod contracts;
 pub mod curate;
 pub mod dunning;
+pub mod gating;
 pub mod metrics;
 pub mod renew;
 pub mod setup;

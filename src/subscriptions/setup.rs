@@ -13,6 +13,11 @@
 //! categories = ["Kitchen"]    # the box's items come from these categories
 //! products = ["85123A"]       # and these SKUs
 //! box_sku = "BOX-GOLD"        # what a renewal order sells (desk bills, no platform)
+//! # What the plan's tier brings (see `gating`):
+//! discount_percent = 10       # member discount: a code for the plan's customers
+//! free_shipping = true        # a free-shipping code for them
+//! early_access_hours = 24     # they buy at a sale's price this long before its start
+//! points_multiplier = "2"     # loyalty points while subscribed (the tier's if higher)
 //! ```
 
 use crate::error::{Error, Result};
@@ -70,6 +75,29 @@ pub struct PlanSetup {
     /// no platform.
     #[serde(default)]
     pub box_sku: Option<String>,
+    /// Member discount: percent off for the plan's customers (0: none).
+    #[serde(default)]
+    pub discount_percent: u32,
+    /// A free-shipping code for the plan's customers.
+    #[serde(default)]
+    pub free_shipping: bool,
+    /// Hours before a sale's public start the plan's customers may buy at
+    /// its price (0: none).
+    #[serde(default)]
+    pub early_access_hours: u32,
+    /// Loyalty points are multiplied by this while subscribed (a decimal;
+    /// none: the loyalty tier's alone).
+    #[serde(default)]
+    pub points_multiplier: Option<String>,
+}
+
+impl PlanSetup {
+    /// The points multiplier as a decimal (none or unreadable: none).
+    pub fn multiplier(&self) -> Option<rust_decimal::Decimal> {
+        self.points_multiplier
+            .as_deref()
+            .and_then(crate::money::parse_decimal)
+    }
 }
 
 /// The whole file.
@@ -179,6 +207,36 @@ impl Setup {
                     format!("plan \"{name}\": a box holds at most 50 items."),
                 ));
             }
+            if p.discount_percent > 90 {
+                return Err(Error::field(
+                    "Member discount %",
+                    format!("plan \"{name}\": give a member discount of 0 to 90 %."),
+                ));
+            }
+            if p.early_access_hours > 336 {
+                return Err(Error::field(
+                    "Early access (hours)",
+                    format!("plan \"{name}\": give at most 336 hours (two weeks)."),
+                ));
+            }
+            if let Some(m) = p
+                .points_multiplier
+                .as_deref()
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+            {
+                let ok = crate::money::parse_decimal(m).filter(|d| {
+                    *d >= rust_decimal::Decimal::ONE && *d <= rust_decimal::Decimal::TEN
+                });
+                if ok.is_none() {
+                    return Err(Error::field(
+                        "Points multiplier",
+                        format!(
+                            "plan \"{name}\": give a number from 1 to 10, such as 1.5 (not \"{m}\")."
+                        ),
+                    ));
+                }
+            }
             if p.items > 0 && trimmed(&p.categories).is_empty() && trimmed(&p.products).is_empty() {
                 return Err(Error::field(
                     "From categories",
@@ -275,6 +333,12 @@ impl Setup {
             p.products = trimmed(&p.products);
             p.box_sku = p
                 .box_sku
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string);
+            p.points_multiplier = p
+                .points_multiplier
                 .as_deref()
                 .map(str::trim)
                 .filter(|s| !s.is_empty())

@@ -41,19 +41,20 @@ pub struct PlansPushed {
     pub errors: Vec<String>,
     #[cfg_attr(test, ts(type = "number | null"))]
     pub batch: Option<i64>,
+    /// The plans' benefit codes ([`super::gating::push`]).
+    pub benefits: Vec<super::gating::BenefitPushed>,
 }
 
-/// Pushes every linked customer's plans (as of `today`) to `storefront`.
-pub fn push(
+/// Every linked customer (external id) with the plans they are on at
+/// `today` (empty: all their subscriptions have ended), and the number of
+/// subscriptions whose customer is not in the shop's customers.
+pub fn plans_by_customer(
     conn: &Connection,
-    storefront: &mut dyn Storefront,
     today: NaiveDate,
-    now: DateTime<Utc>,
-) -> Result<PlansPushed> {
+) -> Result<(BTreeMap<String, BTreeSet<String>>, u32)> {
     let mut customer_of = conn.prepare(
         "SELECT c.external_id FROM subscriptions s JOIN customers c ON c.id = s.customer_id WHERE s.id = ?1",
     )?;
-    // Customer (external id) → the plans active today (empty: none left).
     let mut plans: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut unlinked = 0u32;
     for s in book::list(conn, None)? {
@@ -67,6 +68,27 @@ pub fn push(
             entry.insert(s.plan.clone());
         }
     }
+    Ok((plans, unlinked))
+}
+
+/// The customers (external ids) on `plan` at `today`, in order.
+pub fn members(conn: &Connection, plan: &str, today: NaiveDate) -> Result<Vec<String>> {
+    Ok(plans_by_customer(conn, today)?
+        .0
+        .into_iter()
+        .filter(|(_, plans)| plans.contains(plan))
+        .map(|(c, _)| c)
+        .collect())
+}
+
+/// Pushes every linked customer's plans (as of `today`) to `storefront`.
+pub fn push(
+    conn: &Connection,
+    storefront: &mut dyn Storefront,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<PlansPushed> {
+    let (plans, unlinked) = plans_by_customer(conn, today)?;
     let targets: Vec<Target> = plans
         .keys()
         .map(|c| Target::CustomerTags {
@@ -121,6 +143,7 @@ pub fn push(
         failed: t.failed as u32,
         errors: t.errors,
         batch: t.batch,
+        benefits: Vec::new(),
     })
 }
 

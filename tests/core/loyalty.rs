@@ -641,3 +641,78 @@ fn the_members_table_pages_and_sees_every_change_at_once() {
     );
     assert_eq!(desk.loyalty_members().unwrap().members.len(), 2);
 }
+
+/// A subscription plan's points multiplier (`points_multiplier` in the
+/// subscriptions set-up) raises what its customers' orders earn while they
+/// are subscribed, and only theirs.
+#[test]
+fn a_plans_points_multiplier_raises_what_its_subscribers_earn_while_subscribed() {
+    let t = shop_with_orders();
+    let db = t.store.path().to_path_buf();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("club.toml");
+    std::fs::write(&file, PROGRAMME).unwrap();
+    let id = json(
+        &db,
+        &["--json", "loyalty", "create", file.to_str().unwrap()],
+    )["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    json(&db, &["--json", "loyalty", "launch", &id]);
+    let earned = |db: &std::path::Path| -> Vec<(String, i64)> {
+        json(db, &["--json", "loyalty", "members"])["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["customer"].as_str().unwrap().to_string(),
+                    m["earned"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(earned(&db), [("alice".into(), 331), ("bob".into(), 21)]);
+    // Bob on Gold from 1 February 2024: his 10.99 of 1 March earns
+    // floor(10.99 × 2 × 3) = 65. Alice's plan started after her orders.
+    let book = dir.path().join("book.csv");
+    std::fs::write(
+        &book,
+        "subscription_id,customer,email,plan,status,started_on,cancelled_on,paused_until,interval,interval_count,price,currency,next_renewal_on
+S1,bob,,Gold,cancelled,2024-02-01,2024-06-01,,month,1,20.00,GBP,
+S2,alice,,Gold,active,2024-04-01,,,month,1,20.00,GBP,2024-05-01
+",
+    )
+    .unwrap();
+    json(&db, &["--json", "subs", "import", book.to_str().unwrap()]);
+    let setup = dir.path().join("subs.toml");
+    std::fs::write(
+        &setup,
+        "[[plan]]\nname = \"Gold\"\npoints_multiplier = \"3\"\n",
+    )
+    .unwrap();
+    json(&db, &["--json", "subs", "setup", setup.to_str().unwrap()]);
+    assert_eq!(earned(&db), [("alice".into(), 331), ("bob".into(), 65)]);
+    // A multiplier under 1 is refused; 1 gives nothing over Bronze's own.
+    std::fs::write(
+        &setup,
+        "[[plan]]\nname = \"Gold\"\npoints_multiplier = \"0.5\"\n",
+    )
+    .unwrap();
+    let refused = run(&db, &["subs", "setup", setup.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success()
+            && err.contains("Points multiplier")
+            && err.contains("from 1 to 10"),
+        "{err}"
+    );
+    std::fs::write(
+        &setup,
+        "[[plan]]\nname = \"Gold\"\npoints_multiplier = \"1\"\n",
+    )
+    .unwrap();
+    json(&db, &["--json", "subs", "setup", setup.to_str().unwrap()]);
+    assert_eq!(earned(&db), [("alice".into(), 331), ("bob".into(), 21)]);
+}

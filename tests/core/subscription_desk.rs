@@ -61,8 +61,8 @@ fn today(db: &std::path::Path, day: &str) {
         .unwrap();
 }
 
-/// A local shop with the catalog, the book and the set-up, today 28 November.
-fn boxed_shop() -> (tempfile::TempDir, std::path::PathBuf) {
+/// A local shop with the catalog, today 28 November.
+fn tea_shop() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("shop.sqlite");
     ok(&mut cli(
@@ -82,9 +82,19 @@ fn boxed_shop() -> (tempfile::TempDir, std::path::PathBuf) {
     let f = dir.path().join("p.csv");
     std::fs::write(&f, PRODUCTS).unwrap();
     ok(&mut cli(&db, &["import", "products", f.to_str().unwrap()]));
+    (dir, db)
+}
+
+fn import_book(dir: &tempfile::TempDir, db: &std::path::Path) {
     let f = dir.path().join("book.csv");
     std::fs::write(&f, BOOK).unwrap();
-    ok(&mut cli(&db, &["subs", "import", f.to_str().unwrap()]));
+    ok(&mut cli(db, &["subs", "import", f.to_str().unwrap()]));
+}
+
+/// The tea shop with the book.
+fn boxed_shop() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (dir, db) = tea_shop();
+    import_book(&dir, &db);
     (dir, db)
 }
 
@@ -697,7 +707,7 @@ fn the_owners_changes_to_a_shopify_contract_are_pushed_and_journaled() {
 /// journaled; pushing again sends nothing; a plan that ends loses its tag.
 #[test]
 fn subscribers_plans_go_to_the_storefront_as_tags_and_a_metafield() {
-    let (fake, _dir, db) = contracts_fake();
+    let (fake, dir, db) = contracts_fake();
     fake.state.lock().unwrap().subscription_scopes = true;
     ok(&mut cli(&db, &["subs", "sync"]));
     today(&db, "2026-11-28");
@@ -754,4 +764,299 @@ fn subscribers_plans_go_to_the_storefront_as_tags_and_a_metafield() {
     ));
     js(&db, &["subs", "push-plans"]);
     assert_eq!(tags(&fake), ["plan:monthly-box"]);
+
+    // The monthly plan's benefits: codes for its one customer on Shopify.
+    let setup = dir.path().join("subs.toml");
+    std::fs::write(
+        &setup,
+        "[[plan]]\nname = \"Monthly box\"\ndiscount_percent = 5\nfree_shipping = true\n",
+    )
+    .unwrap();
+    ok(&mut cli(&db, &["subs", "setup", setup.to_str().unwrap()]));
+    let p = js(&db, &["subs", "push-plans"]);
+    let created: Vec<&str> = p["benefits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["status"] == "created")
+        .map(|b| b["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        created,
+        ["MONTHLY-BOX-MEMBERS", "MONTHLY-BOX-SHIPPING"],
+        "{p}"
+    );
+    let on_shopify = |fake: &FakeShop| -> Vec<(String, String, Vec<String>)> {
+        fake.state
+            .lock()
+            .unwrap()
+            .discounts
+            .values()
+            .filter(|(_, d)| d["code"].as_str().is_some_and(|c| c.starts_with("MONTHLY")))
+            .map(|(kind, d)| {
+                (
+                    kind.clone(),
+                    d["code"].as_str().unwrap().to_string(),
+                    d["context"]["customers"]["add"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c.as_str().unwrap().to_string())
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    let mut got = on_shopify(&fake);
+    got.sort();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(
+        got.iter()
+            .all(|(_, _, who)| who == std::slice::from_ref(&gid)),
+        "{got:?}"
+    );
+    assert_eq!(
+        got.iter().map(|g| g.1.as_str()).collect::<Vec<_>>(),
+        ["MONTHLY-BOX-MEMBERS", "MONTHLY-BOX-SHIPPING"]
+    );
+    // The customer leaves the plan: both codes are deleted on Shopify.
+    let monthly = contract_id(&db, "Monthly box");
+    ok(&mut cli(
+        &db,
+        &["subs", "cancel", &monthly, "--reason", "enough"],
+    ));
+    let p = js(&db, &["subs", "push-plans"]);
+    let ended = p["benefits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["status"] == "ended")
+        .count();
+    assert_eq!(ended, 2, "{p}");
+    assert!(on_shopify(&fake).is_empty());
+}
+
+/// A local shop whose customers Ann, Bob and Cy have ordered (so the book
+/// links them), with unit costs, the book and a margin floor of 20 %.
+fn gated_shop() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (dir, db) = tea_shop();
+    // T3 and T4 keep no cost.
+    let f = dir.path().join("costs.csv");
+    std::fs::write(
+        &f,
+        "sku,cost\nBOX-G,10.00\nT1,2.00\nT2,4.00\nP1,3.00\nC1,1.00\n",
+    )
+    .unwrap();
+    ok(&mut cli(
+        &db,
+        &["import", "unit-costs", f.to_str().unwrap()],
+    ));
+    let f = dir.path().join("o.csv");
+    std::fs::write(
+        &f,
+        "order_id,ordered_at,sku,title,quantity,unit_price,currency,customer_id
+1,2026-10-01T10:00:00Z,T1,Tea one,1,5.00,GBP,Ann
+2,2026-10-02T10:00:00Z,T1,Tea one,1,5.00,GBP,Bob
+3,2026-10-03T10:00:00Z,T1,Tea one,1,5.00,GBP,Cy
+",
+    )
+    .unwrap();
+    ok(&mut cli(&db, &["import", "orders", f.to_str().unwrap()]));
+    import_book(&dir, &db);
+    ok(&mut cli(&db, &["floor", "--shop", "20"]));
+    (dir, db)
+}
+
+/// The shop's discounts by code: (customers, variants' SKUs or "all",
+/// start, end).
+fn codes(db: &std::path::Path) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let conn = Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT definition FROM discounts ORDER BY id")
+        .unwrap();
+    let defs: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    defs.into_iter()
+        .map(|d| serde_json::from_str::<serde_json::Value>(&d).unwrap())
+        .filter_map(|d| Some((d["code"].as_str()?.to_string(), d)))
+        .collect()
+}
+
+fn skus_of(db: &std::path::Path, d: &serde_json::Value) -> Vec<String> {
+    if d["items"]["kind"] == "all" {
+        return vec!["all".into()];
+    }
+    let conn = Connection::open(db).unwrap();
+    let mut out: Vec<String> = d["items"]["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            conn.query_row(
+                "SELECT sku FROM variants WHERE external_id = ?1",
+                [v.as_str().unwrap()],
+                |r| r.get(0),
+            )
+            .unwrap()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    let mut out: Vec<String> = v
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Tier gating worked by hand: Gold brings 10 % off, free shipping and a
+/// day's early access. The member code leaves out T2 (4.50 with it, floor
+/// 4.80) and the two teas without a cost; both codes follow the book; a
+/// benefit removed ends its code; a sale launched gives Gold's customers a
+/// code of their own for the day before it.
+#[test]
+fn a_plans_benefits_are_codes_for_its_customers_under_the_margin_floor() {
+    let (dir, db) = gated_shop();
+    let setup = dir.path().join("subs.toml");
+    let gold =
+        "[[plan]]\nname = \"Gold\"\nrank = 2\ndiscount_percent = 10\nearly_access_hours = 24\n";
+    std::fs::write(&setup, format!("{gold}free_shipping = true\n")).unwrap();
+    ok(&mut cli(&db, &["subs", "setup", setup.to_str().unwrap()]));
+    let p = js(&db, &["subs", "push-plans"]);
+    let benefits: Vec<(String, String, u64, u64, String)> = p["benefits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["plan"].as_str().unwrap().into(),
+                b["code"].as_str().unwrap().into(),
+                b["customers"].as_u64().unwrap(),
+                b["left_out"].as_u64().unwrap(),
+                b["status"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        benefits,
+        [
+            ("Gold".into(), "GOLD-MEMBERS".into(), 2, 3, "created".into()),
+            (
+                "Gold".into(),
+                "GOLD-SHIPPING".into(),
+                2,
+                0,
+                "created".into()
+            ),
+        ],
+        "{p}"
+    );
+    let message = p["benefits"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("T2 at £4.50 with it, floor £4.80")
+            && message.contains("2 items without a cost"),
+        "{message}"
+    );
+    let c = codes(&db);
+    let member = &c["GOLD-MEMBERS"];
+    assert_eq!(strings(&member["customers"]), ["Ann", "Bob"]);
+    assert_eq!(skus_of(&db, member), ["BOX-G", "C1", "P1", "T1"]);
+    assert_eq!(member["value"]["basis_points"], 1000);
+    assert_eq!(c["GOLD-SHIPPING"]["value"]["kind"], "free_shipping");
+    assert_eq!(strings(&c["GOLD-SHIPPING"]["customers"]), ["Ann", "Bob"]);
+
+    // Again: nothing to send.
+    let batches = |db: &std::path::Path| -> i64 {
+        Connection::open(db)
+            .unwrap()
+            .query_row("SELECT count(*) FROM journal_batches", [], |r| r.get(0))
+            .unwrap()
+    };
+    let before = batches(&db);
+    let again = js(&db, &["subs", "push-plans"]);
+    assert!(
+        again["benefits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["status"] == "unchanged"),
+        "{again}"
+    );
+    assert_eq!(batches(&db), before);
+
+    // Bob leaves Gold: both codes are his no more.
+    ok(&mut cli(
+        &db,
+        &["subs", "cancel", "S2", "--reason", "moving"],
+    ));
+    let p = js(&db, &["subs", "push-plans"]);
+    assert_eq!(p["benefits"][0]["status"], "updated", "{p}");
+    let c = codes(&db);
+    assert_eq!(strings(&c["GOLD-MEMBERS"]["customers"]), ["Ann"]);
+    assert_eq!(strings(&c["GOLD-SHIPPING"]["customers"]), ["Ann"]);
+
+    // Free shipping taken out of the plan: its code ends.
+    std::fs::write(&setup, gold).unwrap();
+    ok(&mut cli(&db, &["subs", "setup", setup.to_str().unwrap()]));
+    let p = js(&db, &["subs", "push-plans"]);
+    let statuses: Vec<&str> = p["benefits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["unchanged", "ended"], "{p}");
+    assert!(!codes(&db).contains_key("GOLD-SHIPPING"));
+
+    // A sale two days out: Gold's code opens 24 hours before it.
+    let start =
+        (chrono::Utc::now() + chrono::Duration::days(2)).with_timezone(&chrono_tz::Europe::London);
+    let end = start + chrono::Duration::days(1);
+    let file = dir.path().join("sale.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"Tea week\"\ntargets = {{ skus = [\"T1\", \"P1\"] }}\ndiscount = {{ percent = 10 }}\nstarts_at = \"{}\"\nends_at = \"{}\"\n",
+            start.format("%Y-%m-%dT%H:%M"),
+            end.format("%Y-%m-%dT%H:%M")
+        ),
+    )
+    .unwrap();
+    let id = ok(&mut cli(&db, &["sale", "create", file.to_str().unwrap()]))
+        .trim()
+        .to_string();
+    let check = ok(&mut cli(&db, &["sale", "check", &id]));
+    assert!(
+        check.contains(&format!(
+            "Gold's 1 customer can buy at the sale's price with the code GOLD-EARLY-{id}"
+        )),
+        "{check}"
+    );
+    ok(&mut cli(&db, &["sale", "launch", &id]));
+    let c = codes(&db);
+    let early = &c[&format!("GOLD-EARLY-{id}")];
+    assert_eq!(strings(&early["customers"]), ["Ann"]);
+    assert_eq!(skus_of(&db, early), ["P1", "T1"]);
+    let public = Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT starts_at FROM sales WHERE id = ?1", [&id], |r| {
+            r.get::<_, String>(0)
+        })
+        .unwrap();
+    assert_eq!(early["ends_at"], public.as_str());
+    let opens = chrono::DateTime::parse_from_rfc3339(early["starts_at"].as_str().unwrap()).unwrap();
+    let public_at = chrono::DateTime::parse_from_rfc3339(&public).unwrap();
+    assert_eq!(public_at - opens, chrono::Duration::hours(24));
+    // Ending the sale takes its early code with it.
+    ok(&mut cli(&db, &["sale", "end", &id]));
+    assert!(!codes(&db).contains_key(&format!("GOLD-EARLY-{id}")));
 }

@@ -120,7 +120,10 @@ test('the set-up, a run of the renewals and the month’s boxes on the demo shop
   await session.waitForText('[data-testid="subs-setup-notice"]', /Set-up saved\./, 30_000);
   const setup = JSON.parse(run('--json', 'subs', 'setup'));
   assert.equal(setup.billing, 'desk');
-  assert.deepEqual(setup.plan.find((p) => p.name === 'Weekly'), { name: 'Weekly', rank: 1, items: 1, categories: ['Christmas'], products: [], box_sku: '22086' });
+  assert.deepEqual(setup.plan.find((p) => p.name === 'Weekly'), {
+    name: 'Weekly', rank: 1, items: 1, categories: ['Christmas'], products: [], box_sku: '22086',
+    discount_percent: 0, free_shipping: false, early_access_hours: 0, points_multiplier: null,
+  });
   // Each subscriber's plan to the (local) storefront, journaled; again: nothing new.
   await session.click('[data-testid="subs-push-plans"]');
   await session.waitForText('[data-testid="subs-setup-notice"]', /^\d+ customers: [1-9]\d* changes sent, \d+ already so\./, 60_000);
@@ -167,4 +170,64 @@ test('the set-up, a run of the renewals and the month’s boxes on the demo shop
   assert.equal(lines[0], 'renewal_on,subscription_id,customer,email,plan,sku,title');
   assert.equal(lines.length - 1, pick.boxes.reduce((n, b) => n + b.items.length, 0));
   await shot('forecast', '[data-testid="curation-forecast"]');
+});
+
+test('what Gold brings: member and shipping codes for its customers, and early access to a sale', { timeout: 300_000 }, async () => {
+  const gold = '[data-testid="subs-benefits-Gold"]';
+  await session.waitFor(gold, 60_000);
+  await session.type(`${gold} [data-testid="setup-discount"]`, 'ten');
+  await session.click('[data-testid="subs-setup-save"]');
+  await session.waitForText('[data-testid="subs-setup-error"]', /Gold: member discount %: give a whole number from 0 to 90\./, 30_000);
+  await session.type(`${gold} [data-testid="setup-discount"]`, '10');
+  await session.type(`${gold} [data-testid="setup-multiplier"]`, '0.5');
+  await session.click('[data-testid="subs-setup-save"]');
+  await session.waitForText('[data-testid="subs-setup-error"]', /Gold: points multiplier: give a number from 1 to 10/, 30_000);
+  await session.type(`${gold} [data-testid="setup-multiplier"]`, '2');
+  await session.type(`${gold} [data-testid="setup-early"]`, '24');
+  await session.click(`${gold} [data-testid="setup-shipping"]`);
+  await session.click('[data-testid="subs-setup-save"]');
+  await session.waitForText('[data-testid="subs-setup-notice"]', /Set-up saved\./, 30_000);
+  const plan = JSON.parse(run('--json', 'subs', 'setup')).plan.find((p) => p.name === 'Gold');
+  assert.deepEqual([plan.discount_percent, plan.free_shipping, plan.early_access_hours, plan.points_multiplier], [10, true, 24, '2']);
+
+  // S1 was cancelled: Gold's one customer is S2's (13047).
+  await session.click('[data-testid="subs-push-plans"]');
+  const member = await session.waitForText('[data-testid="benefit-GOLD-MEMBERS"]', /created, for 1 customer/, 60_000);
+  await session.waitForText('[data-testid="benefit-GOLD-SHIPPING"]', /free shipping\): created, for 1 customer\./, 30_000);
+  await shot('benefits', '[data-testid="subs-benefits"]');
+  const journal = JSON.parse(run('--json', 'journal', 'list'));
+  const code = journal.find((e) => e.label === 'member discount of plan Gold');
+  assert.deepEqual(code.new.value.customers, ['13047']);
+  assert.equal(code.new.value.code, 'GOLD-MEMBERS');
+  // The items left out are the ones the page counts.
+  const left = /(\d+) items? left out/.exec(member);
+  const kept = code.new.value.items.kind === 'all' ? null : code.new.value.items.variants.length;
+  if (left) assert.ok(kept !== null && kept > 0, member);
+  const again = JSON.parse(run('--json', 'subs', 'push-plans'));
+  assert.deepEqual(again.benefits.map((b) => b.status), ['unchanged', 'unchanged']);
+
+  // A sale on the Sales page: its check names Gold's early access.
+  await session.click('[data-testid="nav-promotions"]');
+  await session.waitFor('[data-testid="sale-new"]', 30_000);
+  await session.click('[data-testid="sale-new"]');
+  await session.waitFor('[data-testid="sale-name"]', 30_000);
+  await session.type('[data-testid="sale-name"]', 'Members first');
+  await session.type('[data-testid="sale-target"]', '85123A');
+  await session.type('[data-testid="sale-discount"]', '10');
+  await session.waitForText('[data-testid="sale-check"]', /Gold's 1 customer can buy at the sale's price with a code of their own/, 60_000);
+  await shot('sale-check', '[data-testid="sale-check"]');
+  await session.click('[data-testid="sale-save"]');
+  await session.waitForText('[data-testid="sale-status"]', /draft/, 30_000);
+  const sale = JSON.parse(run('--json', 'sale', 'list')).sales.find((x) => x.file.name === 'Members first');
+  await session.click('[data-testid="sale-launch"]');
+  await session.waitForText('[data-testid="sale-status"]', /scheduled/, 60_000);
+  await session.waitForText('[data-testid="promo-notice"]', new RegExp(`Early access for plan customers: GOLD-EARLY-${sale.id} from`), 30_000);
+  await session.waitForText('[data-testid="sale-early"]', new RegExp(`^Early access: GOLD-EARLY-${sale.id} from`), 30_000);
+  await shot('early-access', '[data-testid="sales-table"]');
+  const early = JSON.parse(run('--json', 'journal', 'list')).find((e) => e.label === `Early access code GOLD-EARLY-${sale.id} (sale ${sale.id})`);
+  assert.ok(early, 'the early access code is journaled with the sale');
+  assert.deepEqual(early.new.value.customers, ['13047']);
+  assert.equal(early.new.value.ends_at, sale.starts_at);
+  await session.click('[data-testid="sale-end"]');
+  await session.waitForText('[data-testid="sale-status"]', /reverted|ended/, 60_000);
 });

@@ -38,6 +38,7 @@ import type { ItemStatus } from '../src/lib/bindings/ItemStatus';
 import type { Programme } from '../src/lib/bindings/Programme';
 import type { StoredProgramme } from '../src/lib/bindings/StoredProgramme';
 import type { Member } from '../src/lib/bindings/Member';
+import type { BenefitPushed } from '../src/lib/bindings/BenefitPushed';
 import type { SubscriptionSetup } from '../src/lib/bindings/SubscriptionSetup';
 import type { PlannedBox } from '../src/lib/bindings/PlannedBox';
 import type { ContractsSynced } from '../src/lib/bindings/ContractsSynced';
@@ -606,7 +607,7 @@ export class MockBackend implements Backend {
     this.check('createSale');
     const sale: Sale = {
       id: this.sales.length + 1, file: structuredClone(file), starts_at: `${file.starts_at}:00Z`, ends_at: `${file.ends_at}:00Z`, status: 'draft',
-      override_reason: null, launch_batch: null, end_batch: null, created_at: this.clock, launched_at: null, ended_at: null,
+      override_reason: null, launch_batch: null, end_batch: null, created_at: this.clock, launched_at: null, ended_at: null, early_access: [],
     };
     this.sales.push(sale);
     return structuredClone(sale);
@@ -1087,8 +1088,17 @@ export class MockBackend implements Backend {
   }
   async subsPushPlans() {
     this.check('subsPushPlans');
-    // S1 and S2's customers; both on Gold.
-    return { customers: 2, unlinked: 0, unchanged: 0, confirmed: 4, failed: 0, errors: [], batch: 7 };
+    // S1 and S2's customers; both on Gold. The member discount leaves out
+    // the one tea that would go below the floor with it.
+    const benefits: BenefitPushed[] = [];
+    for (const p of this.setup.plan) {
+      const code = p.name.toUpperCase();
+      if (p.discount_percent > 0) {
+        benefits.push({ plan: p.name, benefit: 'member_discount', code: `${code}-MEMBERS`, customers: 2, left_out: 1, status: 'created', message: '1 item would sell below the margin floor with it and is left out of the code (T2 at £4.50 with it, floor £4.80).' });
+      }
+      if (p.free_shipping) benefits.push({ plan: p.name, benefit: 'free_shipping', code: `${code}-SHIPPING`, customers: 2, left_out: 0, status: 'created', message: null });
+    }
+    return { customers: 2, unlinked: 0, unchanged: 0, confirmed: 4, failed: 0, errors: [], batch: 7, benefits };
   }
   async subsSync(): Promise<ContractsSynced> {
     this.check('subsSync');

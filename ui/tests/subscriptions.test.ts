@@ -106,6 +106,28 @@ describe('set-up, renewals and boxes', () => {
     // Each subscriber's plan goes to the storefront.
     await fireEvent.click(screen.getByTestId('subs-push-plans'));
     await waitFor(() => expect(screen.getByTestId('subs-setup-notice').textContent).toBe('2 customers: 4 changes sent, 0 already so.'));
+    expect(screen.queryByTestId('subs-benefits')).toBeNull();
+
+    // What Gold brings: wrong fields named, then the codes it gets.
+    const perks = screen.getByTestId('subs-benefits-Gold');
+    await fireEvent.input(within(perks).getByTestId('setup-discount'), { target: { value: '95' } });
+    await fireEvent.click(screen.getByTestId('subs-setup-save'));
+    await waitFor(() => expect(screen.getByTestId('subs-setup-error').textContent).toBe('Gold: member discount %: give a whole number from 0 to 90.'));
+    await fireEvent.input(within(perks).getByTestId('setup-discount'), { target: { value: '10' } });
+    await fireEvent.input(within(perks).getByTestId('setup-multiplier'), { target: { value: 'double' } });
+    await fireEvent.click(screen.getByTestId('subs-setup-save'));
+    await waitFor(() => expect(screen.getByTestId('subs-setup-error').textContent).toBe('Gold: points multiplier: give a number from 1 to 10, such as 1.5.'));
+    await fireEvent.input(within(perks).getByTestId('setup-multiplier'), { target: { value: '1.5' } });
+    await fireEvent.input(within(perks).getByTestId('setup-early'), { target: { value: '24' } });
+    await fireEvent.click(within(perks).getByTestId('setup-shipping'));
+    await fireEvent.click(screen.getByTestId('subs-setup-save'));
+    await waitFor(() => expect(screen.getByTestId('subs-setup-notice').textContent).toBe('Set-up saved.'));
+    expect(backend.setup.plan[0]).toMatchObject({ discount_percent: 10, free_shipping: true, early_access_hours: 24, points_multiplier: '1.5' });
+    await fireEvent.click(screen.getByTestId('subs-push-plans'));
+    const member = await screen.findByTestId('benefit-GOLD-MEMBERS');
+    expect(member.textContent).toContain('created, for 2 customers; 1 item left out.');
+    expect(member.textContent).toContain('T2 at £4.50 with it, floor £4.80');
+    expect(screen.getByTestId('benefit-GOLD-SHIPPING').textContent).toContain('free shipping): created, for 2 customers.');
 
     // Renewals: without a box product the renewal is not sent, and says why.
     await waitFor(() => expect((screen.getByTestId('subs-renew-run') as HTMLButtonElement).disabled).toBe(false));

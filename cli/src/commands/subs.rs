@@ -96,7 +96,8 @@ pub enum Command {
     /// book (the connected app needs Shopify's subscription scopes).
     Sync,
     /// Send every subscriber's plan to the storefront: the customer tag
-    /// `plan:gold` and the metafield `merchant_desk.plan`, journaled.
+    /// `plan:gold` and the metafield `merchant_desk.plan`, then each plan's
+    /// member discount and free-shipping codes for its customers, journaled.
     PushPlans,
     /// Run the renewals due and the dunning plan's retries and final
     /// actions ("desk bills" mode).
@@ -461,6 +462,23 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitCode> {
                 ));
                 for e in &p.errors {
                     out.line(format!("  refused: {e}"));
+                }
+                for b in &p.benefits {
+                    out.line(format!(
+                        "{:<24} {:<6} {} for {} customers{}",
+                        b.code,
+                        b.plan,
+                        b.status,
+                        b.customers,
+                        if b.left_out > 0 {
+                            format!(", {} items left out", b.left_out)
+                        } else {
+                            String::new()
+                        }
+                    ));
+                    if let Some(m) = &b.message {
+                        out.line(format!("  {m}"));
+                    }
                 }
             });
         }

@@ -265,6 +265,38 @@ pub fn check(
             "the storefront does not count units against the cap: syncs watch it and end the sale when it is reached".into(),
         );
     }
+    // Early access: said before launch, so the owner can tell the plan's
+    // customers their code.
+    for (plan, hours, customers) in crate::promotions::run::early_access(conn, shop, now)? {
+        let opens = (start - chrono::Duration::hours(hours.into())).max(now);
+        let message = if sale.mode == SaleMode::Price {
+            format!(
+                "{plan} brings early access, but a price-mode sale changes prices for everyone at its start: run it in discount mode to give {plan}'s customers its price first"
+            )
+        } else if opens >= start {
+            format!("the sale starts now, so {plan}'s early access has no time before it")
+        } else {
+            let code = match this_sale {
+                Some(id) => format!(
+                    "the code {}",
+                    crate::subscriptions::gating::code(&plan, &format!("EARLY-{id}"))
+                ),
+                None => "a code of their own".into(),
+            };
+            format!(
+                "{plan}'s {} customer{} can buy at the sale's price with {code} from {} ({})",
+                customers.len(),
+                if customers.len() == 1 { "" } else { "s" },
+                crate::time::shop_time(&fmt_utc(opens), shop.tz()?)?,
+                if opens > now {
+                    format!("{hours} hours before the public start")
+                } else {
+                    format!("now: the public start is less than {hours} hours away")
+                },
+            )
+        };
+        say("early_access", None, "warning", false, message);
+    }
     Ok(CheckReport {
         ok: !problems.iter().any(|p| p.severity == "error"),
         problems,

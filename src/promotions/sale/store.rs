@@ -42,6 +42,18 @@ pub struct Sale {
     pub created_at: String,
     pub launched_at: Option<String>,
     pub ended_at: Option<String>,
+    /// The early access codes its launch gave plans' customers, while they
+    /// stand.
+    pub early_access: Vec<EarlyAccess>,
+}
+
+/// An early access code of a sale: a plan's customers buy at its price
+/// with it from `opens_at` (UTC) until the public start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct EarlyAccess {
+    pub code: String,
+    pub opens_at: String,
 }
 
 /// Stores a new draft sale after checking its shape, targets and window.
@@ -132,12 +144,20 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<Sale> {
         created_at: r.get(8)?,
         launched_at: r.get(9)?,
         ended_at: r.get(10)?,
+        early_access: serde_json::from_str(&r.get::<_, String>(11)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(11, rusqlite::types::Type::Text, Box::new(e))
+        })?,
     })
 }
 
 const SELECT: &str =
     "SELECT id, definition, starts_at, ends_at, status, override_reason, launch_batch,
-    end_batch, created_at, launched_at, ended_at FROM sales";
+    end_batch, created_at, launched_at, ended_at,
+    (SELECT json_group_array(json_object('code', json_extract(j.new, '$.value.code'),
+                                         'opens_at', json_extract(j.new, '$.value.starts_at')))
+     FROM journal j WHERE j.batch_id = sales.launch_batch AND j.status = 'confirmed'
+       AND j.label LIKE 'Early access code %')
+    FROM sales";
 
 /// One sale.
 pub fn get(conn: &Connection, id: i64) -> Result<Sale> {

@@ -24,4 +24,22 @@ products: Array<string>,
  * The SKU a renewal order sells, when Merchant Desk bills a shop with
  * no platform.
  */
-box_sku: string | null, };
+box_sku: string | null, 
+/**
+ * Member discount: percent off for the plan's customers (0: none).
+ */
+discount_percent: number, 
+/**
+ * A free-shipping code for the plan's customers.
+ */
+free_shipping: boolean, 
+/**
+ * Hours before a sale's public start the plan's customers may buy at
+ * its price (0: none).
+ */
+early_access_hours: number, 
+/**
+ * Loyalty points are multiplied by this while subscribed (a decimal;
+ * none: the loyalty tier's alone).
+ */
+points_multiplier: string | null, };
